@@ -1,0 +1,59 @@
+import { defineConfig } from '@playwright/test';
+import * as path from 'path';
+
+// scripts/e2e.sh picks free ports and fresh databases and passes them in here.
+const repoRoot = path.resolve(__dirname, '..');
+const serverBin = process.env.SERVER_BIN ?? path.join(repoRoot, 'target/server/debug/freightdesk');
+const sqlitePort = Number(process.env.E2E_SQLITE_PORT ?? 3101);
+const pgPort = Number(process.env.E2E_PG_PORT ?? 3102);
+
+function server(port: number, databaseUrl: string) {
+  return {
+    command: `${serverBin} serve`,
+    cwd: repoRoot,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'ignore' as const,
+    stderr: 'pipe' as const,
+    env: {
+      DATABASE_URL: databaseUrl,
+      FREIGHTDESK_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_OUTPUT_NAME: 'freightdesk',
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_PKG_DIR: 'pkg',
+      RUST_LOG: 'warn',
+    },
+  };
+}
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 2,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    launchOptions: {
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+      ],
+    },
+    trace: 'off',
+  },
+  projects: [
+    { name: 'sqlite', use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
+    { name: 'postgres', use: { baseURL: `http://127.0.0.1:${pgPort}` } },
+  ],
+  webServer: [
+    server(sqlitePort, process.env.E2E_SQLITE_URL ?? 'sqlite:data/e2e.db'),
+    server(pgPort, process.env.E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+  ],
+});

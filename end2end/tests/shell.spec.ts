@@ -1,0 +1,37 @@
+import { test, expect } from '@playwright/test';
+import { openHydrated } from './helpers';
+
+test('the shell renders with navigation and hydrates', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await openHydrated(page, '/');
+  await expect(page.getByRole('heading', { name: 'Dispatch' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Dispatch' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Projections' })).toBeVisible();
+  expect(errors).toEqual([]);
+});
+
+test('navigation is client-side after hydration', async ({ page }) => {
+  await openHydrated(page, '/');
+  // A full page load would wipe this marker; client-side routing keeps it.
+  await page.evaluate(() => ((window as any).__noReload = true));
+  await page.getByRole('link', { name: 'Projections' }).click();
+  await expect(page).toHaveURL(/\/projections$/);
+  await expect(page.getByRole('heading', { name: 'Projections' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  await page.getByRole('link', { name: 'Dispatch' }).click();
+  await expect(page.getByRole('heading', { name: 'Dispatch' })).toBeVisible();
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+});
+
+test('/healthz answers when the database does', async ({ request }) => {
+  const response = await request.get('/healthz');
+  expect(response.status()).toBe(200);
+  expect(await response.text()).toContain('ok');
+});
+
+test('an unknown path shows the 404 page', async ({ page }) => {
+  const response = await page.goto('/no/such/page');
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+});

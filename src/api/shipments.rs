@@ -1,0 +1,305 @@
+//! Shipment commands and queries. Every command takes the shipment id and the version the user
+//! saw (`expected_version`); schedule creates a new stream. Arguments arrive as form fields, so
+//! they are taken as text and parsed here, where a bad value becomes a clear validation error.
+
+use crate::domain::{CommandKind, Shipment, ShipmentStatus};
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The result of an accepted command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandOutcome {
+    pub shipment_id: String,
+    pub version: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub version: i64,
+    /// Global sequence number in the event log.
+    pub seq: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub recorded_at: DateTime<Utc>,
+    pub actor: String,
+    pub command: String,
+    pub summary: String,
+    pub data_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShipmentView {
+    pub shipment: Shipment,
+    pub version: i64,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+impl ShipmentView {
+    pub fn allowed(&self, kind: CommandKind) -> bool {
+        self.shipment.status.allowed_commands().contains(&kind)
+    }
+}
+
+#[server(endpoint = "shipments/get")]
+pub async fn get_shipment(shipment_id: String) -> Result<ShipmentView, AppError> {
+    let state = super::ssr::state()?;
+    ssr::shipment_view(&state.store, &shipment_id).await
+}
+
+#[server(endpoint = "shipments/schedule")]
+pub async fn schedule_shipment(
+    origin: String,
+    destination: String,
+    pickup_at: String,
+    /// Optional: a client-chosen id (UUID), so a script can retry safely.
+    #[server(default)]
+    shipment_id: String,
+) -> Result<CommandOutcome, AppError> {
+    use crate::domain::{parse_form_time, PlaceName, ShipmentCommand, ShipmentId};
+    use crate::store::ExpectedVersion;
+    let id = if shipment_id.trim().is_empty() {
+        ShipmentId::generate()
+    } else {
+        ShipmentId::parse(&shipment_id).map_err(AppError::validation)?
+    };
+    let origin = PlaceName::parse("origin", &origin);
+    let destination = PlaceName::parse("destination", &destination);
+    let pickup_at = parse_form_time("pickup_at", &pickup_at);
+    let command = match (origin, destination, pickup_at) {
+        (Ok(origin), Ok(destination), Ok(pickup_planned_at)) => ShipmentCommand::Schedule {
+            shipment_id: id,
+            origin,
+            destination,
+            pickup_planned_at,
+        },
+        (origin, destination, pickup_at) => {
+            return Err(ssr::invalid([
+                origin.err(),
+                destination.err(),
+                pickup_at.err(),
+            ]))
+        }
+    };
+    ssr::run(id, ExpectedVersion::NoStream, command).await
+}
+
+#[server(endpoint = "shipments/pick-up")]
+pub async fn pick_up_shipment(
+    shipment_id: String,
+    expected_version: String,
+) -> Result<CommandOutcome, AppError> {
+    use crate::domain::ShipmentCommand;
+    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    ssr::run(id, expected, ShipmentCommand::PickUp { at: Utc::now() }).await
+}
+
+#[server(endpoint = "shipments/record-location")]
+pub async fn record_location(
+    shipment_id: String,
+    expected_version: String,
+    location: String,
+    #[server(default)] lat: String,
+    #[server(default)] lon: String,
+    #[server(default)] notes: String,
+) -> Result<CommandOutcome, AppError> {
+    use crate::domain::{Coordinates, Notes, PlaceName, ShipmentCommand};
+    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    let location = PlaceName::parse("location", &location);
+    let position = Coordinates::parse_optional(&lat, &lon);
+    let notes = Notes::parse_optional(&notes);
+    let command = match (location, position, notes) {
+        (Ok(location), Ok(position), Ok(notes)) => ShipmentCommand::RecordLocation {
+            location,
+            position,
+            notes,
+            at: Utc::now(),
+        },
+        (location, position, notes) => {
+            return Err(ssr::invalid([location.err(), position.err(), notes.err()]))
+        }
+    };
+    ssr::run(id, expected, command).await
+}
+
+#[server(endpoint = "shipments/deliver")]
+pub async fn deliver_shipment(
+    shipment_id: String,
+    expected_version: String,
+) -> Result<CommandOutcome, AppError> {
+    use crate::domain::ShipmentCommand;
+    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    ssr::run(id, expected, ShipmentCommand::Deliver { at: Utc::now() }).await
+}
+
+#[server(endpoint = "shipments/cancel")]
+pub async fn cancel_shipment(
+    shipment_id: String,
+    expected_version: String,
+    reason: String,
+) -> Result<CommandOutcome, AppError> {
+    use crate::domain::{CancelReason, ShipmentCommand};
+    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    let reason = CancelReason::parse(&reason).map_err(AppError::validation)?;
+    ssr::run(
+        id,
+        expected,
+        ShipmentCommand::Cancel {
+            reason,
+            at: Utc::now(),
+        },
+    )
+    .await
+}
+
+/// A status filter value from a form or query string ("" or "all" means no filter).
+pub fn parse_status_filter(input: &str) -> Option<ShipmentStatus> {
+    ShipmentStatus::parse(input.trim())
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use super::{CommandOutcome, ShipmentView, TimelineEntry};
+    use crate::domain::{DomainError, FieldError, ShipmentCommand, ShipmentId};
+    use crate::error::{AppError, ChangeSummary, ConflictDetail};
+    use crate::store::shipments::{self, CommandContext, CommandError};
+    use crate::store::{Conflict, EventStore, ExpectedVersion};
+
+    /// Until sign-in exists every command is recorded under this user.
+    pub const DEFAULT_ACTOR: &str = "default-dispatcher";
+
+    /// One validation error listing every field that failed, so a form can mark them all.
+    pub fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> AppError {
+        AppError::Validation {
+            errors: errors.into_iter().flatten().collect(),
+        }
+    }
+
+    /// Parses the shipment id and the version the user saw.
+    pub fn target(
+        shipment_id: &str,
+        expected_version: &str,
+    ) -> Result<(ShipmentId, ExpectedVersion), AppError> {
+        let id = ShipmentId::parse(shipment_id);
+        let version = expected_version
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|v| *v >= 1)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "expected_version",
+                    "must be the version you saw (1 or more)",
+                )
+            });
+        match (id, version) {
+            (Ok(id), Ok(v)) => Ok((id, ExpectedVersion::Exactly(v))),
+            (id, version) => Err(invalid([id.err(), version.err()])),
+        }
+    }
+
+    pub async fn run(
+        id: ShipmentId,
+        expected: ExpectedVersion,
+        command: ShipmentCommand,
+    ) -> Result<CommandOutcome, AppError> {
+        let state = crate::api::ssr::state()?;
+        let context = CommandContext::new(DEFAULT_ACTOR);
+        match shipments::execute(&state.store, id, expected, &command, &context).await {
+            Ok(appended) => Ok(CommandOutcome {
+                shipment_id: id.to_string(),
+                version: appended.version,
+            }),
+            Err(e) => Err(command_error(&state.store, id, e).await),
+        }
+    }
+
+    async fn command_error(store: &EventStore, id: ShipmentId, error: CommandError) -> AppError {
+        match error {
+            CommandError::Rejected(DomainError::NotFound) => not_found(&id.to_string()),
+            CommandError::Rejected(e @ DomainError::AlreadyExists(_)) => AppError::AlreadyExists {
+                message: e.to_string(),
+            },
+            CommandError::Rejected(e @ DomainError::SameOriginAndDestination) => {
+                AppError::validation(FieldError::new("destination", e.to_string()))
+            }
+            CommandError::Rejected(e @ DomainError::NotAllowed { status, .. }) => {
+                AppError::Rejected {
+                    message: e.to_string(),
+                    status: Some(status),
+                }
+            }
+            CommandError::Conflict(conflict) => conflict_detail(store, id, conflict).await,
+            CommandError::Store(e) => crate::api::ssr::store_error(e),
+        }
+    }
+
+    async fn conflict_detail(store: &EventStore, id: ShipmentId, conflict: Conflict) -> AppError {
+        let events_since = conflict
+            .events_since
+            .into_iter()
+            .map(|recorded| {
+                let summary = shipments::decode(recorded.clone())
+                    .map(|r| r.event.summary())
+                    .unwrap_or_else(|_| recorded.event_type.clone());
+                ChangeSummary {
+                    version: recorded.version,
+                    event_type: recorded.event_type,
+                    actor: recorded.metadata.actor,
+                    recorded_at: recorded.recorded_at,
+                    summary,
+                }
+            })
+            .collect();
+        let current = match shipments::fetch_for_writing(store, id).await {
+            Ok(loaded) => loaded.state,
+            Err(e) => return crate::api::ssr::store_error(e),
+        };
+        AppError::Conflict(Box::new(ConflictDetail {
+            stream_id: conflict.stream_id.to_string(),
+            expected_version: conflict.expected_version,
+            actual_version: conflict.actual_version,
+            events_since,
+            current,
+        }))
+    }
+
+    fn not_found(shipment_id: &str) -> AppError {
+        AppError::NotFound {
+            what: format!("shipment {shipment_id}"),
+        }
+    }
+
+    pub async fn shipment_view(
+        store: &EventStore,
+        shipment_id: &str,
+    ) -> Result<ShipmentView, AppError> {
+        let id = ShipmentId::parse(shipment_id).map_err(|_| not_found(shipment_id))?;
+        let history = shipments::load_history(store, id)
+            .await
+            .map_err(crate::api::ssr::store_error)?;
+        let loaded = shipments::fold_history(&history);
+        let shipment = loaded.state.ok_or_else(|| not_found(shipment_id))?;
+        let timeline = history
+            .into_iter()
+            .map(|r| TimelineEntry {
+                version: r.recorded.version,
+                seq: r.recorded.position.seq,
+                event_type: r.recorded.event_type.clone(),
+                schema_version: r.recorded.schema_version,
+                recorded_at: r.recorded.recorded_at,
+                actor: r.recorded.metadata.actor.clone(),
+                command: r.recorded.metadata.command.clone(),
+                summary: r.event.summary(),
+                data_json: serde_json::to_string_pretty(&r.recorded.data)
+                    .unwrap_or_else(|_| r.recorded.data.to_string()),
+            })
+            .collect();
+        Ok(ShipmentView {
+            shipment,
+            version: loaded.version,
+            timeline,
+        })
+    }
+}

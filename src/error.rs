@@ -1,0 +1,139 @@
+//! The one error type of server functions and pages. Expected outcomes (bad input, unknown
+//! ids, refusals, conflicts) carry what the user needs; unexpected ones are logged where they
+//! happen and reach the client only as a generic message.
+
+use crate::domain::{FieldError, Shipment, ShipmentStatus};
+use chrono::{DateTime, Utc};
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+/// One event in a conflict report: what another user did since the page was loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeSummary {
+    pub version: i64,
+    pub event_type: String,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConflictDetail {
+    pub stream_id: String,
+    pub expected_version: i64,
+    pub actual_version: i64,
+    pub events_since: Vec<ChangeSummary>,
+    /// The shipment as it is now, so the user can decide whether to re-apply.
+    pub current: Option<Shipment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("invalid input: {}", join_field_errors(errors))]
+    Validation { errors: Vec<FieldError> },
+    #[error("malformed request: {message}")]
+    BadRequest { message: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// A new shipment was given an id that is already taken.
+    #[error("{message}")]
+    AlreadyExists { message: String },
+    /// A business rule refused the command; the message names the current status.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        status: Option<ShipmentStatus>,
+    },
+    #[error("this shipment changed since you opened it (you saw version {}, it is now at version {})", .0.expected_version, .0.actual_version)]
+    Conflict(Box<ConflictDetail>),
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("the database is not answering; nothing was saved, please try again shortly")]
+    Unavailable,
+    #[error("something went wrong on our side; it has been logged")]
+    Internal,
+}
+
+fn join_field_errors(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl AppError {
+    pub fn status_code(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Validation { .. } | AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+            AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) | AppError::AlreadyExists { .. } => StatusCode::CONFLICT,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn validation(error: FieldError) -> Self {
+        AppError::Validation {
+            errors: vec![error],
+        }
+    }
+
+    /// The message for one form field, if this is a validation error naming it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            AppError::Validation { errors } => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::BadRequest { message }
+            }
+            // The browser could not reach the server at all.
+            ServerFnErrorErr::Request(_) => AppError::Unavailable,
+            other => {
+                tracing::error!(error = %other, "server function plumbing failed");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_serialize_with_a_kind_tag_clients_can_switch_on() {
+        let e = AppError::NotFound {
+            what: "shipment 42".into(),
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["kind"], "not_found");
+        let back: AppError = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e);
+        assert_eq!(e.status_code(), http::StatusCode::NOT_FOUND);
+    }
+
+    #[test]
+    fn args_errors_are_bad_requests() {
+        let e =
+            AppError::from_server_fn_error(ServerFnErrorErr::Args("missing field `origin`".into()));
+        assert_eq!(e.status_code(), http::StatusCode::BAD_REQUEST);
+    }
+}

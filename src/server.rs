@@ -1,0 +1,200 @@
+//! The HTTP server: configuration, application state, router, graceful shutdown.
+
+use crate::app::{shell, App};
+use crate::error::AppError;
+use crate::store::EventStore;
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+
+/// Requests larger than this are refused with 413 before any handler runs.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Start-up errors: printed once, and the process exits non-zero.
+pub type StartupResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub addr: SocketAddr,
+}
+
+impl Config {
+    pub const DEFAULT_DATABASE_URL: &'static str = "sqlite:data/freightdesk.db";
+    pub const DEFAULT_ADDR: &'static str = "127.0.0.1:3000";
+}
+
+/// The database URL with any password replaced, for logs.
+pub fn redacted(database_url: &str) -> String {
+    match url_password_span(database_url) {
+        Some((start, end)) => format!("{}***{}", &database_url[..start], &database_url[end..]),
+        None => database_url.to_string(),
+    }
+}
+
+fn url_password_span(url: &str) -> Option<(usize, usize)> {
+    let authority_start = url.find("://")? + 3;
+    let authority_end = url[authority_start..]
+        .find('/')
+        .map_or(url.len(), |i| authority_start + i);
+    let at = url[authority_start..authority_end].rfind('@')? + authority_start;
+    let colon = url[authority_start..at].find(':')? + authority_start;
+    Some((colon + 1, at))
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: EventStore,
+}
+
+/// Creates the SQLite file's folder if needed, so a fresh checkout just works.
+fn ensure_sqlite_dir(database_url: &str) -> std::io::Result<()> {
+    let path = database_url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or(path);
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn build_state(config: &Config) -> StartupResult<AppState> {
+    if config.database_url.starts_with("sqlite:") {
+        ensure_sqlite_dir(&config.database_url)?;
+    }
+    let store = EventStore::connect(&config.database_url).await?;
+    let mut leptos_options = get_configuration(None)?.leptos_options;
+    if leptos_options.output_name.is_empty() {
+        // Same name as `output-name` in Cargo.toml, for runs without cargo-leptos or `make`.
+        leptos_options.output_name = "freightdesk".into();
+    }
+    leptos_options.site_addr = config.addr;
+    Ok(AppState {
+        leptos_options,
+        store,
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let state = state.clone();
+                move || provide_context(state.clone())
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(server_fn_status))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        .with_state(state)
+}
+
+/// 200 only when the database answers.
+async fn healthz(State(store): State<EventStore>) -> Response {
+    match store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database not answering");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+/// Server functions answer every error with 500; give API clients the status that says what
+/// happened (400, 404, 409, 422, 503). Form posts without JavaScript get a redirect instead and
+/// are left alone.
+async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES * 16).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = error.status_code();
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+pub async fn serve(config: Config) -> StartupResult<()> {
+    let state = build_state(&config).await?;
+    tracing::info!(
+        database = %redacted(&config.database_url),
+        backend = state.store.backend_name(),
+        "database ready"
+    );
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        let cases = [
+            (
+                "postgres://u:secret@h:5432/db",
+                "postgres://u:***@h:5432/db",
+            ),
+            ("postgres://u@h/db", "postgres://u@h/db"),
+            ("postgres://h/db?x=a:b@c", "postgres://h/db?x=a:b@c"),
+            ("sqlite:data/freightdesk.db", "sqlite:data/freightdesk.db"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redacted(input), want);
+        }
+    }
+}

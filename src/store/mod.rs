@@ -1,0 +1,347 @@
+//! The event store: append with an expected version, read a stream, read the whole log in a
+//! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract tests.
+
+mod postgres;
+pub mod shipments;
+mod sqlite;
+mod upcast;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgPool, SqlitePool};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub use upcast::{upcast_to_current, UpcastError};
+
+/// Who did it and why: stored with every event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMetadata {
+    pub actor: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub command: String,
+}
+
+/// An event to be appended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: serde_json::Value,
+}
+
+/// A place in the global log. On PostgreSQL the pair (transaction id, seq) orders the log as
+/// readers see it; on SQLite `tx` is always 0 and `seq` alone orders it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub struct Position {
+    pub tx: i64,
+    pub seq: i64,
+}
+
+impl Position {
+    pub const START: Position = Position { tx: 0, seq: 0 };
+}
+
+/// A stored event as read back, already upcast to the current schema of its type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedEvent {
+    pub id: Uuid,
+    pub stream_id: Uuid,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i32,
+    pub data: serde_json::Value,
+    pub metadata: EventMetadata,
+    pub recorded_at: DateTime<Utc>,
+    pub position: Position,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedVersion {
+    /// The stream must not exist yet.
+    NoStream,
+    /// The stream must be at exactly this version.
+    Exactly(i64),
+}
+
+/// The outcome of a successful append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appended {
+    pub stream_id: Uuid,
+    pub first_version: i64,
+    pub version: i64,
+    pub last_seq: i64,
+}
+
+/// Someone else appended first: everything the loser needs to understand what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub stream_id: Uuid,
+    pub expected_version: i64,
+    pub actual_version: i64,
+    pub events_since: Vec<RecordedEvent>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored event {event_id} cannot be read: {message}")]
+    Corrupt { event_id: String, message: String },
+    #[error("unsupported database URL (expected postgres://… or sqlite:…)")]
+    UnsupportedUrl,
+}
+
+impl StoreError {
+    /// True when the database could not be reached (as opposed to a bug or bad data).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("stream {} was expected at version {} but is at {}", .0.stream_id, .0.expected_version, .0.actual_version)]
+    Conflict(Conflict),
+    #[error("stream {stream_id} already exists")]
+    StreamAlreadyExists { stream_id: Uuid },
+    #[error("stream {stream_id} does not exist")]
+    StreamNotFound { stream_id: Uuid },
+    #[error("nothing to append")]
+    NoEvents,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(e: sqlx::Error) -> Self {
+        AppendError::Store(StoreError::Database(e))
+    }
+}
+
+/// A batch of the global log and the position to continue after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub events: Vec<RecordedEvent>,
+    pub next: Position,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    backend: Backend,
+    appended: broadcast::Sender<Appended>,
+}
+
+impl EventStore {
+    /// Connects, runs the backend's migrations, and starts forwarding append notifications.
+    #[tracing::instrument(skip_all)]
+    pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
+        let (appended, _) = broadcast::channel(1024);
+        let backend = if database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://")
+        {
+            let pool = postgres::connect(database_url).await?;
+            postgres::spawn_listener(pool.clone(), appended.clone()).await?;
+            Backend::Postgres(pool)
+        } else if database_url.starts_with("sqlite:") {
+            Backend::Sqlite(sqlite::connect(database_url).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Self { backend, appended })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    pub fn postgres_pool(&self) -> Option<&PgPool> {
+        match &self.backend {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite(_) => None,
+        }
+    }
+
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.backend {
+            Backend::Sqlite(pool) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Answers only when the database does.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
+        }
+        Ok(())
+    }
+
+    /// Closes the pool: later calls fail as if the database went away.
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Postgres(pool) => pool.close().await,
+            Backend::Sqlite(pool) => pool.close().await,
+        }
+    }
+
+    /// Live notifications of appends (also those made by other processes on PostgreSQL).
+    pub fn subscribe(&self) -> broadcast::Receiver<Appended> {
+        self.appended.subscribe()
+    }
+
+    /// Appends events in one transaction if the stream is at `expected`. The version check is
+    /// the transaction's first write, before any sequence number is taken, so a loser leaves no gap.
+    #[tracing::instrument(skip(self, events, metadata), fields(n = events.len()))]
+    pub async fn append_with_expected_version(
+        &self,
+        stream_id: Uuid,
+        kind: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+    ) -> Result<Appended, AppendError> {
+        if events.is_empty() {
+            return Err(AppendError::NoEvents);
+        }
+        let recorded_at = Utc::now();
+        let appended = match &self.backend {
+            Backend::Postgres(pool) => {
+                postgres::append(
+                    pool,
+                    stream_id,
+                    kind,
+                    expected,
+                    events,
+                    metadata,
+                    recorded_at,
+                )
+                .await?
+            }
+            Backend::Sqlite(pool) => {
+                let appended = sqlite::append(
+                    pool,
+                    stream_id,
+                    kind,
+                    expected,
+                    events,
+                    metadata,
+                    recorded_at,
+                )
+                .await?;
+                // PostgreSQL delivers this through LISTEN/NOTIFY; here it is in-process.
+                let _ = self.appended.send(appended);
+                appended
+            }
+        };
+        Ok(appended)
+    }
+
+    /// The stream's events with version > `after_version`, in version order.
+    #[tracing::instrument(skip(self))]
+    pub async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => postgres::read_stream(pool, stream_id, after_version).await,
+            Backend::Sqlite(pool) => sqlite::read_stream(pool, stream_id, after_version).await,
+        }
+    }
+
+    pub async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
+            Backend::Sqlite(pool) => sqlite::stream_version(pool, stream_id).await,
+        }
+    }
+
+    /// Up to `limit` events after `after` in the order every reader sees them. An event that is
+    /// not returned now (its transaction is still open) will be returned later: none is skipped.
+    #[tracing::instrument(skip(self))]
+    pub async fn read_all(&self, after: Position, limit: i64) -> Result<Batch, StoreError> {
+        let events = match &self.backend {
+            Backend::Postgres(pool) => postgres::read_all(pool, after, limit).await?,
+            Backend::Sqlite(pool) => sqlite::read_all(pool, after, limit).await?,
+        };
+        let next = events.last().map(|e| e.position).unwrap_or(after);
+        Ok(Batch { events, next })
+    }
+
+    /// The highest sequence number stored, and how many events there are.
+    pub async fn head(&self) -> Result<(i64, i64), StoreError> {
+        let sql = "SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM events";
+        let head = match &self.backend {
+            Backend::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
+            Backend::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
+        };
+        Ok(head)
+    }
+}
+
+/// What both backends' row readers produce before upcasting.
+struct RawEvent {
+    id: Uuid,
+    stream_id: Uuid,
+    version: i64,
+    event_type: String,
+    schema_version: i32,
+    data: serde_json::Value,
+    metadata: serde_json::Value,
+    recorded_at: DateTime<Utc>,
+    position: Position,
+}
+
+impl RawEvent {
+    fn into_recorded(self) -> Result<RecordedEvent, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt {
+            event_id: self.id.to_string(),
+            message,
+        };
+        let (schema_version, data) =
+            upcast_to_current(&self.event_type, self.schema_version, self.data.clone())
+                .map_err(|e| corrupt(e.to_string()))?;
+        let metadata: EventMetadata = serde_json::from_value(self.metadata.clone())
+            .map_err(|e| corrupt(format!("metadata: {e}")))?;
+        Ok(RecordedEvent {
+            id: self.id,
+            stream_id: self.stream_id,
+            version: self.version,
+            event_type: self.event_type,
+            schema_version,
+            data,
+            metadata,
+            recorded_at: self.recorded_at,
+            position: self.position,
+        })
+    }
+}
+
+fn into_recorded_all(raw: Vec<RawEvent>) -> Result<Vec<RecordedEvent>, StoreError> {
+    raw.into_iter().map(RawEvent::into_recorded).collect()
+}

@@ -1,0 +1,157 @@
+//! Test set-up: a fresh database per test (a new PostgreSQL database or a new SQLite file), and
+//! `spawn_app` that serves the real router on a free port.
+
+use freightdesk::server::{self, Config};
+use freightdesk::store::EventStore;
+use std::net::SocketAddr;
+use uuid::Uuid;
+
+pub fn test_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// A fresh PostgreSQL database. Fails loudly when PostgreSQL is not answering: no test skips.
+pub async fn fresh_postgres_url() -> String {
+    use sqlx::Connection;
+    let admin_url = test_database_url();
+    let mut admin = sqlx::PgConnection::connect(&admin_url)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at {admin_url} is not answering ({e}); run `make pg-up` or start it")
+        });
+    let name = format!("fd_test_{}", Uuid::new_v4().simple());
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create test database");
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+/// A database of the given backend; the returned guard keeps a SQLite file alive.
+pub async fn fresh_database_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+    match backend {
+        Backend::Postgres => (fresh_postgres_url().await, None),
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite:{}", dir.path().join("test.db").display());
+            (url, Some(dir))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+pub struct TestStore {
+    pub store: EventStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn store(backend: Backend) -> TestStore {
+    let (url, dir) = fresh_database_url(backend).await;
+    let store = EventStore::connect(&url).await.expect("connect store");
+    TestStore { store, _dir: dir }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub store: EventStore,
+    pub client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestApp {
+    /// Posts a form to a server function, as a script would (no `Accept: text/html`).
+    pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(format!("{}/api/{endpoint}", self.address))
+            .header("Accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (database_url, dir) = fresh_database_url(backend).await;
+    let config = Config {
+        database_url,
+        addr: "127.0.0.1:0".parse().unwrap(),
+    };
+    let state = server::build_state(&config).await.expect("app state");
+    let store = state.store.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = server::router(state);
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    TestApp {
+        address: format!("http://{addr}"),
+        store,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        _dir: dir,
+    }
+}
+
+/// Runs an async test body once per backend: `both_backends!(name, |backend| async move {...})`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                ($body)($crate::helpers::Backend::Postgres).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                ($body)($crate::helpers::Backend::Sqlite).await
+            }
+        }
+    };
+}
+
+/// Reads the whole log until `count` events have arrived. On PostgreSQL a read only returns
+/// events below the oldest transaction still open anywhere in the cluster, and other tests run
+/// beside this one, so the last events may take a moment to become readable.
+pub async fn read_all_until(
+    store: &EventStore,
+    count: usize,
+) -> Vec<freightdesk::store::RecordedEvent> {
+    use freightdesk::store::Position;
+    use std::time::{Duration, Instant};
+    let mut position = Position::START;
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {count} events became readable",
+            seen.len()
+        );
+        let batch = store.read_all(position, 5).await.unwrap();
+        if batch.events.is_empty() {
+            assert_eq!(batch.next, position, "an empty batch keeps the position");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        assert!(batch.next > position, "the position moves forward");
+        position = batch.next;
+        seen.extend(batch.events);
+    }
+    assert!(
+        store.read_all(position, 5).await.unwrap().events.is_empty(),
+        "nothing after the end"
+    );
+    seen
+}

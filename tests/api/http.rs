@@ -1,0 +1,298 @@
+//! The command endpoints over a real server: success and every error kind with its status.
+
+use crate::both_backends;
+use crate::helpers::{spawn_app, Backend, TestApp};
+use serde_json::Value;
+
+async fn schedule(app: &TestApp) -> (String, i64) {
+    let response = app
+        .post_form(
+            "shipments/schedule",
+            &[
+                ("origin", "Rotterdam"),
+                ("destination", "Milan"),
+                ("pickup_at", "2026-12-01T08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    (
+        body["shipment_id"].as_str().unwrap().to_string(),
+        body["version"].as_i64().unwrap(),
+    )
+}
+
+async fn json_of(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "unexpected status");
+    response.json().await.expect("a JSON error body")
+}
+
+both_backends!(lifecycle_over_http, |backend: Backend| async move {
+    let app = spawn_app(backend).await;
+    let (id, version) = schedule(&app).await;
+    assert_eq!(version, 1);
+    let r = app
+        .post_form(
+            "shipments/pick-up",
+            &[("shipment_id", &id), ("expected_version", "1")],
+        )
+        .await;
+    assert_eq!(json_of(r, 200).await["version"], 2);
+    let r = app
+        .post_form(
+            "shipments/record-location",
+            &[
+                ("shipment_id", &id),
+                ("expected_version", "2"),
+                ("location", "Basel"),
+                ("lat", "47.56"),
+                ("lon", "7.59"),
+            ],
+        )
+        .await;
+    assert_eq!(json_of(r, 200).await["version"], 3);
+    let r = app
+        .post_form(
+            "shipments/deliver",
+            &[("shipment_id", &id), ("expected_version", "3")],
+        )
+        .await;
+    assert_eq!(json_of(r, 200).await["version"], 4);
+
+    let r = app
+        .post_form("shipments/get", &[("shipment_id", &id)])
+        .await;
+    let view = json_of(r, 200).await;
+    assert_eq!(view["shipment"]["status"], "Delivered");
+    let types: Vec<&str> = view["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ShipmentScheduled",
+            "ShipmentPickedUp",
+            "LocationRecorded",
+            "ShipmentDelivered"
+        ]
+    );
+    assert_eq!(view["timeline"][1]["actor"], "default-dispatcher");
+});
+
+both_backends!(
+    each_error_kind_has_its_status,
+    |backend: Backend| async move {
+        let app = spawn_app(backend).await;
+        // 400: invalid fields, all of them named.
+        let r = app
+            .post_form(
+                "shipments/schedule",
+                &[
+                    ("origin", "  "),
+                    ("destination", "Milan"),
+                    ("pickup_at", "soon"),
+                ],
+            )
+            .await;
+        let body = json_of(r, 400).await;
+        assert_eq!(body["kind"], "validation");
+        let fields: Vec<&str> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["origin", "pickup_at"]);
+        // 400: a required field missing altogether.
+        let r = app
+            .post_form("shipments/schedule", &[("origin", "Oslo")])
+            .await;
+        assert_eq!(json_of(r, 400).await["kind"], "bad_request");
+        // 400: a version that is not a number.
+        let (id, _) = schedule(&app).await;
+        let r = app
+            .post_form(
+                "shipments/pick-up",
+                &[("shipment_id", &id), ("expected_version", "latest")],
+            )
+            .await;
+        assert_eq!(
+            json_of(r, 400).await["errors"][0]["field"],
+            "expected_version"
+        );
+        // 404: unknown and malformed ids.
+        let unknown = uuid::Uuid::new_v4().to_string();
+        let r = app
+            .post_form(
+                "shipments/pick-up",
+                &[("shipment_id", &unknown), ("expected_version", "1")],
+            )
+            .await;
+        assert_eq!(json_of(r, 404).await["kind"], "not_found");
+        let r = app
+            .post_form("shipments/get", &[("shipment_id", "nope")])
+            .await;
+        assert_eq!(json_of(r, 404).await["kind"], "not_found");
+        // 422: refused by the rules, naming the status.
+        let r = app
+            .post_form(
+                "shipments/deliver",
+                &[("shipment_id", &id), ("expected_version", "1")],
+            )
+            .await;
+        let body = json_of(r, 422).await;
+        assert_eq!(body["kind"], "rejected");
+        assert_eq!(
+            body["message"],
+            "cannot deliver a shipment that is Scheduled"
+        );
+        assert_eq!(body["status"], "Scheduled");
+        // 409: a stale version, with what changed since.
+        let r = app
+            .post_form(
+                "shipments/cancel",
+                &[
+                    ("shipment_id", &id),
+                    ("expected_version", "1"),
+                    ("reason", "customer withdrew"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let r = app
+            .post_form(
+                "shipments/pick-up",
+                &[("shipment_id", &id), ("expected_version", "1")],
+            )
+            .await;
+        let body = json_of(r, 409).await;
+        assert_eq!(body["kind"], "conflict");
+        assert_eq!(
+            (
+                body["expected_version"].as_i64(),
+                body["actual_version"].as_i64()
+            ),
+            (Some(1), Some(2))
+        );
+        assert_eq!(body["events_since"][0]["event_type"], "ShipmentCancelled");
+        assert_eq!(
+            body["events_since"][0]["summary"],
+            "Cancelled: customer withdrew"
+        );
+        assert_eq!(body["current"]["status"], "Cancelled");
+        // 409: a client-chosen id that is taken.
+        let r = app
+            .post_form(
+                "shipments/schedule",
+                &[
+                    ("origin", "A"),
+                    ("destination", "B"),
+                    ("pickup_at", "2026-12-01T08:00"),
+                    ("shipment_id", &id),
+                ],
+            )
+            .await;
+        assert_eq!(json_of(r, 409).await["kind"], "already_exists");
+        // Nothing of the refused commands was stored.
+        assert_eq!(
+            app.store
+                .read_stream(id.parse().unwrap(), 0)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+    }
+);
+
+both_backends!(
+    oversized_payloads_are_refused,
+    |backend: Backend| async move {
+        let app = spawn_app(backend).await;
+        let huge = "x".repeat(200 * 1024);
+        let r = app
+            .post_form(
+                "shipments/schedule",
+                &[
+                    ("origin", &huge),
+                    ("destination", "B"),
+                    ("pickup_at", "2026-12-01T08:00"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 413);
+        let r = app
+            .post_form(
+                "shipments/schedule",
+                &[
+                    ("origin", &"y".repeat(121)),
+                    ("destination", "B"),
+                    ("pickup_at", "2026-12-01T08:00"),
+                ],
+            )
+            .await;
+        assert!(json_of(r, 400).await["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too long"));
+    }
+);
+
+both_backends!(health_follows_the_database, |backend: Backend| async move {
+    let app = spawn_app(backend).await;
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.store.close().await;
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(r.text().await.unwrap(), "database unavailable\n");
+    // Commands answer 503 with a message a person can act on, never an internal one.
+    let r = app
+        .post_form(
+            "shipments/schedule",
+            &[
+                ("origin", "A"),
+                ("destination", "B"),
+                ("pickup_at", "2026-12-01T08:00"),
+            ],
+        )
+        .await;
+    assert_eq!(json_of(r, 503).await["kind"], "unavailable");
+});
+
+both_backends!(
+    no_js_form_posts_redirect_back_with_the_error,
+    |backend: Backend| async move {
+        let app = spawn_app(backend).await;
+        let r = app
+            .client
+            .post(format!("{}/api/shipments/schedule", app.address))
+            .header("Accept", "text/html")
+            .header("Referer", format!("{}/", app.address))
+            .form(&[
+                ("origin", ""),
+                ("destination", "B"),
+                ("pickup_at", "2026-12-01T08:00"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 302);
+        let location = r.headers()["location"].to_str().unwrap();
+        assert!(location.contains("__err="), "{location}");
+    }
+);

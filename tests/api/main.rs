@@ -1,0 +1,7 @@
+//! The Rust integration tests: one binary, a fresh database per test.
+
+mod helpers;
+
+mod concurrency;
+mod http;
+mod store_contract;

@@ -1,0 +1,483 @@
+//! The event-store contract: every case runs against PostgreSQL and SQLite.
+
+use crate::both_backends;
+use crate::helpers::{read_all_until, store, Backend};
+use freightdesk::domain::*;
+use freightdesk::store::shipments::{self, CommandContext, CommandError};
+use freightdesk::store::*;
+use serde_json::json;
+use uuid::Uuid;
+
+fn meta(actor: &str) -> EventMetadata {
+    EventMetadata {
+        actor: actor.to_string(),
+        correlation_id: Uuid::new_v4(),
+        causation_id: Some(Uuid::new_v4()),
+        command: "TestCommand".to_string(),
+    }
+}
+
+fn event(n: i64) -> NewEvent {
+    NewEvent {
+        event_type: "ShipmentPickedUp".to_string(),
+        schema_version: 1,
+        data: json!({"picked_up_at": "2026-11-28T10:00:00Z", "n": n}),
+    }
+}
+
+both_backends!(append_and_read_round_trip, |backend: Backend| async move {
+    let t = store(backend).await;
+    let id = Uuid::new_v4();
+    let first = t
+        .store
+        .append_with_expected_version(
+            id,
+            "Test",
+            ExpectedVersion::NoStream,
+            &[event(1), event(2)],
+            &meta("ann"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.first_version, first.version), (1, 2));
+    let second = t
+        .store
+        .append_with_expected_version(
+            id,
+            "Test",
+            ExpectedVersion::Exactly(2),
+            &[event(3)],
+            &meta("ann"),
+        )
+        .await
+        .unwrap();
+    assert_eq!((second.first_version, second.version), (3, 3));
+
+    let events = t.store.read_stream(id, 0).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.version).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        events
+            .iter()
+            .map(|e| e.data["n"].as_i64().unwrap())
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.stream_id == id && e.event_type == "ShipmentPickedUp"));
+    assert_eq!(events[2].position.seq, second.last_seq);
+    assert_eq!(
+        t.store.read_stream(id, 2).await.unwrap().len(),
+        1,
+        "reads from a version"
+    );
+    assert_eq!(t.store.stream_version(id).await.unwrap(), Some(3));
+    assert_eq!(t.store.stream_version(Uuid::new_v4()).await.unwrap(), None);
+    assert!(t
+        .store
+        .read_stream(Uuid::new_v4(), 0)
+        .await
+        .unwrap()
+        .is_empty());
+});
+
+both_backends!(
+    expected_version_mismatch_is_a_detailed_conflict,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = Uuid::new_v4();
+        t.store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &[event(1)],
+                &meta("ann"),
+            )
+            .await
+            .unwrap();
+        t.store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::Exactly(1),
+                &[event(2), event(3)],
+                &meta("bob"),
+            )
+            .await
+            .unwrap();
+        let err = t
+            .store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::Exactly(1),
+                &[event(9)],
+                &meta("cy"),
+            )
+            .await
+            .unwrap_err();
+        match err {
+            AppendError::Conflict(c) => {
+                assert_eq!(c.stream_id, id);
+                assert_eq!((c.expected_version, c.actual_version), (1, 3));
+                assert_eq!(
+                    c.events_since.iter().map(|e| e.version).collect::<Vec<_>>(),
+                    vec![2, 3]
+                );
+                assert!(c.events_since.iter().all(|e| e.metadata.actor == "bob"));
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        // The loser wrote nothing.
+        assert_eq!(t.store.read_stream(id, 0).await.unwrap().len(), 3);
+
+        let missing = Uuid::new_v4();
+        let err = t
+            .store
+            .append_with_expected_version(
+                missing,
+                "Test",
+                ExpectedVersion::Exactly(1),
+                &[event(1)],
+                &meta("ann"),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppendError::StreamNotFound { stream_id } if stream_id == missing));
+    }
+);
+
+both_backends!(
+    new_stream_collision_is_its_own_error,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = Uuid::new_v4();
+        t.store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &[event(1)],
+                &meta("ann"),
+            )
+            .await
+            .unwrap();
+        let err = t
+            .store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &[event(2)],
+                &meta("bob"),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppendError::StreamAlreadyExists { stream_id } if stream_id == id),
+            "{err:?}"
+        );
+        assert_eq!(t.store.read_stream(id, 0).await.unwrap().len(), 1);
+    }
+);
+
+both_backends!(metadata_round_trips, |backend: Backend| async move {
+    let t = store(backend).await;
+    let id = Uuid::new_v4();
+    let metadata = meta("dispatcher-7");
+    t.store
+        .append_with_expected_version(
+            id,
+            "Test",
+            ExpectedVersion::NoStream,
+            &[event(1)],
+            &metadata,
+        )
+        .await
+        .unwrap();
+    let read = &t.store.read_stream(id, 0).await.unwrap()[0];
+    assert_eq!(read.metadata, metadata);
+    let all = read_all_until(&t.store, 1).await;
+    assert_eq!(all[0].metadata, metadata);
+});
+
+both_backends!(
+    old_schema_versions_are_upcast_on_read,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = ShipmentId::generate();
+        let context = CommandContext::new("ann");
+        let schedule = ShipmentCommand::Schedule {
+            shipment_id: id,
+            origin: PlaceName::parse("origin", "Rotterdam").unwrap(),
+            destination: PlaceName::parse("destination", "Milan").unwrap(),
+            pickup_planned_at: chrono::Utc::now(),
+        };
+        shipments::execute(&t.store, id, ExpectedVersion::NoStream, &schedule, &context)
+            .await
+            .unwrap();
+        let pick_up = ShipmentCommand::PickUp {
+            at: chrono::Utc::now(),
+        };
+        shipments::execute(
+            &t.store,
+            id,
+            ExpectedVersion::Exactly(1),
+            &pick_up,
+            &context,
+        )
+        .await
+        .unwrap();
+        // A LocationRecorded written by an old build: schema v1 with a single `place`.
+        let v1 = json!({"place": "Basel", "recorded_at": "2026-11-28T12:00:00Z"});
+        let m = json!({"actor": "old-build", "correlation_id": Uuid::new_v4(), "causation_id": null, "command": "RecordLocation"});
+        if let Some(pool) = t.store.postgres_pool() {
+            sqlx::query("UPDATE streams SET version = 3 WHERE id = $1")
+                .bind(id.as_uuid())
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata) VALUES ($1, $2, 3, 'LocationRecorded', 1, $3, $4)")
+            .bind(Uuid::new_v4()).bind(id.as_uuid()).bind(&v1).bind(&m).execute(pool).await.unwrap();
+        } else {
+            let pool = t.store.sqlite_pool().unwrap();
+            sqlx::query("UPDATE streams SET version = 3 WHERE id = ?")
+                .bind(id.to_string())
+                .execute(pool)
+                .await
+                .unwrap();
+            sqlx::query("INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at) VALUES (?, ?, 3, 'LocationRecorded', 1, ?, ?, '2026-11-28T12:00:00.000000Z')")
+            .bind(Uuid::new_v4().to_string()).bind(id.to_string()).bind(v1.to_string()).bind(m.to_string()).execute(pool).await.unwrap();
+        }
+        let stored = &t.store.read_stream(id.as_uuid(), 2).await.unwrap()[0];
+        assert_eq!(stored.schema_version, 2);
+        assert_eq!(stored.data["location"], "Basel");
+        assert!(stored.data["lat"].is_null());
+        let loaded = shipments::fetch_for_writing(&t.store, id).await.unwrap();
+        let shipment = loaded.state.unwrap();
+        assert_eq!(
+            (loaded.version, shipment.last_location.as_deref()),
+            (3, Some("Basel"))
+        );
+        let all = read_all_until(&t.store, 3).await;
+        assert_eq!(
+            all.last().unwrap().data["location"],
+            "Basel",
+            "read_all upcasts too"
+        );
+    }
+);
+
+both_backends!(
+    read_all_returns_every_event_once_in_order,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let streams: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let mut appended = Vec::new();
+        for round in 0..4i64 {
+            for (i, id) in streams.iter().enumerate() {
+                let expected = if round == 0 {
+                    ExpectedVersion::NoStream
+                } else {
+                    ExpectedVersion::Exactly(round)
+                };
+                let a = t
+                    .store
+                    .append_with_expected_version(
+                        *id,
+                        "Test",
+                        expected,
+                        &[event(round * 10 + i as i64)],
+                        &meta("ann"),
+                    )
+                    .await
+                    .unwrap();
+                appended.push(a.last_seq);
+            }
+        }
+        let seen: Vec<i64> = read_all_until(&t.store, appended.len())
+            .await
+            .iter()
+            .map(|e| e.position.seq)
+            .collect();
+        assert_eq!(seen, appended, "every event once, in commit order");
+        let (head, count) = t.store.head().await.unwrap();
+        assert_eq!((head, count), (*appended.last().unwrap(), 12));
+    }
+);
+
+both_backends!(
+    conflict_losers_leave_no_sequence_gap,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = Uuid::new_v4();
+        let a = t
+            .store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &[event(1)],
+                &meta("ann"),
+            )
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            assert!(t
+                .store
+                .append_with_expected_version(
+                    id,
+                    "Test",
+                    ExpectedVersion::Exactly(7),
+                    &[event(2)],
+                    &meta("bob")
+                )
+                .await
+                .is_err());
+            assert!(t
+                .store
+                .append_with_expected_version(
+                    id,
+                    "Test",
+                    ExpectedVersion::NoStream,
+                    &[event(2)],
+                    &meta("bob")
+                )
+                .await
+                .is_err());
+        }
+        let b = t
+            .store
+            .append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::Exactly(1),
+                &[event(3)],
+                &meta("ann"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(b.last_seq, a.last_seq + 1);
+    }
+);
+
+both_backends!(
+    commands_check_the_version_the_user_saw,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = ShipmentId::generate();
+        let ann = CommandContext::new("ann");
+        let bob = CommandContext::new("bob");
+        let schedule = ShipmentCommand::Schedule {
+            shipment_id: id,
+            origin: PlaceName::parse("origin", "Hamburg").unwrap(),
+            destination: PlaceName::parse("destination", "Vienna").unwrap(),
+            pickup_planned_at: chrono::Utc::now(),
+        };
+        shipments::execute(&t.store, id, ExpectedVersion::NoStream, &schedule, &ann)
+            .await
+            .unwrap();
+        let again =
+            shipments::execute(&t.store, id, ExpectedVersion::NoStream, &schedule, &ann).await;
+        assert!(matches!(
+            again,
+            Err(CommandError::Rejected(DomainError::AlreadyExists(_)))
+        ));
+
+        let cancel = ShipmentCommand::Cancel {
+            reason: CancelReason::parse("no truck").unwrap(),
+            at: chrono::Utc::now(),
+        };
+        shipments::execute(&t.store, id, ExpectedVersion::Exactly(1), &cancel, &ann)
+            .await
+            .unwrap();
+        // Bob still sees version 1.
+        let pick_up = ShipmentCommand::PickUp {
+            at: chrono::Utc::now(),
+        };
+        match shipments::execute(&t.store, id, ExpectedVersion::Exactly(1), &pick_up, &bob).await {
+            Err(CommandError::Conflict(c)) => {
+                assert_eq!((c.expected_version, c.actual_version), (1, 2));
+                assert_eq!(c.events_since[0].event_type, "ShipmentCancelled");
+                assert_eq!(c.events_since[0].metadata.actor, "ann");
+                assert_eq!(c.events_since[0].metadata.command, "CancelShipment");
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        // Re-applied on the latest version, the rules refuse it and name the status.
+        match shipments::execute(&t.store, id, ExpectedVersion::Exactly(2), &pick_up, &bob).await {
+            Err(CommandError::Rejected(e)) => {
+                assert_eq!(e.to_string(), "cannot pick up a shipment that is Cancelled")
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        let unknown = shipments::execute(
+            &t.store,
+            ShipmentId::generate(),
+            ExpectedVersion::Exactly(1),
+            &pick_up,
+            &bob,
+        )
+        .await;
+        assert!(matches!(
+            unknown,
+            Err(CommandError::Rejected(DomainError::NotFound))
+        ));
+    }
+);
+
+both_backends!(
+    retry_helper_re_decides_on_fresh_state,
+    |backend: Backend| async move {
+        let t = store(backend).await;
+        let id = ShipmentId::generate();
+        let ctx = CommandContext::new("robot");
+        let schedule = ShipmentCommand::Schedule {
+            shipment_id: id,
+            origin: PlaceName::parse("origin", "Lyon").unwrap(),
+            destination: PlaceName::parse("destination", "Porto").unwrap(),
+            pickup_planned_at: chrono::Utc::now(),
+        };
+        shipments::execute_with_retry(&t.store, id, &schedule, &ctx, 3)
+            .await
+            .unwrap();
+        let pick_up = ShipmentCommand::PickUp {
+            at: chrono::Utc::now(),
+        };
+        shipments::execute_with_retry(&t.store, id, &pick_up, &ctx, 3)
+            .await
+            .unwrap();
+        // Many location reports racing: with retries every one of them lands.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = t.store.clone();
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let cmd = ShipmentCommand::RecordLocation {
+                        location: PlaceName::parse("location", &format!("Stop {i}")).unwrap(),
+                        position: None,
+                        notes: None,
+                        at: chrono::Utc::now(),
+                    };
+                    shipments::execute_with_retry(&store, id, &cmd, &ctx, 50).await
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let loaded = shipments::fetch_for_writing(&t.store, id).await.unwrap();
+        assert_eq!(loaded.version, 10);
+        assert_eq!(loaded.state.unwrap().location_count, 8);
+        // A refusal is not retried.
+        let schedule_again = shipments::execute_with_retry(&t.store, id, &schedule, &ctx, 3).await;
+        assert!(matches!(
+            schedule_again,
+            Err(CommandError::Rejected(DomainError::AlreadyExists(_)))
+        ));
+    }
+);
