@@ -2,6 +2,8 @@
 
 use crate::app::{shell, App};
 use crate::error::AppError;
+use crate::projections::db::ProjectionDb;
+use crate::projections::{Daemon, DaemonHandle, Definition};
 use crate::store::EventStore;
 use axum::body::Body;
 use axum::extract::{FromRef, State};
@@ -21,15 +23,27 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Start-up errors: printed once, and the process exits non-zero.
 pub type StartupResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub database_url: String,
     pub addr: SocketAddr,
+    /// This node's name in the node registry.
+    pub node: String,
+    /// The projection versions this node may run.
+    pub capabilities: Vec<Definition>,
 }
 
 impl Config {
     pub const DEFAULT_DATABASE_URL: &'static str = "sqlite:data/freightdesk.db";
     pub const DEFAULT_ADDR: &'static str = "127.0.0.1:3000";
+
+    /// `hostname:pid`, unique enough for a registry of running processes.
+    pub fn default_node_name() -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "localhost".to_string());
+        format!("{host}:{}", std::process::id())
+    }
 }
 
 /// The database URL with any password replaced, for logs.
@@ -54,10 +68,14 @@ fn url_password_span(url: &str) -> Option<(usize, usize)> {
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: EventStore,
+    pub projections: ProjectionDb,
 }
 
 /// Creates the SQLite file's folder if needed, so a fresh checkout just works.
-fn ensure_sqlite_dir(database_url: &str) -> std::io::Result<()> {
+pub fn ensure_sqlite_dir(database_url: &str) -> std::io::Result<()> {
+    if !database_url.starts_with("sqlite:") {
+        return Ok(());
+    }
     let path = database_url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
@@ -71,10 +89,9 @@ fn ensure_sqlite_dir(database_url: &str) -> std::io::Result<()> {
 }
 
 pub async fn build_state(config: &Config) -> StartupResult<AppState> {
-    if config.database_url.starts_with("sqlite:") {
-        ensure_sqlite_dir(&config.database_url)?;
-    }
+    ensure_sqlite_dir(&config.database_url)?;
     let store = EventStore::connect(&config.database_url).await?;
+    let projections = ProjectionDb::connect(&config.database_url).await?;
     let mut leptos_options = get_configuration(None)?.leptos_options;
     if leptos_options.output_name.is_empty() {
         // Same name as `output-name` in Cargo.toml, for runs without cargo-leptos or `make`.
@@ -84,13 +101,27 @@ pub async fn build_state(config: &Config) -> StartupResult<AppState> {
     Ok(AppState {
         leptos_options,
         store,
+        projections,
     })
+}
+
+/// Starts this node's projection daemon for the versions it may run.
+pub async fn start_daemon(state: &AppState, config: &Config) -> Result<DaemonHandle, sqlx::Error> {
+    Daemon::new(
+        state.store.clone(),
+        state.projections.clone(),
+        config.node.clone(),
+        config.capabilities.clone(),
+    )
+    .start()
+    .await
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -122,6 +153,21 @@ async fn healthz(State(store): State<EventStore>) -> Response {
     }
 }
 
+/// Prometheus text: lag, rate and failures per projection version.
+async fn metrics(State(state): State<AppState>) -> Response {
+    match crate::api::projections::ssr::overview(&state.store, &state.projections).await {
+        Ok(overview) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            crate::api::projections::ssr::prometheus_text(&overview),
+        )
+            .into_response(),
+        Err(e) => (e.status_code(), format!("{e}\n")).into_response(),
+    }
+}
+
 /// Server functions answer every error with 500; give API clients the status that says what
 /// happened (400, 404, 409, 422, 503). Form posts without JavaScript get a redirect instead and
 /// are left alone.
@@ -149,12 +195,14 @@ pub async fn serve(config: Config) -> StartupResult<()> {
         backend = state.store.backend_name(),
         "database ready"
     );
+    let daemon = start_daemon(&state, &config).await?;
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    daemon.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

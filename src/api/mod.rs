@@ -1,5 +1,6 @@
 //! Server functions, grouped by area. Thin: parse input, call the store, map errors.
 
+pub mod projections;
 pub mod shipments;
 pub mod status;
 

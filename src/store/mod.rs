@@ -293,6 +293,18 @@ impl EventStore {
         Ok(Batch { events, next })
     }
 
+    /// How many events lie after `position`, and when the oldest of them was recorded: a
+    /// projection's lag in events and in time.
+    pub async fn backlog(
+        &self,
+        after: Position,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => postgres::backlog(pool, after).await,
+            Backend::Sqlite(pool) => sqlite::backlog(pool, after).await,
+        }
+    }
+
     /// The highest sequence number stored, and how many events there are.
     pub async fn head(&self) -> Result<(i64, i64), StoreError> {
         let sql = "SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM events";
@@ -302,6 +314,18 @@ impl EventStore {
         };
         Ok(head)
     }
+}
+
+/// The one text form of a time where it is stored as text (SQLite, projection tables):
+/// fixed-width UTC, so text order is time order.
+pub fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("bad time {text:?}: {e}"))
 }
 
 /// What both backends' row readers produce before upcasting.

@@ -260,3 +260,16 @@ pub async fn read_all(
     .await?;
     into_recorded_all(rows.iter().map(raw_event).collect::<Result<_, _>>()?)
 }
+
+pub async fn backlog(
+    pool: &PgPool,
+    after: Position,
+) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), MIN(recorded_at) FROM events WHERE (tx_id, seq) > ($1::text::xid8, $2)",
+    )
+    .bind(after.tx.to_string())
+    .bind(after.seq)
+    .fetch_one(pool)
+    .await?)
+}

@@ -3,10 +3,10 @@
 //! Ids, times and JSON are stored as text; times in a fixed-width UTC form so they sort.
 
 use super::{
-    into_recorded_all, AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, NewEvent,
-    Position, RawEvent, RecordedEvent, StoreError,
+    into_recorded_all, parse_time, time_text, AppendError, Appended, Conflict, EventMetadata,
+    ExpectedVersion, NewEvent, Position, RawEvent, RecordedEvent, StoreError,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -29,17 +29,6 @@ pub async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
         .await?;
     sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
     Ok(pool)
-}
-
-/// The one text form of a time in this database.
-pub fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("bad time {text:?}: {e}"))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -205,4 +194,23 @@ pub async fn read_all(
     .fetch_all(pool)
     .await?;
     into_recorded_all(rows.iter().map(raw_event).collect::<Result<_, _>>()?)
+}
+
+pub async fn backlog(
+    pool: &SqlitePool,
+    after: Position,
+) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    let (count, oldest): (i64, Option<String>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(recorded_at) FROM events WHERE seq > ?")
+            .bind(after.seq)
+            .fetch_one(pool)
+            .await?;
+    let oldest = oldest
+        .map(|t| parse_time(&t))
+        .transpose()
+        .map_err(|message| StoreError::Corrupt {
+            event_id: "(backlog)".into(),
+            message,
+        })?;
+    Ok((count, oldest))
 }

@@ -62,6 +62,8 @@ pub async fn store(backend: Backend) -> TestStore {
 
 pub struct TestApp {
     pub address: String,
+    pub projections: freightdesk::projections::db::ProjectionDb,
+    pub daemon: Option<freightdesk::projections::DaemonHandle>,
     pub store: EventStore,
     pub client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
@@ -85,15 +87,21 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     let config = Config {
         database_url,
         addr: "127.0.0.1:0".parse().unwrap(),
+        node: format!("test-{}", Uuid::new_v4().simple()),
+        capabilities: freightdesk::projections::Definition::ALL.to_vec(),
     };
     let state = server::build_state(&config).await.expect("app state");
+    let daemon = server::start_daemon(&state, &config).await.expect("daemon");
     let store = state.store.clone();
+    let projections = state.projections.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let app = server::router(state);
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestApp {
         address: format!("http://{addr}"),
+        projections,
+        daemon: Some(daemon),
         store,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())

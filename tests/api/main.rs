@@ -4,4 +4,5 @@ mod helpers;
 
 mod concurrency;
 mod http;
+mod projections;
 mod store_contract;

@@ -1,0 +1,264 @@
+//! `shipment_board`: one row per shipment, the dispatch board. v1 has status, places, times and
+//! the stream version; v2 adds the last known location, the number of location reports and the
+//! time in transit. A row is the domain's own fold of the shipment's events, stored.
+
+use super::db::{col, Tx};
+use super::ApplyError;
+use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
+use crate::store::{parse_time, time_text, RecordedEvent};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+use std::collections::HashMap;
+
+pub fn create_table_sql(table: &str, with_locations: bool) -> Vec<String> {
+    let locations = if with_locations {
+        "last_location TEXT, last_location_at TEXT, location_count BIGINT NOT NULL DEFAULT 0, \
+         transit_seconds BIGINT,"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (
+            shipment_id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            destination TEXT NOT NULL,
+            status TEXT NOT NULL,
+            scheduled_at TEXT NOT NULL,
+            picked_up_at TEXT,
+            delivered_at TEXT,
+            cancelled_at TEXT,
+            cancel_reason TEXT,
+            {locations}
+            version BIGINT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"
+        ),
+        format!("CREATE INDEX IF NOT EXISTS {table}_by_time ON {table} (scheduled_at, shipment_id)"),
+        format!(
+            "CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, scheduled_at, shipment_id)"
+        ),
+    ]
+}
+
+/// A board row: the shipment as folded so far, and the stream version it reflects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardRow {
+    pub shipment: Shipment,
+    pub version: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl BoardRow {
+    /// Seconds between pickup and delivery or cancellation; None while still moving or never
+    /// picked up.
+    pub fn transit_seconds(&self) -> Option<i64> {
+        let start = self.shipment.picked_up_at?;
+        let end = self.shipment.delivered_at.or(self.shipment.cancelled_at)?;
+        Some((end - start).num_seconds())
+    }
+}
+
+fn time(row: &AnyRow, name: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    col::<Option<String>>(row, name)?
+        .map(|t| parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
+        .transpose()
+}
+
+pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx::Error> {
+    let decode = |e: String| sqlx::Error::Decode(e.into());
+    let id: String = col(row, "shipment_id")?;
+    let status: String = col(row, "status")?;
+    let (last_location, last_location_at, location_count) = if with_locations {
+        (
+            col(row, "last_location")?,
+            time(row, "last_location_at")?,
+            col::<i64>(row, "location_count")? as u32,
+        )
+    } else {
+        (None, None, 0)
+    };
+    Ok(BoardRow {
+        shipment: Shipment {
+            id: ShipmentId::parse(&id).map_err(|e| decode(e.to_string()))?,
+            origin: col(row, "origin")?,
+            destination: col(row, "destination")?,
+            status: ShipmentStatus::parse(&status)
+                .ok_or_else(|| decode(format!("status {status}")))?,
+            scheduled_at: time(row, "scheduled_at")?
+                .ok_or_else(|| decode("scheduled_at".into()))?,
+            picked_up_at: time(row, "picked_up_at")?,
+            delivered_at: time(row, "delivered_at")?,
+            cancelled_at: time(row, "cancelled_at")?,
+            cancel_reason: col(row, "cancel_reason")?,
+            last_location,
+            last_location_at,
+            location_count,
+        },
+        version: col(row, "version")?,
+        updated_at: time(row, "updated_at")?.ok_or_else(|| decode("updated_at".into()))?,
+    })
+}
+
+pub const V1_EVENTS: &[&str] = &[
+    "ShipmentScheduled",
+    "ShipmentPickedUp",
+    "ShipmentDelivered",
+    "ShipmentCancelled",
+];
+
+pub const V2_EVENTS: &[&str] = &[
+    "ShipmentScheduled",
+    "ShipmentPickedUp",
+    "LocationRecorded",
+    "ShipmentDelivered",
+    "ShipmentCancelled",
+];
+
+/// Applies a batch: loads the rows the batch touches, folds the events in memory, writes each
+/// changed row once.
+pub async fn apply(
+    tx: &mut Tx,
+    table: &str,
+    with_locations: bool,
+    events: &[RecordedEvent],
+) -> Result<(), ApplyError> {
+    let handled = if with_locations { V2_EVENTS } else { V1_EVENTS };
+    let relevant: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| handled.contains(&e.event_type.as_str()))
+        .collect();
+    if relevant.is_empty() {
+        return Ok(());
+    }
+    let mut rows = load_rows(tx, table, with_locations, &relevant).await?;
+    let mut changed: Vec<String> = Vec::new();
+    for recorded in relevant {
+        let event = ShipmentEvent::from_json(&recorded.event_type, &recorded.data)
+            .map_err(|e| ApplyError::event(recorded, e.to_string()))?;
+        let key = recorded.stream_id.to_string();
+        let current = rows.get(&key).cloned();
+        if current
+            .as_ref()
+            .is_some_and(|r| r.version >= recorded.version)
+        {
+            continue; // already reflected
+        }
+        let folded = evolve(current.as_ref().map(|r| r.shipment.clone()), &event);
+        if let Some(shipment) = folded {
+            rows.insert(
+                key.clone(),
+                BoardRow {
+                    shipment,
+                    version: recorded.version,
+                    updated_at: recorded.recorded_at,
+                },
+            );
+            if !changed.contains(&key) {
+                changed.push(key);
+            }
+        }
+    }
+    for key in changed {
+        let row = &rows[&key];
+        upsert(tx, table, with_locations, row)
+            .await
+            .map_err(|e| ApplyError::row(&key, events, e))?;
+    }
+    Ok(())
+}
+
+async fn load_rows(
+    tx: &mut Tx,
+    table: &str,
+    with_locations: bool,
+    events: &[&RecordedEvent],
+) -> Result<HashMap<String, BoardRow>, ApplyError> {
+    let mut ids: Vec<String> = events.iter().map(|e| e.stream_id.to_string()).collect();
+    ids.sort();
+    ids.dedup();
+    let mut rows = HashMap::new();
+    for chunk in ids.chunks(200) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT * FROM {table} WHERE shipment_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        for row in query
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(ApplyError::Database)?
+        {
+            let row = row_from_sql(&row, with_locations).map_err(ApplyError::Database)?;
+            rows.insert(row.shipment.id.to_string(), row);
+        }
+    }
+    Ok(rows)
+}
+
+async fn upsert(
+    tx: &mut Tx,
+    table: &str,
+    with_locations: bool,
+    row: &BoardRow,
+) -> Result<(), sqlx::Error> {
+    let s = &row.shipment;
+    let opt = |t: Option<DateTime<Utc>>| t.map(time_text);
+    let mut columns = vec![
+        "shipment_id",
+        "origin",
+        "destination",
+        "status",
+        "scheduled_at",
+        "picked_up_at",
+        "delivered_at",
+        "cancelled_at",
+        "cancel_reason",
+        "version",
+        "updated_at",
+    ];
+    if with_locations {
+        columns.extend([
+            "last_location",
+            "last_location_at",
+            "location_count",
+            "transit_seconds",
+        ]);
+    }
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let updates: Vec<String> = columns[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT (shipment_id) DO UPDATE SET {}",
+        columns.join(", "),
+        placeholders.join(", "),
+        updates.join(", ")
+    );
+    let mut query = sqlx::query(&sql)
+        .bind(s.id.to_string())
+        .bind(s.origin.clone())
+        .bind(s.destination.clone())
+        .bind(s.status.as_str())
+        .bind(time_text(s.scheduled_at))
+        .bind(opt(s.picked_up_at))
+        .bind(opt(s.delivered_at))
+        .bind(opt(s.cancelled_at))
+        .bind(s.cancel_reason.clone())
+        .bind(row.version)
+        .bind(time_text(row.updated_at));
+    if with_locations {
+        query = query
+            .bind(s.last_location.clone())
+            .bind(opt(s.last_location_at))
+            .bind(i64::from(s.location_count))
+            .bind(row.transit_seconds());
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! The catalog of projection versions (state, checkpoint, rebuild, failure, owner), the audit
+//! trail of operator actions, and the node registry.
+
+use super::db::{col, ProjectionDb, Tx};
+use super::Definition;
+use crate::store::{parse_time, time_text, Position};
+use chrono::{DateTime, Utc};
+use sqlx::any::AnyRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VersionState {
+    /// Catching up from the start; not serving reads.
+    Building,
+    /// Caught up and kept current; not serving reads.
+    Standby,
+    /// Serving reads; exactly one per projection.
+    Live,
+    /// No longer maintained.
+    Retired,
+}
+
+impl VersionState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VersionState::Building => "building",
+            VersionState::Standby => "standby",
+            VersionState::Live => "live",
+            VersionState::Retired => "retired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            VersionState::Building,
+            VersionState::Standby,
+            VersionState::Live,
+            VersionState::Retired,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rebuild {
+    pub table: String,
+    pub checkpoint: Position,
+    pub done: i64,
+    pub total: i64,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub error: String,
+    pub event_seq: Option<i64>,
+    pub stream_id: Option<String>,
+    pub event_type: Option<String>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VersionRow {
+    pub def: Definition,
+    pub state: VersionState,
+    pub physical_table: String,
+    pub checkpoint: Position,
+    pub events_applied: i64,
+    pub last_event_at: Option<DateTime<Utc>>,
+    pub rate_per_sec: f64,
+    pub rebuild: Option<Rebuild>,
+    pub failure: Option<Failure>,
+    pub owner_node: Option<String>,
+}
+
+fn opt_time(row: &AnyRow, name: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    col::<Option<String>>(row, name)?
+        .map(|t| parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
+        .transpose()
+}
+
+fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
+    let name: String = col(row, "name")?;
+    let version: i64 = col(row, "version")?;
+    // Rows of versions this build does not know (registered by a newer node) are not ours.
+    let Some(def) = Definition::find(&name, version) else {
+        return Ok(None);
+    };
+    let state: String = col(row, "state")?;
+    let rebuild = col::<Option<String>>(row, "rebuild_table")?
+        .map(|table| -> Result<Rebuild, sqlx::Error> {
+            Ok(Rebuild {
+                table,
+                checkpoint: Position {
+                    tx: col(row, "rebuild_tx")?,
+                    seq: col(row, "rebuild_seq")?,
+                },
+                done: col(row, "rebuild_done")?,
+                total: col(row, "rebuild_total")?,
+                started_at: opt_time(row, "rebuild_started_at")?,
+            })
+        })
+        .transpose()?;
+    let failure = col::<Option<String>>(row, "error")?
+        .map(|error| -> Result<Failure, sqlx::Error> {
+            Ok(Failure {
+                error,
+                event_seq: col(row, "error_seq")?,
+                stream_id: col(row, "error_stream")?,
+                event_type: col(row, "error_event_type")?,
+                at: opt_time(row, "failed_at")?,
+            })
+        })
+        .transpose()?;
+    Ok(Some(VersionRow {
+        def,
+        state: VersionState::parse(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
+        physical_table: col(row, "physical_table")?,
+        checkpoint: Position {
+            tx: col(row, "checkpoint_tx")?,
+            seq: col(row, "checkpoint_seq")?,
+        },
+        events_applied: col(row, "events_applied")?,
+        last_event_at: opt_time(row, "last_event_at")?,
+        rate_per_sec: col(row, "rate_per_sec")?,
+        rebuild,
+        failure,
+        owner_node: col(row, "owner_node")?,
+    }))
+}
+
+/// Makes sure the version has its catalog row and table. The first version of a projection
+/// starts live (there is nothing else to serve reads); later ones start building.
+#[tracing::instrument(skip(db))]
+pub async fn register(db: &ProjectionDb, def: Definition) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let initial = if def.version() == 1 {
+        VersionState::Live
+    } else {
+        VersionState::Building
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO projection_versions (name, version, state, physical_table, updated_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
+    )
+    .bind(def.name())
+    .bind(def.version())
+    .bind(initial.as_str())
+    .bind(def.base_table())
+    .bind(time_text(Utc::now()))
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 1 {
+        create_table(&mut tx, def, &def.base_table()).await?;
+        audit(&mut tx, "system", "registered", def, initial.as_str()).await?;
+    }
+    tx.commit().await
+}
+
+async fn create_table(tx: &mut Tx, def: Definition, table: &str) -> Result<(), sqlx::Error> {
+    for statement in def.create_table_sql(table) {
+        sqlx::query(&statement).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+pub async fn load(db: &ProjectionDb, def: Definition) -> Result<VersionRow, sqlx::Error> {
+    let row = sqlx::query("SELECT * FROM projection_versions WHERE name = $1 AND version = $2")
+        .bind(def.name())
+        .bind(def.version())
+        .fetch_one(&db.pool)
+        .await?;
+    version_row(&row)?.ok_or(sqlx::Error::RowNotFound)
+}
+
+pub async fn load_all(db: &ProjectionDb) -> Result<Vec<VersionRow>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM projection_versions ORDER BY name, version")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.extend(version_row(&row)?);
+    }
+    Ok(out)
+}
+
+/// The version serving reads for a projection, and its table.
+pub async fn live(db: &ProjectionDb, name: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT version, physical_table FROM projection_versions WHERE name = $1 AND state = 'live'",
+    )
+    .bind(name.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| Ok((col(&r, "version")?, col(&r, "physical_table")?)))
+        .transpose()
+}
+
+pub async fn audit(
+    tx: &mut Tx,
+    actor: &str,
+    action: &str,
+    def: Definition,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_audit (at, actor, action, name, version, detail)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(actor.to_string())
+    .bind(action.to_string())
+    .bind(def.name())
+    .bind(def.version())
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub projection: String,
+    pub detail: String,
+}
+
+pub async fn recent_audit(db: &ProjectionDb, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, actor, action, name, version, detail FROM projection_audit ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AuditEntry {
+                at: opt_time(r, "at")?.unwrap_or_default(),
+                actor: col(r, "actor")?,
+                action: col(r, "action")?,
+                projection: format!(
+                    "{}@{}",
+                    col::<String>(r, "name")?,
+                    col::<i64>(r, "version")?
+                ),
+                detail: col(r, "detail")?,
+            })
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeRow {
+    pub name: String,
+    pub capabilities: String,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat_at: DateTime<Utc>,
+}
+
+pub async fn heartbeat(
+    db: &ProjectionDb,
+    node: &str,
+    capabilities: &str,
+    started_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO nodes (name, capabilities, started_at, heartbeat_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities,
+             started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at",
+    )
+    .bind(node.to_string())
+    .bind(capabilities.to_string())
+    .bind(time_text(started_at))
+    .bind(time_text(Utc::now()))
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn nodes(db: &ProjectionDb) -> Result<Vec<NodeRow>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM nodes ORDER BY heartbeat_at DESC LIMIT 50")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(NodeRow {
+                name: col(r, "name")?,
+                capabilities: col(r, "capabilities")?,
+                started_at: opt_time(r, "started_at")?.unwrap_or_default(),
+                heartbeat_at: opt_time(r, "heartbeat_at")?.unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+/// Why an operator action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Starts a rebuild from the first event into a fresh table. The current table keeps serving
+/// (and being kept current) until the new one has caught up; then they are swapped.
+#[tracing::instrument(skip(db))]
+pub async fn request_rebuild(
+    db: &ProjectionDb,
+    def: Definition,
+    actor: &str,
+    total_events: i64,
+) -> Result<String, ActionError> {
+    let row = load(db, def).await?;
+    if let Some(rebuild) = &row.rebuild {
+        return Err(ActionError::Refused(format!(
+            "{} is already being rebuilt ({} of {} events)",
+            def.key(),
+            rebuild.done,
+            rebuild.total
+        )));
+    }
+    if row.state == VersionState::Retired {
+        return Err(ActionError::Refused(format!(
+            "{} is retired and no longer maintained",
+            def.key()
+        )));
+    }
+    let now = Utc::now();
+    let table = format!("{}_r{}", def.base_table(), now.timestamp_millis());
+    let mut tx = db.begin().await?;
+    create_table(&mut tx, def, &table).await?;
+    // A failed version is rebuilt from scratch too: its error is cleared.
+    sqlx::query(
+        "UPDATE projection_versions
+         SET rebuild_table = $1, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0, rebuild_total = $2,
+             rebuild_started_at = $3, error = NULL, error_seq = NULL, error_stream = NULL,
+             error_event_type = NULL, failed_at = NULL, updated_at = $3
+         WHERE name = $4 AND version = $5",
+    )
+    .bind(table.clone())
+    .bind(total_events)
+    .bind(time_text(now))
+    .bind(def.name())
+    .bind(def.version())
+    .execute(&mut *tx)
+    .await?;
+    let detail = format!("into {table}, {total_events} events to replay");
+    audit(&mut tx, actor, "rebuild requested", def, &detail).await?;
+    tx.commit().await?;
+    Ok(table)
+}
+
+/// Clears a failure so the daemon resumes from the checkpoint (after the cause was fixed).
+#[tracing::instrument(skip(db))]
+pub async fn retry(db: &ProjectionDb, def: Definition, actor: &str) -> Result<(), ActionError> {
+    let row = load(db, def).await?;
+    let Some(failure) = row.failure else {
+        return Err(ActionError::Refused(format!(
+            "{} has not failed",
+            def.key()
+        )));
+    };
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "UPDATE projection_versions
+         SET error = NULL, error_seq = NULL, error_stream = NULL, error_event_type = NULL,
+             failed_at = NULL, updated_at = $1
+         WHERE name = $2 AND version = $3",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(def.name())
+    .bind(def.version())
+    .execute(&mut *tx)
+    .await?;
+    let detail = format!("after: {}", failure.error);
+    audit(&mut tx, actor, "retried", def, &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
