@@ -1,10 +1,10 @@
 //! The shell, the router and the layout every page shares.
 
-use crate::pages::{DispatchPage, NotFound, ShipmentPage};
+use crate::pages::{DispatchPage, NotFound, ProjectionsPage, ShipmentPage};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -45,10 +45,12 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main>
+                // Async: the server sends each page complete, so it reads and works without
+                // JavaScript (streamed fallbacks would need the script to be replaced).
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=DispatchPage/>
-                    <Route path=path!("/shipments/:id") view=ShipmentPage/>
-                    <Route path=path!("/projections") view=crate::pages::ProjectionsPage/>
+                    <Route path=path!("/") view=DispatchPage ssr=SsrMode::Async/>
+                    <Route path=path!("/shipments/:id") view=ShipmentPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projections") view=ProjectionsPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

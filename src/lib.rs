@@ -1,3 +1,6 @@
+// Leptos view types nest deeply; the default limit is too small for the larger pages.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 #[cfg(feature = "ssr")]

@@ -6,7 +6,7 @@ use crate::projections::db::ProjectionDb;
 use crate::projections::{Daemon, DaemonHandle, Definition};
 use crate::store::EventStore;
 use axum::body::Body;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Path, State};
 use axum::http::{Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +16,8 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
 
 /// Requests larger than this are refused with 413 before any handler runs.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -69,6 +71,15 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: EventStore,
     pub projections: ProjectionDb,
+    /// Flips to true when the server is stopping, so long-lived responses (live feeds) end.
+    pub stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+impl AppState {
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
 }
 
 /// Creates the SQLite file's folder if needed, so a fresh checkout just works.
@@ -98,10 +109,13 @@ pub async fn build_state(config: &Config) -> StartupResult<AppState> {
         leptos_options.output_name = "freightdesk".into();
     }
     leptos_options.site_addr = config.addr;
+    let (stop, stopping) = watch::channel(false);
     Ok(AppState {
         leptos_options,
         store,
         projections,
+        stopping,
+        stop: Arc::new(stop),
     })
 }
 
@@ -122,6 +136,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .route("/live/shipments/{id}", get(shipment_live))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -168,6 +183,39 @@ async fn metrics(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Server-sent events: one message per append to this shipment's stream, from any node.
+async fn shipment_live(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    use futures::StreamExt;
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return (StatusCode::NOT_FOUND, "no such shipment\n").into_response();
+    };
+    let appended = state.store.subscribe();
+    let updates = futures::stream::unfold(appended, move |mut appended| async move {
+        loop {
+            match appended.recv().await {
+                Ok(a) if a.stream_id == id => {
+                    let event = Event::default().data(a.version.to_string());
+                    return Some((Ok::<_, std::convert::Infallible>(event), appended));
+                }
+                Ok(_) => continue,
+                // Missed some: say "something changed" and let the page reload.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().data("?")), appended));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let mut stopping = state.stopping.clone();
+    let stopped = async move {
+        let _ = stopping.wait_for(|stop| *stop).await;
+    };
+    Sse::new(updates.take_until(Box::pin(stopped)))
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
 /// Server functions answer every error with 500; give API clients the status that says what
 /// happened (400, 404, 409, 422, 503). Form posts without JavaScript get a redirect instead and
 /// are left alone.
@@ -196,11 +244,14 @@ pub async fn serve(config: Config) -> StartupResult<()> {
         "database ready"
     );
     let daemon = start_daemon(&state, &config).await?;
-    let app = router(state);
+    let app = router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            state.stop();
+        })
         .await?;
     daemon.shutdown().await;
     tracing::info!("shut down cleanly");

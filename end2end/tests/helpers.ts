@@ -6,3 +6,30 @@ export async function openHydrated(page: Page, url: string) {
   await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
   return response;
 }
+
+let counter = 0;
+/** A place name unique to this test run, so searches find exactly our shipment. */
+export function uniquePlace(prefix: string): string {
+  counter += 1;
+  return `${prefix} ${Date.now().toString(36)}${counter}`;
+}
+
+/** Schedules a shipment through the browser form and returns its id (from the shipment page). */
+export async function scheduleInBrowser(page: Page, origin: string, destination: string): Promise<string> {
+  await openHydrated(page, '/');
+  const form = page.getByTestId('schedule-form');
+  await form.getByLabel('Origin').fill(origin);
+  await form.getByLabel('Destination').fill(destination);
+  await form.getByLabel('Planned pickup (UTC)').fill('2026-12-01T08:00');
+  await form.getByRole('button', { name: 'Schedule' }).click();
+  await expect(page).toHaveURL(/\/shipments\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('version')).toHaveText('1');
+  return (await page.getByTestId('shipment-id').textContent())!.trim();
+}
+
+/** The versions shown in the timeline, top to bottom. */
+export async function timelineVersions(page: Page): Promise<string[]> {
+  return page.getByTestId('timeline').locator('tbody tr').evaluateAll((rows) =>
+    rows.map((r) => r.getAttribute('data-version') ?? ''),
+  );
+}

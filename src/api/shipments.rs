@@ -2,7 +2,7 @@
 //! saw (`expected_version`); schedule creates a new stream. Arguments arrive as form fields, so
 //! they are taken as text and parsed here, where a bad value becomes a clear validation error.
 
-use crate::domain::{CommandKind, Shipment, ShipmentStatus};
+use crate::domain::{CommandKind, Shipment};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -153,9 +153,90 @@ pub async fn cancel_shipment(
     .await
 }
 
-/// A status filter value from a form or query string ("" or "all" means no filter).
-pub fn parse_status_filter(input: &str) -> Option<ShipmentStatus> {
-    ShipmentStatus::parse(input.trim())
+/// One row of the dispatch board.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardEntry {
+    pub shipment: Shipment,
+    pub version: i64,
+    /// Only from board versions that track it (v2 and later).
+    pub transit_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    /// The projection version that answered, e.g. `shipment_board@1`.
+    pub served_by: String,
+    pub with_locations: bool,
+    pub entries: Vec<BoardEntry>,
+    pub total: i64,
+    pub page: i64,
+    pub page_size: i64,
+}
+
+impl BoardView {
+    pub fn pages(&self) -> i64 {
+        ((self.total + self.page_size - 1) / self.page_size).max(1)
+    }
+}
+
+/// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page` (1-based).
+#[server(endpoint = "shipments/board")]
+pub async fn list_shipments(
+    #[server(default)] status: String,
+    #[server(default)] search: String,
+    #[server(default)] page: String,
+) -> Result<BoardView, AppError> {
+    use crate::domain::{FieldError, ShipmentStatus};
+    use crate::projections::queries::{board, BoardQuery};
+    let state = super::ssr::state()?;
+    let status = match status.trim() {
+        "" | "all" => None,
+        s => Some(ShipmentStatus::parse(s).ok_or_else(|| {
+            AppError::validation(FieldError::new("status", format!("{s:?} is not a status")))
+        })?),
+    };
+    let page = match page.trim() {
+        "" => 1,
+        p => p
+            .parse::<i64>()
+            .ok()
+            .filter(|p| (1..=1_000_000).contains(p))
+            .ok_or_else(|| {
+                AppError::validation(FieldError::new("page", "must be a page number"))
+            })?,
+    };
+    let search = search.trim().chars().take(120).collect::<String>();
+    let result = board(
+        &state.projections,
+        &BoardQuery {
+            status,
+            search: Some(search).filter(|s| !s.is_empty()),
+            page,
+        },
+    )
+    .await
+    .map_err(super::projections::ssr::query_error)?;
+    let with_locations = result.served_by == crate::projections::Definition::ShipmentBoardV2;
+    Ok(BoardView {
+        served_by: result.served_by.key(),
+        with_locations,
+        entries: result
+            .rows
+            .into_iter()
+            .map(|r| BoardEntry {
+                transit_seconds: if with_locations {
+                    r.transit_seconds()
+                } else {
+                    None
+                },
+                shipment: r.shipment,
+                version: r.version,
+            })
+            .collect(),
+        total: result.total,
+        page: result.page,
+        page_size: result.page_size,
+    })
 }
 
 #[cfg(feature = "ssr")]

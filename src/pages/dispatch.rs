@@ -1,13 +1,28 @@
-use crate::api::shipments::ScheduleShipment;
-use crate::api::status::system_status;
-use crate::components::{last_error, ErrorNote};
+use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
+use crate::components::{human_duration, last_error, FieldNote, LocalTime, MaybeTime, StatusBadge};
+use crate::domain::ShipmentStatus;
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
+/// The dispatch board: the live `shipment_board` projection, filtered, searched and paged, with
+/// the form that schedules a new shipment.
 #[component]
 pub fn DispatchPage() -> impl IntoView {
-    let status = Resource::new(|| (), |_| system_status());
+    let query = use_query_map();
+    let params = move || {
+        let q = query.read();
+        (
+            q.get("status").unwrap_or_default(),
+            q.get("q").unwrap_or_default(),
+            q.get("page").unwrap_or_default(),
+        )
+    };
     let schedule = ServerAction::<ScheduleShipment>::new();
-    let navigate = leptos_router::hooks::use_navigate();
+    let board = Resource::new(
+        move || (params(), schedule.version().get()),
+        |((status, search, page), _)| list_shipments(status, search, page),
+    );
+    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(outcome)) = schedule.value().get() {
             navigate(
@@ -16,26 +31,155 @@ pub fn DispatchPage() -> impl IntoView {
             );
         }
     });
+    let error = last_error(schedule);
+
     view! {
         <h1>"Dispatch"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                status.await.map(|s| view! {
-                    <p class="muted" data-testid="log-status">
-                        {format!("{} events stored on {}", s.events, s.backend)}
-                    </p>
-                })
-            })}
-        </Suspense>
         <section class="card">
             <h2>"Schedule shipment"</h2>
-            <ActionForm action=schedule attr:class="form-grid">
-                <label>"Origin"<input name="origin" required maxlength="120"/></label>
-                <label>"Destination"<input name="destination" required maxlength="120"/></label>
-                <label>"Planned pickup (UTC)"<input name="pickup_at" type="datetime-local" required/></label>
+            <ActionForm action=schedule attr:class="form-grid" attr:data-testid="schedule-form">
+                <label>
+                    "Origin"
+                    <input name="origin" maxlength="120" autocomplete="off"/>
+                    <FieldNote error field="origin"/>
+                </label>
+                <label>
+                    "Destination"
+                    <input name="destination" maxlength="120" autocomplete="off"/>
+                    <FieldNote error field="destination"/>
+                </label>
+                <label>
+                    "Planned pickup (UTC)"
+                    <input name="pickup_at" type="datetime-local"/>
+                    <FieldNote error field="pickup_at"/>
+                </label>
                 <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>
             </ActionForm>
-            <ErrorNote error=last_error(schedule)/>
+            {move || {
+                error
+                    .get()
+                    .filter(|e| !matches!(e, crate::error::AppError::Validation { .. }))
+                    .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+            }}
         </section>
+        <form method="get" action="/" class="form-row" data-testid="board-filter">
+            <label>
+                "Status"
+                <select name="status">
+                    <option value="">"All"</option>
+                    {ShipmentStatus::ALL
+                        .into_iter()
+                        .map(|s| {
+                            let selected = move || params().0 == s.as_str();
+                            view! { <option value=s.as_str() selected=selected>{s.as_str()}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Search"
+                <input
+                    name="q"
+                    type="search"
+                    placeholder="origin, destination or id"
+                    prop:value=move || params().1
+                />
+            </label>
+            <button type="submit" class="secondary">"Filter"</button>
+        </form>
+        <Transition fallback=|| view! { <p>"Loading the board…"</p> }>
+            {move || Suspend::new(async move {
+                match board.await {
+                    Ok(view) => view! { <Board view/> }.into_any(),
+                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn page_link(status: &str, search: &str, page: i64) -> String {
+    let mut link = format!("/?page={page}");
+    if !status.is_empty() {
+        link.push_str(&format!("&status={status}"));
+    }
+    if !search.is_empty() {
+        link.push_str(&format!("&q={}", urlencode(search)));
+    }
+    link
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+fn Board(view: BoardView) -> impl IntoView {
+    let query = use_query_map();
+    let status = query.read_untracked().get("status").unwrap_or_default();
+    let search = query.read_untracked().get("q").unwrap_or_default();
+    let pages = view.pages();
+    let prev = (view.page > 1).then(|| page_link(&status, &search, view.page - 1));
+    let next = (view.page < pages).then(|| page_link(&status, &search, view.page + 1));
+    let with_locations = view.with_locations;
+    let empty = view.entries.is_empty();
+    view! {
+        <p class="served-by" data-testid="served-by">
+            {format!("Served by {} · {} shipments", view.served_by, view.total)}
+        </p>
+        <table data-testid="board">
+            <thead>
+                <tr>
+                    <th>"Shipment"</th>
+                    <th>"Status"</th>
+                    <th>"Origin"</th>
+                    <th>"Destination"</th>
+                    <th>"Planned pickup"</th>
+                    <th>"Picked up"</th>
+                    <th>"Delivered"</th>
+                    {with_locations.then(|| view! { <th>"Last location"</th><th>"In transit"</th> })}
+                    <th>"Version"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {view
+                    .entries
+                    .into_iter()
+                    .map(|e| {
+                        let id = e.shipment.id.to_string();
+                        let short = id[..8].to_string();
+                        view! {
+                            <tr data-shipment=id.clone()>
+                                <td><a href=format!("/shipments/{id}")>{short}</a></td>
+                                <td><StatusBadge status=e.shipment.status/></td>
+                                <td>{e.shipment.origin}</td>
+                                <td>{e.shipment.destination}</td>
+                                <td><LocalTime at=e.shipment.scheduled_at/></td>
+                                <td><MaybeTime at=e.shipment.picked_up_at/></td>
+                                <td><MaybeTime at=e.shipment.delivered_at/></td>
+                                {with_locations.then(|| view! {
+                                    <td>{e.shipment.last_location.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td>{e.transit_seconds.map(human_duration).unwrap_or_else(|| "—".into())}</td>
+                                })}
+                                <td>{e.version}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        {empty.then(|| view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> })}
+        <nav class="pager" aria-label="pages">
+            {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
+            <span data-testid="page-info">{format!("Page {} of {pages}", view.page)}</span>
+            {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
+        </nav>
     }
 }

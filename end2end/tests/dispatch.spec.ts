@@ -1,0 +1,80 @@
+import { test, expect } from '@playwright/test';
+import { openHydrated, scheduleInBrowser, timelineVersions, uniquePlace } from './helpers';
+
+test('a dispatcher takes a shipment through its whole lifecycle', async ({ page }) => {
+  const origin = uniquePlace('Rotterdam');
+  const id = await scheduleInBrowser(page, origin, 'Milan');
+  await expect(page.getByTestId('state').locator('[data-status]')).toHaveAttribute('data-status', 'Scheduled');
+
+  await page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
+  await expect(page.getByTestId('version')).toHaveText('2');
+  await expect(page.getByTestId('state').locator('[data-status]')).toHaveAttribute('data-status', 'InTransit');
+
+  const record = page.getByTestId('record-location-form');
+  await record.getByLabel('Location').fill('Basel');
+  await record.getByLabel('Latitude').fill('47.56');
+  await record.getByLabel('Longitude').fill('7.59');
+  await record.getByRole('button', { name: 'Record location' }).click();
+  await expect(page.getByTestId('version')).toHaveText('3');
+  await expect(record.getByLabel('Location')).toHaveValue('');
+
+  await page.getByTestId('deliver-form').getByRole('button', { name: 'Deliver' }).click();
+  await expect(page.getByTestId('version')).toHaveText('4');
+  await expect(page.getByTestId('state').locator('[data-status]')).toHaveAttribute('data-status', 'Delivered');
+  await expect(page.getByTestId('no-actions')).toBeVisible();
+  await expect(page.getByTestId('pick-up-form')).toHaveCount(0);
+
+  expect(await timelineVersions(page)).toEqual(['1', '2', '3', '4']);
+  const types = await page.getByTestId('timeline').locator('tbody tr td:nth-child(3)').allTextContents();
+  expect(types).toEqual(['ShipmentScheduled', 'ShipmentPickedUp', 'LocationRecorded', 'ShipmentDelivered']);
+  await expect(page.getByTestId('timeline')).toContainText('At Basel (47.5600, 7.5900)');
+  await expect(page.getByTestId('timeline')).toContainText('default-dispatcher');
+
+  // The board (a projection, so give it a moment) finds it by origin and says who served it.
+  await expect(async () => {
+    await page.goto(`/?q=${encodeURIComponent(origin)}`);
+    await expect(page.locator(`tr[data-shipment="${id}"]`)).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await expect(page.getByTestId('served-by')).toContainText('shipment_board@1');
+  await expect(page.locator(`tr[data-shipment="${id}"] [data-status]`)).toHaveAttribute('data-status', 'Delivered');
+  await page.locator(`tr[data-shipment="${id}"] a`).click();
+  await expect(page).toHaveURL(new RegExp(`/shipments/${id}$`));
+});
+
+test('the schedule form shows what is wrong next to each field', async ({ page }) => {
+  await openHydrated(page, '/');
+  const form = page.getByTestId('schedule-form');
+  await form.getByLabel('Destination').fill('x'.repeat(5));
+  await form.getByRole('button', { name: 'Schedule' }).click();
+  await expect(form.locator('[data-field="origin"]')).toHaveText('is required');
+  await expect(form.locator('[data-field="pickup_at"]')).toHaveText('is required');
+  await expect(form.getByLabel('Destination')).toHaveValue('xxxxx');
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test('the board filters by status and pages through results', async ({ page, request }) => {
+  const origin = uniquePlace('Pager');
+  for (let i = 0; i < 3; i++) {
+    const r = await request.post('/api/shipments/schedule', {
+      headers: { Accept: 'application/json' },
+      form: { origin, destination: `Stop ${i}`, pickup_at: '2026-12-01T08:00' },
+    });
+    expect(r.status()).toBe(200);
+  }
+  await expect(async () => {
+    await page.goto(`/?q=${encodeURIComponent(origin)}&status=Scheduled`);
+    await expect(page.getByTestId('board').locator('tbody tr')).toHaveCount(3, { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await page.goto(`/?q=${encodeURIComponent(origin)}&status=Delivered`);
+  await expect(page.getByTestId('board-empty')).toBeVisible();
+  await openHydrated(page, '/');
+  await expect(page.getByTestId('page-info')).toContainText('Page 1 of');
+});
+
+test('unknown and malformed shipment ids show the not-found page', async ({ page }) => {
+  for (const id of ['not-a-shipment', '3f2b8c1e-0000-4000-8000-000000000000']) {
+    const response = await page.goto(`/shipments/${id}`);
+    expect(response?.status()).toBe(404);
+    await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  }
+});
