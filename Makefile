@@ -60,5 +60,9 @@ rust-test:
 e2e:
 	./scripts/e2e.sh
 
+## bench: seed BENCH_SHIPMENTS (default 100000) and print board and projection figures
+bench: pg-up
+	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench board
+
 clean:
 	rm -rf target end2end/node_modules

@@ -1,7 +1,7 @@
 //! The command line: `serve` (default), `projections status`, `projections rebuild NAME@VERSION`,
 //! `seed --shipments N`. Parsing is separate from running so it can be tested.
 
-use crate::projections::{parse_capabilities, Definition};
+use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
 use crate::server::{Config, StartupResult};
 use std::net::SocketAddr;
 
@@ -23,6 +23,7 @@ ENVIRONMENT (flags win over the environment):
     FREIGHTDESK_PROJECTIONS  projection versions this node may run, e.g.
                              shipment_board@1,daily_shipments@1. Default: all of them
                              (shipment_board@1, shipment_board@2, daily_shipments@1).
+    FREIGHTDESK_BATCH_SIZE   events applied per projection transaction. Default: 500.
     RUST_LOG                 log filter, e.g. info or freightdesk=debug. Default: info.
     LEPTOS_SITE_ROOT, LEPTOS_SITE_PKG_DIR, LEPTOS_OUTPUT_NAME
                              where the browser bundle is served from (set by `make run`).
@@ -88,11 +89,22 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
                 .map_err(|_| format!("address {addr:?} is not HOST:PORT (e.g. 127.0.0.1:3000)"))?;
             let capabilities = parse_capabilities(env("FREIGHTDESK_PROJECTIONS").as_deref())
                 .map_err(|e| format!("FREIGHTDESK_PROJECTIONS: {e}"))?;
+            let batch_size = match env("FREIGHTDESK_BATCH_SIZE") {
+                None => DEFAULT_BATCH_SIZE,
+                Some(n) => n
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or(format!(
+                        "FREIGHTDESK_BATCH_SIZE {n:?} is not a count from 1 to 100000"
+                    ))?,
+            };
             Ok(Command::Serve(Config {
                 database_url,
                 addr,
                 node: env("FREIGHTDESK_NODE").unwrap_or_else(Config::default_node_name),
                 capabilities,
+                batch_size,
             }))
         }
         ["projections", "status"] => Ok(Command::ProjectionsStatus { database_url }),

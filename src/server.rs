@@ -33,6 +33,8 @@ pub struct Config {
     pub node: String,
     /// The projection versions this node may run.
     pub capabilities: Vec<Definition>,
+    /// Events per projection transaction.
+    pub batch_size: i64,
 }
 
 impl Config {
@@ -127,6 +129,7 @@ pub async fn start_daemon(state: &AppState, config: &Config) -> Result<DaemonHan
         config.node.clone(),
         config.capabilities.clone(),
     )
+    .with_batch_size(config.batch_size)
     .start()
     .await
 }

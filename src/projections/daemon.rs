@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-const BATCH_SIZE: i64 = 500;
+/// Events per transaction unless configured otherwise.
+pub const DEFAULT_BATCH_SIZE: i64 = 500;
 /// How often a waiting daemon looks again, in case a notification was missed.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a node that does not own a version tries to take it over.
@@ -30,6 +31,7 @@ pub struct Daemon {
     db: ProjectionDb,
     node: String,
     capabilities: Vec<Definition>,
+    batch_size: i64,
 }
 
 /// Stops the daemon's tasks when asked (or when dropped with the process).
@@ -117,7 +119,14 @@ impl Daemon {
             db,
             node,
             capabilities,
+            batch_size: DEFAULT_BATCH_SIZE,
         }
+    }
+
+    /// How many events each transaction applies (smaller: finer progress, more commits).
+    pub fn with_batch_size(mut self, batch_size: i64) -> Self {
+        self.batch_size = batch_size.max(1);
+        self
     }
 
     pub fn node(&self) -> &str {
@@ -278,7 +287,7 @@ impl Daemon {
             return Ok(Progress::Blocked);
         }
         let mut worked = false;
-        let batch = self.store.read_all(row.checkpoint, BATCH_SIZE).await?;
+        let batch = self.store.read_all(row.checkpoint, self.batch_size).await?;
         if !batch.events.is_empty() {
             match self.apply_main(def, &row, &batch, rate).await? {
                 Ok(()) => worked = true,
@@ -288,7 +297,10 @@ impl Daemon {
             self.caught_up(def).await?;
         }
         if let Some(rebuild) = &row.rebuild {
-            let batch = self.store.read_all(rebuild.checkpoint, BATCH_SIZE).await?;
+            let batch = self
+                .store
+                .read_all(rebuild.checkpoint, self.batch_size)
+                .await?;
             if batch.events.is_empty() {
                 self.finish_rebuild(def, &row).await?;
             } else {

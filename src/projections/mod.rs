@@ -9,7 +9,7 @@ pub mod db;
 pub mod queries;
 
 pub use board::BoardRow;
-pub use daemon::{Daemon, DaemonHandle};
+pub use daemon::{Daemon, DaemonHandle, DEFAULT_BATCH_SIZE};
 pub use daily::DayCounts;
 
 use crate::store::RecordedEvent;

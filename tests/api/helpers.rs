@@ -89,6 +89,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         addr: "127.0.0.1:0".parse().unwrap(),
         node: format!("test-{}", Uuid::new_v4().simple()),
         capabilities: freightdesk::projections::Definition::ALL.to_vec(),
+        batch_size: freightdesk::projections::DEFAULT_BATCH_SIZE,
     };
     let state = server::build_state(&config).await.expect("app state");
     let daemon = server::start_daemon(&state, &config).await.expect("daemon");

@@ -296,3 +296,71 @@ both_backends!(
         assert!(location.contains("__err="), "{location}");
     }
 );
+
+both_backends!(board_and_metrics_over_http, |backend: Backend| async move {
+    let app = spawn_app(backend).await;
+    let (id, _) = schedule(&app).await;
+    // The board is a projection: it shows the shipment once the daemon has applied it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = app
+            .post_form("shipments/board", &[("search", &id[..8])])
+            .await;
+        let body = json_of(r, 200).await;
+        assert_eq!(body["served_by"], "shipment_board@1");
+        if body["total"] == 1 {
+            assert_eq!(body["entries"][0]["shipment"]["id"], id.as_str());
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the board never showed the shipment"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = app
+        .post_form("shipments/board", &[("status", "Lost")])
+        .await;
+    assert_eq!(json_of(r, 400).await["errors"][0]["field"], "status");
+    let r = app.post_form("shipments/board", &[("page", "0")]).await;
+    assert_eq!(json_of(r, 400).await["errors"][0]["field"], "page");
+
+    let r = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let text = r.text().await.unwrap();
+    for metric in [
+        "freightdesk_projection_lag_events",
+        "freightdesk_projection_lag_seconds",
+        "freightdesk_projection_events_per_second",
+        "freightdesk_projection_failed",
+    ] {
+        assert!(
+            text.contains(&format!("# TYPE {metric} gauge")),
+            "{metric} missing:\n{text}"
+        );
+    }
+    assert!(text.contains(r#"freightdesk_projection_failed{projection="shipment_board",version="2",state="building"} 0"#)
+        || text.contains(r#"freightdesk_projection_failed{projection="shipment_board",version="2",state="standby"} 0"#), "{text}");
+    assert!(text.contains("freightdesk_events_total 1"), "{text}");
+
+    let r = app
+        .post_form("projections/rebuild", &[("key", "shipment_board@9")])
+        .await;
+    assert_eq!(json_of(r, 404).await["kind"], "not_found");
+    let r = app
+        .post_form("projections/retry", &[("key", "shipment_board@1")])
+        .await;
+    assert_eq!(
+        json_of(r, 422).await["message"],
+        "shipment_board@1 has not failed"
+    );
+    let r = app
+        .post_form("projections/rebuild", &[("key", "daily_shipments@1")])
+        .await;
+    assert_eq!(r.status(), 200);
+});

@@ -2,7 +2,10 @@
 
 mod helpers;
 
+mod board;
+mod cli;
 mod concurrency;
 mod http;
+mod nodes;
 mod projections;
 mod store_contract;

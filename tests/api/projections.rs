@@ -140,7 +140,14 @@ pub async fn wait_caught_up(store: &EventStore, db: &ProjectionDb, defs: &[Defin
     loop {
         let mut done = true;
         for def in defs {
-            let row = catalog::load(db, *def).await.unwrap();
+            // A node that has just started may not have registered its versions yet.
+            let row = match catalog::load(db, *def).await {
+                Err(sqlx::Error::RowNotFound) => {
+                    done = false;
+                    continue;
+                }
+                other => other.unwrap(),
+            };
             assert!(
                 row.failure.is_none(),
                 "{} failed: {:?}",

@@ -1,0 +1,172 @@
+//! Several real `freightdesk serve` processes on one PostgreSQL database: each projection version
+//! runs on exactly one node, a killed node's versions are taken over, and a rebuild interrupted by
+//! SIGKILL finishes on another node with every event applied exactly once.
+
+use crate::helpers::fresh_postgres_url;
+use crate::projections::{all_events, assert_matches_fold, wait_caught_up};
+use freightdesk::projections::catalog;
+use freightdesk::projections::db::ProjectionDb;
+use freightdesk::projections::Definition;
+use freightdesk::store::EventStore;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+fn spawn_node(database_url: &str, name: &str, batch_size: i64) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_freightdesk"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("FREIGHTDESK_ADDR", "127.0.0.1:0")
+        .env("FREIGHTDESK_NODE", name)
+        .env("FREIGHTDESK_PROJECTIONS", "")
+        .env("FREIGHTDESK_BATCH_SIZE", batch_size.to_string())
+        .env("LEPTOS_OUTPUT_NAME", "freightdesk")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start a freightdesk node")
+}
+
+async fn owners(db: &ProjectionDb) -> BTreeMap<String, Option<String>> {
+    catalog::load_all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.def.key(), v.owner_node))
+        .collect()
+}
+
+async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn connect(url: &str) -> (EventStore, ProjectionDb) {
+    (
+        EventStore::connect(url).await.unwrap(),
+        ProjectionDb::connect(url).await.unwrap(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn each_version_runs_on_one_node_and_a_killed_nodes_work_is_taken_over() {
+    let url = fresh_postgres_url().await;
+    let (store, db) = connect(&url).await;
+    let mut a = spawn_node(&url, "node-a", 500);
+    let mut b = spawn_node(&url, "node-b", 500);
+    wait_until(
+        "every version to have an owner",
+        Duration::from_secs(30),
+        || async {
+            let o = owners(&db).await;
+            o.len() == Definition::ALL.len() && o.values().all(Option::is_some)
+        },
+    )
+    .await;
+    let held: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(store.postgres_pool().unwrap())
+    .await
+    .unwrap();
+    assert_eq!(
+        held,
+        Definition::ALL.len() as i64,
+        "one lock per version, held once"
+    );
+    let nodes = catalog::nodes(&db).await.unwrap();
+    assert_eq!(nodes.len(), 2);
+
+    let before = owners(&db).await;
+    let victim = before["shipment_board@1"].clone().unwrap();
+    let survivor = if victim == "node-a" {
+        "node-b"
+    } else {
+        "node-a"
+    };
+    let victim_process = if victim == "node-a" { &mut a } else { &mut b };
+    victim_process.start_kill().unwrap(); // SIGKILL: no chance to clean up
+    victim_process.wait().await.unwrap();
+    let killed_at = Instant::now();
+    wait_until(
+        "the survivor to own every version",
+        Duration::from_secs(10),
+        || async {
+            owners(&db)
+                .await
+                .values()
+                .all(|o| o.as_deref() == Some(survivor))
+        },
+    )
+    .await;
+    let took = killed_at.elapsed();
+    println!("take-over took {took:?}");
+    assert!(took < Duration::from_secs(5), "take-over took {took:?}");
+
+    // The survivor keeps the projections current.
+    freightdesk::seed::seed(&store, 20, 4).await.unwrap();
+    wait_caught_up(&store, &db, &Definition::ALL).await;
+    assert_matches_fold(&store, &db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
+    let url = fresh_postgres_url().await;
+    let (store, db) = connect(&url).await;
+    freightdesk::seed::seed(&store, 1500, 8).await.unwrap();
+    let total = all_events(&store).await.len() as i64;
+
+    // Small batches, so the rebuild takes long enough to be interrupted.
+    let mut a = spawn_node(&url, "node-a", 25);
+    wait_caught_up(&store, &db, &Definition::ALL).await;
+    catalog::request_rebuild(&db, Definition::ShipmentBoardV2, "test", total)
+        .await
+        .unwrap();
+    wait_until(
+        "the rebuild to be under way",
+        Duration::from_secs(30),
+        || async {
+            let row = catalog::load(&db, Definition::ShipmentBoardV2)
+                .await
+                .unwrap();
+            row.rebuild.is_some_and(|r| r.done >= total / 10)
+        },
+    )
+    .await;
+    a.start_kill().unwrap();
+    a.wait().await.unwrap();
+    let interrupted = catalog::load(&db, Definition::ShipmentBoardV2)
+        .await
+        .unwrap();
+    let rebuild = interrupted.rebuild.expect("still rebuilding when killed");
+    assert!(
+        rebuild.done > 0 && rebuild.done < total,
+        "killed midway: {} of {total}",
+        rebuild.done
+    );
+
+    let _b = spawn_node(&url, "node-b", 500);
+    wait_caught_up(&store, &db, &Definition::ALL).await;
+    let finished = catalog::load(&db, Definition::ShipmentBoardV2)
+        .await
+        .unwrap();
+    assert_eq!(finished.owner_node.as_deref(), Some("node-b"));
+    assert_eq!(
+        finished.events_applied, total,
+        "every event applied once: none twice, none missed"
+    );
+    assert_ne!(finished.physical_table, interrupted.physical_table);
+    // Equal to a from-scratch fold of the log.
+    assert_matches_fold(&store, &db).await;
+}
