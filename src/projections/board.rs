@@ -2,10 +2,10 @@
 //! the stream version; v2 adds the last known location, the number of location reports and the
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
-use super::db::{col, Tx};
+use super::db::{col, time_col, Tx};
 use super::ApplyError;
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
-use crate::store::{parse_time, time_text, RecordedEvent};
+use crate::store::{time_text, RecordedEvent};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
@@ -59,12 +59,6 @@ impl BoardRow {
     }
 }
 
-fn time(row: &AnyRow, name: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    col::<Option<String>>(row, name)?
-        .map(|t| parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
-        .transpose()
-}
-
 pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     let id: String = col(row, "shipment_id")?;
@@ -72,7 +66,7 @@ pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx
     let (last_location, last_location_at, location_count) = if with_locations {
         (
             col(row, "last_location")?,
-            time(row, "last_location_at")?,
+            time_col(row, "last_location_at")?,
             col::<i64>(row, "location_count")? as u32,
         )
     } else {
@@ -85,18 +79,18 @@ pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx
             destination: col(row, "destination")?,
             status: ShipmentStatus::parse(&status)
                 .ok_or_else(|| decode(format!("status {status}")))?,
-            scheduled_at: time(row, "scheduled_at")?
+            scheduled_at: time_col(row, "scheduled_at")?
                 .ok_or_else(|| decode("scheduled_at".into()))?,
-            picked_up_at: time(row, "picked_up_at")?,
-            delivered_at: time(row, "delivered_at")?,
-            cancelled_at: time(row, "cancelled_at")?,
+            picked_up_at: time_col(row, "picked_up_at")?,
+            delivered_at: time_col(row, "delivered_at")?,
+            cancelled_at: time_col(row, "cancelled_at")?,
             cancel_reason: col(row, "cancel_reason")?,
             last_location,
             last_location_at,
             location_count,
         },
         version: col(row, "version")?,
-        updated_at: time(row, "updated_at")?.ok_or_else(|| decode("updated_at".into()))?,
+        updated_at: time_col(row, "updated_at")?.ok_or_else(|| decode("updated_at".into()))?,
     })
 }
 

@@ -1,9 +1,9 @@
 //! The catalog of projection versions (state, checkpoint, rebuild, failure, owner), the audit
 //! trail of operator actions, and the node registry.
 
-use super::db::{col, ProjectionDb, Tx};
+use super::db::{col, time_col, ProjectionDb, Tx};
 use super::Definition;
-use crate::store::{parse_time, time_text, Position};
+use crate::store::{time_text, Position};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -73,12 +73,6 @@ pub struct VersionRow {
     pub owner_node: Option<String>,
 }
 
-fn opt_time(row: &AnyRow, name: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    col::<Option<String>>(row, name)?
-        .map(|t| parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
-        .transpose()
-}
-
 fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
     let name: String = col(row, "name")?;
     let version: i64 = col(row, "version")?;
@@ -97,7 +91,7 @@ fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
                 },
                 done: col(row, "rebuild_done")?,
                 total: col(row, "rebuild_total")?,
-                started_at: opt_time(row, "rebuild_started_at")?,
+                started_at: time_col(row, "rebuild_started_at")?,
             })
         })
         .transpose()?;
@@ -108,7 +102,7 @@ fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
                 event_seq: col(row, "error_seq")?,
                 stream_id: col(row, "error_stream")?,
                 event_type: col(row, "error_event_type")?,
-                at: opt_time(row, "failed_at")?,
+                at: time_col(row, "failed_at")?,
             })
         })
         .transpose()?;
@@ -122,7 +116,7 @@ fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
             seq: col(row, "checkpoint_seq")?,
         },
         events_applied: col(row, "events_applied")?,
-        last_event_at: opt_time(row, "last_event_at")?,
+        last_event_at: time_col(row, "last_event_at")?,
         rate_per_sec: col(row, "rate_per_sec")?,
         rebuild,
         failure,
@@ -238,7 +232,7 @@ pub async fn recent_audit(db: &ProjectionDb, limit: i64) -> Result<Vec<AuditEntr
     rows.iter()
         .map(|r| {
             Ok(AuditEntry {
-                at: opt_time(r, "at")?.unwrap_or_default(),
+                at: time_col(r, "at")?.unwrap_or_default(),
                 actor: col(r, "actor")?,
                 action: col(r, "action")?,
                 projection: format!(
@@ -289,8 +283,8 @@ pub async fn nodes(db: &ProjectionDb) -> Result<Vec<NodeRow>, sqlx::Error> {
             Ok(NodeRow {
                 name: col(r, "name")?,
                 capabilities: col(r, "capabilities")?,
-                started_at: opt_time(r, "started_at")?.unwrap_or_default(),
-                heartbeat_at: opt_time(r, "heartbeat_at")?.unwrap_or_default(),
+                started_at: time_col(r, "started_at")?.unwrap_or_default(),
+                heartbeat_at: time_col(r, "heartbeat_at")?.unwrap_or_default(),
             })
         })
         .collect()

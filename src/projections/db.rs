@@ -69,6 +69,16 @@ where
     row.try_get(name)
 }
 
+/// Reads a time stored as text (see `store::time_text`); NULL is `None`.
+pub fn time_col(
+    row: &AnyRow,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
+    col::<Option<String>>(row, name)?
+        .map(|t| crate::store::parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
+        .transpose()
+}
+
 /// Table names are built from registered projection names only, never from user input; this
 /// checks that anyway before one is put into SQL.
 pub fn checked_table_name(name: &str) -> &str {

@@ -164,3 +164,18 @@ pub async fn read_all_until(
     );
     seen
 }
+
+/// A valid ScheduleShipment command with a pickup planned now.
+pub fn schedule_command(
+    id: freightdesk::domain::ShipmentId,
+    origin: &str,
+    destination: &str,
+) -> freightdesk::domain::ShipmentCommand {
+    use freightdesk::domain::{PlaceName, ShipmentCommand};
+    ShipmentCommand::Schedule {
+        shipment_id: id,
+        origin: PlaceName::parse("origin", origin).unwrap(),
+        destination: PlaceName::parse("destination", destination).unwrap(),
+        pickup_planned_at: chrono::Utc::now(),
+    }
+}

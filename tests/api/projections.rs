@@ -2,7 +2,7 @@
 //! command sequences, failure and retry, rebuild, capabilities.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{schedule_command, spawn_app, Backend, TestApp};
 use freightdesk::domain::*;
 use freightdesk::projections::catalog::{self, VersionState};
 use freightdesk::projections::db::ProjectionDb;
@@ -355,12 +355,7 @@ both_backends!(
             .unwrap();
         let ctx = CommandContext::new("ann");
         let id = ShipmentId::generate();
-        let schedule = ShipmentCommand::Schedule {
-            shipment_id: id,
-            origin: PlaceName::parse("origin", "Nice").unwrap(),
-            destination: PlaceName::parse("destination", "Bern").unwrap(),
-            pickup_planned_at: chrono::Utc::now(),
-        };
+        let schedule = schedule_command(id, "Nice", "Bern");
         execute_with_retry(&app.store, id, &schedule, &ctx, 3)
             .await
             .unwrap();

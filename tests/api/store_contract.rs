@@ -1,7 +1,7 @@
 //! The event-store contract: every case runs against PostgreSQL and SQLite.
 
 use crate::both_backends;
-use crate::helpers::{read_all_until, store, Backend};
+use crate::helpers::{read_all_until, schedule_command, store, Backend};
 use freightdesk::domain::*;
 use freightdesk::store::shipments::{self, CommandContext, CommandError};
 use freightdesk::store::*;
@@ -211,12 +211,7 @@ both_backends!(
         let t = store(backend).await;
         let id = ShipmentId::generate();
         let context = CommandContext::new("ann");
-        let schedule = ShipmentCommand::Schedule {
-            shipment_id: id,
-            origin: PlaceName::parse("origin", "Rotterdam").unwrap(),
-            destination: PlaceName::parse("destination", "Milan").unwrap(),
-            pickup_planned_at: chrono::Utc::now(),
-        };
+        let schedule = schedule_command(id, "Rotterdam", "Milan");
         shipments::execute(&t.store, id, ExpectedVersion::NoStream, &schedule, &context)
             .await
             .unwrap();
@@ -372,12 +367,7 @@ both_backends!(
         let id = ShipmentId::generate();
         let ann = CommandContext::new("ann");
         let bob = CommandContext::new("bob");
-        let schedule = ShipmentCommand::Schedule {
-            shipment_id: id,
-            origin: PlaceName::parse("origin", "Hamburg").unwrap(),
-            destination: PlaceName::parse("destination", "Vienna").unwrap(),
-            pickup_planned_at: chrono::Utc::now(),
-        };
+        let schedule = schedule_command(id, "Hamburg", "Vienna");
         shipments::execute(&t.store, id, ExpectedVersion::NoStream, &schedule, &ann)
             .await
             .unwrap();
@@ -436,12 +426,7 @@ both_backends!(
         let t = store(backend).await;
         let id = ShipmentId::generate();
         let ctx = CommandContext::new("robot");
-        let schedule = ShipmentCommand::Schedule {
-            shipment_id: id,
-            origin: PlaceName::parse("origin", "Lyon").unwrap(),
-            destination: PlaceName::parse("destination", "Porto").unwrap(),
-            pickup_planned_at: chrono::Utc::now(),
-        };
+        let schedule = schedule_command(id, "Lyon", "Porto");
         shipments::execute_with_retry(&t.store, id, &schedule, &ctx, 3)
             .await
             .unwrap();
