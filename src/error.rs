@@ -26,6 +26,18 @@ pub struct ConflictDetail {
     pub events_since: Vec<ChangeSummary>,
     /// The shipment as it is now, so the user can decide whether to re-apply.
     pub current: Option<Shipment>,
+    /// What the user typed for the refused command (field name, text), so a page rendered
+    /// without JavaScript can put it back into the form for a re-apply.
+    pub attempted: Vec<(String, String)>,
+}
+
+impl ConflictDetail {
+    pub fn attempted(&self, field: &str) -> Option<&str> {
+        self.attempted
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
@@ -52,6 +64,9 @@ pub enum AppError {
     Forbidden { message: String },
     #[error("the database is not answering; nothing was saved, please try again shortly")]
     Unavailable,
+    /// Only made in the browser: the request never reached the server.
+    #[error("could not reach the server; check the connection and try again")]
+    Unreachable,
     #[error("something went wrong on our side; it has been logged")]
     Internal,
 }
@@ -73,7 +88,7 @@ impl AppError {
             AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::AlreadyExists { .. } => StatusCode::CONFLICT,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,7 +120,7 @@ impl FromServerFnError for AppError {
                 AppError::BadRequest { message }
             }
             // The browser could not reach the server at all.
-            ServerFnErrorErr::Request(_) => AppError::Unavailable,
+            ServerFnErrorErr::Request(_) => AppError::Unreachable,
             other => {
                 tracing::error!(error = %other, "server function plumbing failed");
                 AppError::Internal

@@ -93,6 +93,30 @@ pub struct DailyView {
     pub days: Vec<DailyRow>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiffSample {
+    pub shipment_id: String,
+    pub field: String,
+    pub live: Option<String>,
+    pub candidate: Option<String>,
+}
+
+/// A candidate board version compared with the live one, before a cutover.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardComparison {
+    pub live: String,
+    pub candidate: String,
+    pub live_rows: i64,
+    pub candidate_rows: i64,
+    pub only_live: i64,
+    pub only_live_samples: Vec<String>,
+    pub only_candidate: i64,
+    pub only_candidate_samples: Vec<String>,
+    pub differing: i64,
+    pub samples: Vec<DiffSample>,
+    pub identical: bool,
+}
+
 #[server(endpoint = "projections/status")]
 pub async fn get_projections_overview() -> Result<ProjectionsOverview, AppError> {
     let state = super::ssr::state()?;
@@ -141,6 +165,76 @@ pub async fn retry_projection(key: String) -> Result<String, AppError> {
     Ok(format!("{key} resumes from its checkpoint"))
 }
 
+/// Every board version that could be cut over to (or rolled back to), compared with the live one.
+#[server(endpoint = "projections/compare")]
+pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> {
+    use crate::projections::catalog::{self, VersionState};
+    use crate::projections::queries::board_diff;
+    let state = super::ssr::state()?;
+    let db = &state.projections;
+    let versions = catalog::load_all(db).await.map_err(ssr::database_error)?;
+    let board: Vec<_> = versions
+        .iter()
+        .filter(|v| v.def.name() == "shipment_board")
+        .collect();
+    let Some(live) = board.iter().find(|v| v.state == VersionState::Live) else {
+        return Ok(Vec::new());
+    };
+    let mut comparisons = Vec::new();
+    for candidate in board
+        .iter()
+        .filter(|v| matches!(v.state, VersionState::Standby | VersionState::Building))
+    {
+        let d = board_diff(db, live.def, candidate.def)
+            .await
+            .map_err(ssr::query_error)?;
+        comparisons.push(BoardComparison {
+            live: d.left.key(),
+            candidate: d.right.key(),
+            live_rows: d.left_rows,
+            candidate_rows: d.right_rows,
+            only_live: d.only_left,
+            only_live_samples: d.only_left_samples.clone(),
+            only_candidate: d.only_right,
+            only_candidate_samples: d.only_right_samples.clone(),
+            differing: d.differing,
+            identical: d.identical(),
+            samples: d
+                .samples
+                .into_iter()
+                .map(|f| DiffSample {
+                    shipment_id: f.shipment_id,
+                    field: f.field.to_string(),
+                    live: f.left,
+                    candidate: f.right,
+                })
+                .collect(),
+        });
+    }
+    Ok(comparisons)
+}
+
+/// Makes a standby version live (or the previous one again: a rollback).
+#[server(endpoint = "projections/cut-over")]
+pub async fn cut_over_projection(key: String) -> Result<String, AppError> {
+    let state = super::ssr::state()?;
+    let def = ssr::definition(&key)?;
+    crate::projections::catalog::cut_over(&state.projections, &state.store, def, ssr::ACTOR)
+        .await
+        .map_err(ssr::action_error)
+}
+
+/// Stops maintaining a version that does not serve reads, and drops its table.
+#[server(endpoint = "projections/retire")]
+pub async fn retire_projection(key: String) -> Result<String, AppError> {
+    let state = super::ssr::state()?;
+    let def = ssr::definition(&key)?;
+    crate::projections::catalog::retire(&state.projections, def, ssr::ACTOR)
+        .await
+        .map_err(ssr::action_error)?;
+    Ok(format!("{key} is retired and its table dropped"))
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::*;
@@ -179,6 +273,7 @@ pub mod ssr {
                 status: None,
             },
             ActionError::Database(e) => database_error(e),
+            ActionError::Store(e) => crate::api::ssr::store_error(e),
         }
     }
 

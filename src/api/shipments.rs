@@ -82,7 +82,7 @@ pub async fn schedule_shipment(
             ]))
         }
     };
-    ssr::run(id, ExpectedVersion::NoStream, command).await
+    ssr::run(id, ExpectedVersion::NoStream, command, &[]).await
 }
 
 #[server(endpoint = "shipments/pick-up")]
@@ -92,7 +92,13 @@ pub async fn pick_up_shipment(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::ShipmentCommand;
     let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    ssr::run(id, expected, ShipmentCommand::PickUp { at: Utc::now() }).await
+    ssr::run(
+        id,
+        expected,
+        ShipmentCommand::PickUp { at: Utc::now() },
+        &[],
+    )
+    .await
 }
 
 #[server(endpoint = "shipments/record-location")]
@@ -106,10 +112,16 @@ pub async fn record_location(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{Coordinates, Notes, PlaceName, ShipmentCommand};
     let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    let location = PlaceName::parse("location", &location);
+    let attempted = [
+        ("location", location.as_str()),
+        ("lat", lat.as_str()),
+        ("lon", lon.as_str()),
+        ("notes", notes.as_str()),
+    ];
+    let parsed_location = PlaceName::parse("location", &location);
     let position = Coordinates::parse_optional(&lat, &lon);
-    let notes = Notes::parse_optional(&notes);
-    let command = match (location, position, notes) {
+    let parsed_notes = Notes::parse_optional(&notes);
+    let command = match (parsed_location, position, parsed_notes) {
         (Ok(location), Ok(position), Ok(notes)) => ShipmentCommand::RecordLocation {
             location,
             position,
@@ -120,7 +132,7 @@ pub async fn record_location(
             return Err(ssr::invalid([location.err(), position.err(), notes.err()]))
         }
     };
-    ssr::run(id, expected, command).await
+    ssr::run(id, expected, command, &attempted).await
 }
 
 #[server(endpoint = "shipments/deliver")]
@@ -130,7 +142,13 @@ pub async fn deliver_shipment(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::ShipmentCommand;
     let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    ssr::run(id, expected, ShipmentCommand::Deliver { at: Utc::now() }).await
+    ssr::run(
+        id,
+        expected,
+        ShipmentCommand::Deliver { at: Utc::now() },
+        &[],
+    )
+    .await
 }
 
 #[server(endpoint = "shipments/cancel")]
@@ -141,16 +159,12 @@ pub async fn cancel_shipment(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{CancelReason, ShipmentCommand};
     let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    let reason = CancelReason::parse(&reason).map_err(AppError::validation)?;
-    ssr::run(
-        id,
-        expected,
-        ShipmentCommand::Cancel {
-            reason,
-            at: Utc::now(),
-        },
-    )
-    .await
+    let parsed = CancelReason::parse(&reason).map_err(AppError::validation)?;
+    let command = ShipmentCommand::Cancel {
+        reason: parsed,
+        at: Utc::now(),
+    };
+    ssr::run(id, expected, command, &[("reason", reason.as_str())]).await
 }
 
 /// One row of the dispatch board.
@@ -280,10 +294,12 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Runs a command; `attempted` is what the user typed, handed back with a conflict.
     pub async fn run(
         id: ShipmentId,
         expected: ExpectedVersion,
         command: ShipmentCommand,
+        attempted: &[(&str, &str)],
     ) -> Result<CommandOutcome, AppError> {
         let state = crate::api::ssr::state()?;
         let context = CommandContext::new(DEFAULT_ACTOR);
@@ -292,11 +308,16 @@ pub(crate) mod ssr {
                 shipment_id: id.to_string(),
                 version: appended.version,
             }),
-            Err(e) => Err(command_error(&state.store, id, e).await),
+            Err(e) => Err(command_error(&state.store, id, e, attempted).await),
         }
     }
 
-    async fn command_error(store: &EventStore, id: ShipmentId, error: CommandError) -> AppError {
+    async fn command_error(
+        store: &EventStore,
+        id: ShipmentId,
+        error: CommandError,
+        attempted: &[(&str, &str)],
+    ) -> AppError {
         match error {
             CommandError::Rejected(DomainError::NotFound) => not_found(&id.to_string()),
             CommandError::Rejected(e @ DomainError::AlreadyExists(_)) => AppError::AlreadyExists {
@@ -311,12 +332,19 @@ pub(crate) mod ssr {
                     status: Some(status),
                 }
             }
-            CommandError::Conflict(conflict) => conflict_detail(store, id, conflict).await,
+            CommandError::Conflict(conflict) => {
+                conflict_detail(store, id, conflict, attempted).await
+            }
             CommandError::Store(e) => crate::api::ssr::store_error(e),
         }
     }
 
-    async fn conflict_detail(store: &EventStore, id: ShipmentId, conflict: Conflict) -> AppError {
+    async fn conflict_detail(
+        store: &EventStore,
+        id: ShipmentId,
+        conflict: Conflict,
+        attempted: &[(&str, &str)],
+    ) -> AppError {
         let events_since = conflict
             .events_since
             .into_iter()
@@ -343,6 +371,10 @@ pub(crate) mod ssr {
             actual_version: conflict.actual_version,
             events_since,
             current,
+            attempted: attempted
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
         }))
     }
 

@@ -82,7 +82,7 @@ pub fn DispatchPage() -> impl IntoView {
                     name="q"
                     type="search"
                     placeholder="origin, destination or id"
-                    prop:value=move || params().1
+                    value=move || params().1
                 />
             </label>
             <button type="submit" class="secondary">"Filter"</button>

@@ -3,34 +3,76 @@
 //! trail; and the daily counts read model.
 
 use crate::api::projections::{
-    get_daily_shipments, get_projections_overview, ProjectionsOverview, RebuildProjection,
-    RetryProjection, VersionStatus,
+    compare_board_versions, get_daily_shipments, get_projections_overview, BoardComparison,
+    CutOverProjection, ProjectionsOverview, RebuildProjection, RetireProjection, RetryProjection,
+    VersionStatus,
 };
 use crate::components::{human_duration, LocalTime};
 use leptos::prelude::*;
 
+/// The operator actions of the page.
+#[derive(Clone, Copy)]
+struct Operations {
+    rebuild: ServerAction<RebuildProjection>,
+    retry: ServerAction<RetryProjection>,
+    cut_over: ServerAction<CutOverProjection>,
+    retire: ServerAction<RetireProjection>,
+}
+
+impl Operations {
+    fn pending(&self) -> bool {
+        self.rebuild.pending().get()
+            || self.retry.pending().get()
+            || self.cut_over.pending().get()
+            || self.retire.pending().get()
+    }
+
+    /// Changes whenever any operation completes, so the page re-reads the status.
+    fn versions(&self) -> (usize, usize, usize, usize) {
+        (
+            self.rebuild.version().get(),
+            self.retry.version().get(),
+            self.cut_over.version().get(),
+            self.retire.version().get(),
+        )
+    }
+}
+
 #[component]
 pub fn ProjectionsPage() -> impl IntoView {
-    let rebuild = ServerAction::<RebuildProjection>::new();
-    let retry = ServerAction::<RetryProjection>::new();
+    let ops = Operations {
+        rebuild: ServerAction::new(),
+        retry: ServerAction::new(),
+        cut_over: ServerAction::new(),
+        retire: ServerAction::new(),
+    };
     let tick = RwSignal::new(0u32);
     refresh_every_two_seconds(tick);
     let overview = Resource::new(
-        move || (tick.get(), rebuild.version().get(), retry.version().get()),
+        move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
+    );
+    let comparisons = Resource::new(
+        move || (tick.get() / 5, ops.versions()),
+        |_| compare_board_versions(),
     );
     let daily = Resource::new(move || tick.get() / 5, |_| get_daily_shipments());
     let outcome = move || {
-        [rebuild.value().get(), retry.value().get()]
-            .into_iter()
-            .flatten()
-            .map(|r| match r {
-                Ok(message) => {
-                    view! { <p class="success" data-testid="action-ok">{message}</p> }.into_any()
-                }
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-            })
-            .collect_view()
+        [
+            ops.rebuild.value().get(),
+            ops.retry.value().get(),
+            ops.cut_over.value().get(),
+            ops.retire.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|r| match r {
+            Ok(message) => {
+                view! { <p class="success" data-testid="action-ok">{message}</p> }.into_any()
+            }
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+        .collect_view()
     };
     view! {
         <h1>"Projections"</h1>
@@ -38,9 +80,16 @@ pub fn ProjectionsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
-                    Ok(o) => view! { <Overview o rebuild retry/> }.into_any(),
+                    Ok(o) => view! { <Overview o ops/> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                comparisons.await.ok().map(|list| {
+                    list.into_iter().map(|c| view! { <Comparison c/> }).collect_view()
+                })
             })}
         </Transition>
         <Transition fallback=|| ()>
@@ -65,11 +114,13 @@ pub fn ProjectionsPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(
-    o: ProjectionsOverview,
-    rebuild: ServerAction<RebuildProjection>,
-    retry: ServerAction<RetryProjection>,
-) -> impl IntoView {
+fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
+    let live: Vec<(String, i64)> = o
+        .versions
+        .iter()
+        .filter(|v| v.state == "live")
+        .map(|v| (v.name.clone(), v.version))
+        .collect();
     view! {
         <p class="muted" data-testid="log-status">
             {format!("{} events in the log on {} (head #{})", o.total_events, o.backend, o.head_seq)}
@@ -82,7 +133,10 @@ fn Overview(
                 </tr>
             </thead>
             <tbody>
-                {o.versions.into_iter().map(|v| view! { <VersionRow v rebuild retry/> }).collect_view()}
+                {o.versions.into_iter().map(|v| {
+                    let live_version = live.iter().find(|(n, _)| *n == v.name).map(|(_, l)| *l);
+                    view! { <VersionRow v live_version ops/> }
+                }).collect_view()}
             </tbody>
         </table>
         <section class="card">
@@ -119,11 +173,7 @@ fn Overview(
 }
 
 #[component]
-fn VersionRow(
-    v: VersionStatus,
-    rebuild: ServerAction<RebuildProjection>,
-    retry: ServerAction<RetryProjection>,
-) -> impl IntoView {
+fn VersionRow(v: VersionStatus, live_version: Option<i64>, ops: Operations) -> impl IntoView {
     let key = v.key.clone();
     let failed = v.error.is_some();
     let state = if failed {
@@ -140,9 +190,18 @@ fn VersionRow(
             human_duration(v.lag_seconds as i64)
         )
     };
-    let busy = move || rebuild.pending().get() || retry.pending().get();
+    let busy = move || ops.pending();
     let retry_key = key.clone();
     let rebuild_key = key.clone();
+    let cut_over_key = key.clone();
+    let retire_key = key.clone();
+    let can_cut_over = v.state == "standby" && !failed && v.rebuild.is_none();
+    let cut_over_label = if live_version.is_some_and(|l| l > v.version) {
+        "Roll back to this version"
+    } else {
+        "Cut over"
+    };
+    let can_retire = v.state == "standby" || v.state == "building";
     view! {
         <tr data-version=key.clone()>
             <td><strong>{key.clone()}</strong><br/><span class="muted">{v.description.clone()}</span></td>
@@ -169,19 +228,75 @@ fn VersionRow(
                     </p>
                 })}
                 <div class="form-row">
-                    <ActionForm action=rebuild>
+                    {can_cut_over.then(|| view! {
+                        <ActionForm action=ops.cut_over>
+                            <input type="hidden" name="key" value=cut_over_key/>
+                            <button type="submit" disabled=busy>{cut_over_label}</button>
+                        </ActionForm>
+                    })}
+                    <ActionForm action=ops.rebuild>
                         <input type="hidden" name="key" value=rebuild_key/>
                         <button type="submit" class="secondary" disabled=busy>"Rebuild"</button>
                     </ActionForm>
                     {failed.then(|| view! {
-                        <ActionForm action=retry>
+                        <ActionForm action=ops.retry>
                             <input type="hidden" name="key" value=retry_key/>
                             <button type="submit" disabled=busy>"Retry"</button>
+                        </ActionForm>
+                    })}
+                    {can_retire.then(|| view! {
+                        <ActionForm action=ops.retire>
+                            <input type="hidden" name="key" value=retire_key/>
+                            <button type="submit" class="danger" disabled=busy>"Retire"</button>
                         </ActionForm>
                     })}
                 </div>
             </td>
         </tr>
+    }
+}
+
+/// What changes for readers if the candidate goes live.
+#[component]
+fn Comparison(c: BoardComparison) -> impl IntoView {
+    let verdict = if c.identical {
+        "Identical in every compared column.".to_string()
+    } else {
+        format!(
+            "{} rows differ; {} only in {}, {} only in {}.",
+            c.differing, c.only_live, c.live, c.only_candidate, c.candidate
+        )
+    };
+    let only = |label: String, samples: Vec<String>| {
+        (!samples.is_empty())
+            .then(|| view! { <p class="muted">{format!("{label}: {}", samples.join(", "))}</p> })
+    };
+    view! {
+        <section class="card" data-testid="comparison" data-candidate=c.candidate.clone()>
+            <h2>{format!("{} compared with live {}", c.candidate, c.live)}</h2>
+            <p>
+                {format!("Rows: {} live, {} candidate. ", c.live_rows, c.candidate_rows)}
+                <strong data-testid="verdict">{verdict}</strong>
+            </p>
+            <p class="muted">"Compared on status, places and times: the columns both versions have."</p>
+            {only(format!("Only in {}", c.live), c.only_live_samples)}
+            {only(format!("Only in {}", c.candidate), c.only_candidate_samples)}
+            {(!c.samples.is_empty()).then(|| view! {
+                <table>
+                    <thead><tr><th>"Shipment"</th><th>"Column"</th><th>{c.live.clone()}</th><th>{c.candidate.clone()}</th></tr></thead>
+                    <tbody>
+                        {c.samples.into_iter().map(|d| view! {
+                            <tr>
+                                <td>{d.shipment_id}</td>
+                                <td>{d.field}</td>
+                                <td>{d.live.unwrap_or_else(|| "—".into())}</td>
+                                <td>{d.candidate.unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+        </section>
     }
 }
 

@@ -38,16 +38,42 @@ fn label(kind: CommandKind) -> &'static str {
 
 impl Actions {
     fn new() -> Self {
+        let record = ServerAction::<RecordLocation>::new();
+        let cancel = ServerAction::<CancelShipment>::new();
+        // After a form post without JavaScript the outcome arrives with the page (from the
+        // redirect's query string); a conflict carries back what the user typed.
+        let typed = |value: Option<Result<_, AppError>>, field: &str| match value {
+            Some(Err(AppError::Conflict(detail))) => {
+                detail.attempted(field).unwrap_or_default().to_string()
+            }
+            _ => String::new(),
+        };
+        let recorded = record.value().get_untracked();
         Self {
             pick_up: ServerAction::new(),
-            record: ServerAction::new(),
+            record,
             deliver: ServerAction::new(),
-            cancel: ServerAction::new(),
-            location: RwSignal::new(String::new()),
-            lat: RwSignal::new(String::new()),
-            lon: RwSignal::new(String::new()),
-            notes: RwSignal::new(String::new()),
-            reason: RwSignal::new(String::new()),
+            cancel,
+            location: RwSignal::new(typed(recorded.clone(), "location")),
+            lat: RwSignal::new(typed(recorded.clone(), "lat")),
+            lon: RwSignal::new(typed(recorded.clone(), "lon")),
+            notes: RwSignal::new(typed(recorded, "notes")),
+            reason: RwSignal::new(typed(cancel.value().get_untracked(), "reason")),
+        }
+    }
+
+    /// Forgets the outcomes of all actions but `keep`: once the page shows a newer state, older
+    /// conflicts and refusals no longer describe it.
+    fn clear_all_except(&self, keep: Option<CommandKind>) {
+        for kind in [
+            CommandKind::PickUp,
+            CommandKind::RecordLocation,
+            CommandKind::Deliver,
+            CommandKind::Cancel,
+        ] {
+            if Some(kind) != keep {
+                self.clear(kind);
+            }
         }
     }
 
@@ -116,10 +142,13 @@ pub fn ShipmentPage() -> impl IntoView {
     );
 
     // After an accepted command: show the new state and clear what was typed for it. After a
-    // refusal the state the user saw is proven stale, so show the current one too.
+    // refusal the state the user saw is proven stale, so show the current one too. Either way
+    // the other actions' old outcomes no longer apply.
     fn on_outcome<T: 'static>(
+        kind: CommandKind,
         value: impl Fn() -> Option<Result<T, AppError>> + 'static,
         inputs: Vec<RwSignal<String>>,
+        actions: Actions,
         reload: RwSignal<u32>,
     ) {
         Effect::new(move |_| match value() {
@@ -127,21 +156,45 @@ pub fn ShipmentPage() -> impl IntoView {
                 for input in &inputs {
                     input.set(String::new());
                 }
+                actions.clear_all_except(Some(kind));
                 reload.update(|n| *n += 1);
             }
-            Some(Err(AppError::Rejected { .. })) => reload.update(|n| *n += 1),
+            Some(Err(AppError::Rejected { .. })) => {
+                actions.clear_all_except(Some(kind));
+                reload.update(|n| *n += 1);
+            }
             _ => {}
         });
     }
     let a = actions;
-    on_outcome(move || a.pick_up.value().get(), vec![], reload);
     on_outcome(
-        move || a.record.value().get(),
-        vec![a.location, a.lat, a.lon, a.notes],
+        CommandKind::PickUp,
+        move || a.pick_up.value().get(),
+        vec![],
+        a,
         reload,
     );
-    on_outcome(move || a.deliver.value().get(), vec![], reload);
-    on_outcome(move || a.cancel.value().get(), vec![a.reason], reload);
+    on_outcome(
+        CommandKind::RecordLocation,
+        move || a.record.value().get(),
+        vec![a.location, a.lat, a.lon, a.notes],
+        a,
+        reload,
+    );
+    on_outcome(
+        CommandKind::Deliver,
+        move || a.deliver.value().get(),
+        vec![],
+        a,
+        reload,
+    );
+    on_outcome(
+        CommandKind::Cancel,
+        move || a.cancel.value().get(),
+        vec![a.reason],
+        a,
+        reload,
+    );
     subscribe_live(id, live);
 
     view! {
@@ -157,7 +210,7 @@ pub fn ShipmentPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let seen = snapshot.await.map(|s| s.version).unwrap_or(0);
-                timeline.await.ok().map(|view| view! { <Timeline view seen reload/> })
+                timeline.await.ok().map(|view| view! { <Timeline view seen reload actions/> })
             })}
         </Transition>
     }
@@ -229,15 +282,15 @@ fn action_form(kind: CommandKind, a: Actions, id: String, version: i64) -> AnyVi
             view! {
                 <ActionForm action=a.record attr:data-testid="record-location-form">
                     {hidden()}
-                    <label>"Location"<input name="location" maxlength="120" bind:value=a.location/></label>
+                    <label>"Location"<input name="location" maxlength="120" value=a.location.get_untracked() bind:value=a.location/></label>
                     <FieldNote error field="location"/>
                     <div class="form-row">
-                        <label>"Latitude"<input name="lat" inputmode="decimal" size="8" bind:value=a.lat/></label>
-                        <label>"Longitude"<input name="lon" inputmode="decimal" size="8" bind:value=a.lon/></label>
+                        <label>"Latitude"<input name="lat" inputmode="decimal" size="8" value=a.lat.get_untracked() bind:value=a.lat/></label>
+                        <label>"Longitude"<input name="lon" inputmode="decimal" size="8" value=a.lon.get_untracked() bind:value=a.lon/></label>
                     </div>
                     <FieldNote error field="lat"/>
                     <FieldNote error field="lon"/>
-                    <label>"Notes"<input name="notes" maxlength="1000" bind:value=a.notes/></label>
+                    <label>"Notes"<input name="notes" maxlength="1000" value=a.notes.get_untracked() bind:value=a.notes/></label>
                     <button type="submit" disabled=busy>"Record location"</button>
                 </ActionForm>
             }
@@ -255,7 +308,7 @@ fn action_form(kind: CommandKind, a: Actions, id: String, version: i64) -> AnyVi
             view! {
                 <ActionForm action=a.cancel attr:data-testid="cancel-form">
                     {hidden()}
-                    <label>"Reason"<textarea name="reason" maxlength="500" rows="2" bind:value=a.reason></textarea></label>
+                    <label>"Reason"<textarea name="reason" maxlength="500" rows="2" bind:value=a.reason>{a.reason.get_untracked()}</textarea></label>
                     <FieldNote error field="reason"/>
                     <button type="submit" class="danger" disabled=busy>"Cancel shipment"</button>
                 </ActionForm>
@@ -375,10 +428,10 @@ fn reapply_form(kind: CommandKind, a: Actions, id: String, actual_version: i64) 
         CommandKind::RecordLocation => view! {
             <ActionForm action=a.record>
                 {hidden()}
-                <input type="hidden" name="location" prop:value=a.location/>
-                <input type="hidden" name="lat" prop:value=a.lat/>
-                <input type="hidden" name="lon" prop:value=a.lon/>
-                <input type="hidden" name="notes" prop:value=a.notes/>
+                <input type="hidden" name="location" value=move || a.location.get()/>
+                <input type="hidden" name="lat" value=move || a.lat.get()/>
+                <input type="hidden" name="lon" value=move || a.lon.get()/>
+                <input type="hidden" name="notes" value=move || a.notes.get()/>
                 {button()}
             </ActionForm>
         }
@@ -386,7 +439,7 @@ fn reapply_form(kind: CommandKind, a: Actions, id: String, actual_version: i64) 
         CommandKind::Cancel => view! {
             <ActionForm action=a.cancel>
                 {hidden()}
-                <input type="hidden" name="reason" prop:value=a.reason/>
+                <input type="hidden" name="reason" value=move || a.reason.get()/>
                 {button()}
             </ActionForm>
         }
@@ -396,7 +449,12 @@ fn reapply_form(kind: CommandKind, a: Actions, id: String, actual_version: i64) 
 }
 
 #[component]
-fn Timeline(view: ShipmentView, seen: i64, reload: RwSignal<u32>) -> impl IntoView {
+fn Timeline(
+    view: ShipmentView,
+    seen: i64,
+    reload: RwSignal<u32>,
+    actions: Actions,
+) -> impl IntoView {
     let newer = view.version - seen;
     view! {
         <section class="card timeline">
@@ -407,7 +465,10 @@ fn Timeline(view: ShipmentView, seen: i64, reload: RwSignal<u32>) -> impl IntoVi
                         "{newer} new event{} since you opened this page. Your actions still apply to version {seen} until you ",
                         if newer == 1 { "" } else { "s" }
                     )}
-                    <button class="secondary" on:click=move |_| reload.update(|n| *n += 1)>"show the latest"</button>
+                    <button class="secondary" on:click=move |_| {
+                        actions.clear_all_except(None);
+                        reload.update(|n| *n += 1);
+                    }>"show the latest"</button>
                     "."
                 </p>
             })}
@@ -463,6 +524,13 @@ fn subscribe_live(id: Memo<String>, live: RwSignal<u32>) {
         });
         es.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
+        // Appends between the page render and the feed opening (or during a reconnect) send no
+        // message: look again whenever the feed (re)opens.
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+            live.update(|n| *n += 1);
+        });
+        es.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        on_open.forget();
         current.set_value(Some(SendWrapper::new(es)));
     });
     on_cleanup(close);

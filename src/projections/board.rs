@@ -94,14 +94,9 @@ pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx
     })
 }
 
-pub const V1_EVENTS: &[&str] = &[
-    "ShipmentScheduled",
-    "ShipmentPickedUp",
-    "ShipmentDelivered",
-    "ShipmentCancelled",
-];
-
-pub const V2_EVENTS: &[&str] = &[
+/// Both versions follow every shipment event: v1 does not store locations, but a location report
+/// still moves the row to the stream's new version.
+pub const EVENTS: &[&str] = &[
     "ShipmentScheduled",
     "ShipmentPickedUp",
     "LocationRecorded",
@@ -117,10 +112,9 @@ pub async fn apply(
     with_locations: bool,
     events: &[RecordedEvent],
 ) -> Result<(), ApplyError> {
-    let handled = if with_locations { V2_EVENTS } else { V1_EVENTS };
     let relevant: Vec<&RecordedEvent> = events
         .iter()
-        .filter(|e| handled.contains(&e.event_type.as_str()))
+        .filter(|e| EVENTS.contains(&e.event_type.as_str()))
         .collect();
     if relevant.is_empty() {
         return Ok(());
@@ -157,7 +151,7 @@ pub async fn apply(
         let row = &rows[&key];
         upsert(tx, table, with_locations, row)
             .await
-            .map_err(|e| ApplyError::row(&key, events, e))?;
+            .map_err(ApplyError::Database)?;
     }
     Ok(())
 }

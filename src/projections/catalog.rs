@@ -125,7 +125,9 @@ fn version_row(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
 }
 
 /// Makes sure the version has its catalog row and table. The first version of a projection
-/// starts live (there is nothing else to serve reads); later ones start building.
+/// starts live (there is nothing else to serve reads); later ones start building. Nodes that
+/// start together race here; `ON CONFLICT DO NOTHING` without a target also covers the
+/// one-live-version index, which a concurrent insert of the same live row would otherwise hit.
 #[tracing::instrument(skip(db))]
 pub async fn register(db: &ProjectionDb, def: Definition) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
@@ -136,7 +138,7 @@ pub async fn register(db: &ProjectionDb, def: Definition) -> Result<(), sqlx::Er
     };
     let inserted = sqlx::query(
         "INSERT INTO projection_versions (name, version, state, physical_table, updated_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name, version) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
     )
     .bind(def.name())
     .bind(def.version())
@@ -297,6 +299,8 @@ pub enum ActionError {
     Refused(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Starts a rebuild from the first event into a fresh table. The current table keeps serving
@@ -317,23 +321,42 @@ pub async fn request_rebuild(
             rebuild.total
         )));
     }
-    if row.state == VersionState::Retired {
-        return Err(ActionError::Refused(format!(
-            "{} is retired and no longer maintained",
-            def.key()
-        )));
-    }
     let now = Utc::now();
     let table = format!("{}_r{}", def.base_table(), now.timestamp_millis());
     let mut tx = db.begin().await?;
     create_table(&mut tx, def, &table).await?;
+    if row.state == VersionState::Retired {
+        // A retired version has no table left to keep serving: build afresh, from the start.
+        sqlx::query(
+            "UPDATE projection_versions
+             SET state = 'building', physical_table = $1, checkpoint_tx = 0, checkpoint_seq = 0,
+                 events_applied = 0, last_event_at = NULL, updated_at = $2
+             WHERE name = $3 AND version = $4",
+        )
+        .bind(table.clone())
+        .bind(time_text(now))
+        .bind(def.name())
+        .bind(def.version())
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            actor,
+            "rebuild requested",
+            def,
+            &format!("from retired, into {table}"),
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(table);
+    }
     // A failed version is rebuilt from scratch too: its error is cleared.
-    sqlx::query(
+    let started = sqlx::query(
         "UPDATE projection_versions
          SET rebuild_table = $1, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0, rebuild_total = $2,
              rebuild_started_at = $3, error = NULL, error_seq = NULL, error_stream = NULL,
              error_event_type = NULL, failed_at = NULL, updated_at = $3
-         WHERE name = $4 AND version = $5",
+         WHERE name = $4 AND version = $5 AND rebuild_table IS NULL",
     )
     .bind(table.clone())
     .bind(total_events)
@@ -342,6 +365,13 @@ pub async fn request_rebuild(
     .bind(def.version())
     .execute(&mut *tx)
     .await?;
+    if started.rows_affected() != 1 {
+        // Someone else started one meanwhile; rolling back drops the table made above.
+        return Err(ActionError::Refused(format!(
+            "{} is already being rebuilt",
+            def.key()
+        )));
+    }
     let detail = format!("into {table}, {total_events} events to replay");
     audit(&mut tx, actor, "rebuild requested", def, &detail).await?;
     tx.commit().await?;
@@ -372,6 +402,164 @@ pub async fn retry(db: &ProjectionDb, def: Definition, actor: &str) -> Result<()
     .await?;
     let detail = format!("after: {}", failure.error);
     audit(&mut tx, actor, "retried", def, &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `def` the version that serves reads, and the current live version its standby. Only a
+/// standby that has caught up and has not failed can take over; the flip is one transaction and
+/// is audited with who did it and where both versions stood. Rolling back is the same flip the
+/// other way, instant because the old version was kept current.
+#[tracing::instrument(skip(db, store))]
+pub async fn cut_over(
+    db: &ProjectionDb,
+    store: &crate::store::EventStore,
+    def: Definition,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let candidate = load(db, def).await?;
+    let refuse = |why: String| Err(ActionError::Refused(why));
+    match candidate.state {
+        VersionState::Live => return refuse(format!("{} is already live", def.key())),
+        VersionState::Building => {
+            return refuse(format!(
+                "{} is still building; wait until it is on standby",
+                def.key()
+            ))
+        }
+        VersionState::Retired => {
+            return refuse(format!("{} is retired; rebuild it first", def.key()))
+        }
+        VersionState::Standby => {}
+    }
+    if let Some(failure) = &candidate.failure {
+        return refuse(format!(
+            "{} has failed ({}); retry or rebuild it first",
+            def.key(),
+            failure.error
+        ));
+    }
+    if candidate.rebuild.is_some() {
+        return refuse(format!(
+            "{} is being rebuilt; wait until it finishes",
+            def.key()
+        ));
+    }
+    let (behind, _) = store.backlog(candidate.checkpoint).await?;
+    if behind > 0 {
+        return refuse(format!(
+            "{} is {behind} events behind; cut over when it has caught up",
+            def.key()
+        ));
+    }
+    let live = live(db, def.name()).await?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE projection_versions SET state = 'standby', updated_at = $1 WHERE name = $2 AND state = 'live'")
+        .bind(time_text(Utc::now()))
+        .bind(def.name())
+        .execute(&mut *tx)
+        .await?;
+    let promoted = sqlx::query(
+        "UPDATE projection_versions SET state = 'live', updated_at = $1
+         WHERE name = $2 AND version = $3 AND state = 'standby' AND error IS NULL AND rebuild_table IS NULL",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(def.name())
+    .bind(def.version())
+    .execute(&mut *tx)
+    .await?;
+    if promoted.rows_affected() != 1 {
+        return refuse(format!(
+            "{} changed while cutting over; try again",
+            def.key()
+        ));
+    }
+    let previous = live.map(|(version, _)| version);
+    let action = if previous.is_some_and(|p| p > def.version()) {
+        "rolled back"
+    } else {
+        "cut over"
+    };
+    let mut positions = Vec::new();
+    for version in previous.into_iter().chain([def.version()]) {
+        if let Some(d) = Definition::find(def.name(), version) {
+            let row = load(db, d).await?;
+            positions.push(format!("{} at #{}", d.key(), row.checkpoint.seq));
+        }
+    }
+    let detail = match previous {
+        Some(p) => format!(
+            "{}@{p} → {} ({})",
+            def.name(),
+            def.key(),
+            positions.join(", ")
+        ),
+        None => format!("{} is live ({})", def.key(), positions.join(", ")),
+    };
+    audit(&mut tx, actor, action, def, &detail).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Stops maintaining a version that no longer serves reads and drops its tables. It can be
+/// brought back by rebuilding it.
+#[tracing::instrument(skip(db))]
+pub async fn retire(db: &ProjectionDb, def: Definition, actor: &str) -> Result<(), ActionError> {
+    let row = load(db, def).await?;
+    match row.state {
+        VersionState::Live => {
+            return Err(ActionError::Refused(format!(
+                "{} is live; cut over to another version before retiring it",
+                def.key()
+            )))
+        }
+        VersionState::Retired => {
+            return Err(ActionError::Refused(format!(
+                "{} is already retired",
+                def.key()
+            )))
+        }
+        VersionState::Building | VersionState::Standby => {}
+    }
+    let mut tx = db.begin().await?;
+    let retired = sqlx::query(
+        "UPDATE projection_versions
+         SET state = 'retired', rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0,
+             rebuild_total = 0, rebuild_started_at = NULL, error = NULL, error_seq = NULL,
+             error_stream = NULL, error_event_type = NULL, failed_at = NULL, updated_at = $1
+         WHERE name = $2 AND version = $3 AND state <> 'live'",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(def.name())
+    .bind(def.version())
+    .execute(&mut *tx)
+    .await?;
+    if retired.rows_affected() != 1 {
+        return Err(ActionError::Refused(format!(
+            "{} changed meanwhile; try again",
+            def.key()
+        )));
+    }
+    for table in [
+        Some(row.physical_table.clone()),
+        row.rebuild.map(|r| r.table),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let table = super::db::checked_table_name(&table);
+        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit(
+        &mut tx,
+        actor,
+        "retired",
+        def,
+        &format!("dropped {}", row.physical_table),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,7 +8,7 @@
 use super::catalog::{self, VersionRow, VersionState};
 use super::db::ProjectionDb;
 use super::{ApplyError, Definition};
-use crate::store::{time_text, Batch, EventStore, StoreError};
+use crate::store::{time_text, Batch, EventStore, Position, StoreError};
 use chrono::Utc;
 use sqlx::postgres::PgConnection;
 use sqlx::Connection;
@@ -64,7 +64,18 @@ enum Progress {
     Blocked,
 }
 
+/// What one version's task remembers between steps.
+#[derive(Default)]
+struct RunState {
+    rate: RateWindow,
+    /// After a batch failed: apply one event per transaction up to here, so the failure names
+    /// the exact event (and events before it are not held back by it).
+    narrow_main_until: Option<Position>,
+    narrow_rebuild_until: Option<Position>,
+}
+
 /// Events applied in the last minute, for the rate shown to operators.
+#[derive(Default)]
 struct RateWindow(VecDeque<(Instant, usize)>);
 
 impl RateWindow {
@@ -174,7 +185,20 @@ impl Daemon {
         };
         if lock_conn.is_none() {
             match PgConnection::connect_with(&pool.connect_options()).await {
-                Ok(conn) => *lock_conn = Some(conn),
+                Ok(mut conn) => {
+                    // The lock lives as long as this session; make the server notice within
+                    // seconds when this node's host vanishes without closing the connection.
+                    for setting in [
+                        "SET tcp_keepalives_idle = 5",
+                        "SET tcp_keepalives_interval = 2",
+                        "SET tcp_keepalives_count = 3",
+                    ] {
+                        if let Err(e) = sqlx::query(setting).execute(&mut conn).await {
+                            tracing::warn!(error = %e, "cannot set keepalives on the lock connection");
+                        }
+                    }
+                    *lock_conn = Some(conn)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot open a lock connection");
                     return None;
@@ -239,13 +263,13 @@ impl Daemon {
         shutdown: &mut watch::Receiver<bool>,
     ) -> bool {
         let mut appended = self.store.subscribe();
-        let mut rate = RateWindow(VecDeque::new());
+        let mut run = RunState::default();
         let mut last_rate_write = Instant::now();
         loop {
             if *shutdown.borrow() {
                 return true;
             }
-            let progress = match self.step(def, &mut rate).await {
+            let progress = match self.step(def, &mut run).await {
                 Ok(progress) => progress,
                 Err(e) => {
                     tracing::warn!(error = %e, "projection {} step failed; retrying", def.key());
@@ -256,7 +280,7 @@ impl Daemon {
                 continue;
             }
             if last_rate_write.elapsed() > Duration::from_secs(5) {
-                self.write_rate(def, rate.per_second()).await;
+                self.write_rate(def, run.rate.per_second()).await;
                 last_rate_write = Instant::now();
             }
             if !ownership.still_held().await {
@@ -281,32 +305,50 @@ impl Daemon {
         .await;
     }
 
-    async fn step(&self, def: Definition, rate: &mut RateWindow) -> Result<Progress, StepError> {
+    /// How many events to read after `from`: one at a time while narrowing down a failure.
+    fn limit(&self, from: Position, narrow_until: &mut Option<Position>) -> i64 {
+        match narrow_until {
+            Some(until) if from < *until => 1,
+            _ => {
+                *narrow_until = None;
+                self.batch_size
+            }
+        }
+    }
+
+    async fn step(&self, def: Definition, run: &mut RunState) -> Result<Progress, StepError> {
         let row = catalog::load(&self.db, def).await?;
         if row.failure.is_some() || row.state == VersionState::Retired {
             return Ok(Progress::Blocked);
         }
         let mut worked = false;
-        let batch = self.store.read_all(row.checkpoint, self.batch_size).await?;
+        let limit = self.limit(row.checkpoint, &mut run.narrow_main_until);
+        let batch = self.store.read_all(row.checkpoint, limit).await?;
         if !batch.events.is_empty() {
-            match self.apply_main(def, &row, &batch, rate).await? {
+            match self.apply_main(def, &row, &batch, &mut run.rate).await? {
                 Ok(()) => worked = true,
-                Err(e) => return self.fail(def, e).await,
+                Err(e) => {
+                    return self
+                        .apply_failed(def, e, &batch, &mut run.narrow_main_until)
+                        .await
+                }
             }
         } else if row.state == VersionState::Building {
             self.caught_up(def).await?;
         }
         if let Some(rebuild) = &row.rebuild {
-            let batch = self
-                .store
-                .read_all(rebuild.checkpoint, self.batch_size)
-                .await?;
+            let limit = self.limit(rebuild.checkpoint, &mut run.narrow_rebuild_until);
+            let batch = self.store.read_all(rebuild.checkpoint, limit).await?;
             if batch.events.is_empty() {
                 self.finish_rebuild(def, &row).await?;
             } else {
                 match self.apply_rebuild(def, rebuild, &batch).await? {
                     Ok(()) => worked = true,
-                    Err(e) => return self.fail(def, e).await,
+                    Err(e) => {
+                        return self
+                            .apply_failed(def, e, &batch, &mut run.narrow_rebuild_until)
+                            .await
+                    }
                 }
             }
         }
@@ -315,6 +357,33 @@ impl Daemon {
         } else {
             Progress::Idle
         })
+    }
+
+    /// A batch could not be applied. A passing database trouble is retried; otherwise the
+    /// batch is retried one event per transaction until the event at fault is found, and the
+    /// version is marked failed naming it.
+    async fn apply_failed(
+        &self,
+        def: Definition,
+        error: ApplyError,
+        batch: &Batch,
+        narrow_until: &mut Option<Position>,
+    ) -> Result<Progress, StepError> {
+        match error {
+            ApplyError::Database(e) if super::is_transient(self.db.flavor, &e) => {
+                Err(StepError::Database(e))
+            }
+            ApplyError::Database(_) if batch.events.len() > 1 => {
+                *narrow_until = Some(batch.next);
+                Ok(Progress::Worked)
+            }
+            ApplyError::Database(e) => {
+                let event = &batch.events[0];
+                self.fail(def, ApplyError::event(event, e.to_string()))
+                    .await
+            }
+            event_error @ ApplyError::Event { .. } => self.fail(def, event_error).await,
+        }
     }
 
     /// Applies a batch to the version's table and moves its checkpoint, in one transaction.
@@ -460,9 +529,7 @@ impl Daemon {
                 event_type,
                 message,
             } => (Some(seq), Some(stream_id), Some(event_type), message),
-            ApplyError::Database(sqlx::Error::Database(e)) => (None, None, None, e.to_string()),
-            // Lost connection and the like: not the projection's fault, try again later.
-            ApplyError::Database(e) => return Err(StepError::Database(e)),
+            ApplyError::Database(e) => (None, None, None, e.to_string()),
         };
         tracing::error!("projection {} failed: {detail}", def.key());
         let mut tx = self.db.begin().await?;

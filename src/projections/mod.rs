@@ -73,8 +73,7 @@ impl Definition {
 
     pub fn handles(&self) -> &'static [&'static str] {
         match self {
-            Definition::ShipmentBoardV1 => board::V1_EVENTS,
-            Definition::ShipmentBoardV2 => board::V2_EVENTS,
+            Definition::ShipmentBoardV1 | Definition::ShipmentBoardV2 => board::EVENTS,
             Definition::DailyShipmentsV1 => daily::EVENTS,
         }
     }
@@ -155,18 +154,31 @@ impl ApplyError {
             message,
         }
     }
+}
 
-    /// A row write failed (e.g. a constraint of the read model): name the last event of that
-    /// stream in the batch, which is the one that produced the row.
-    pub fn row(stream_id: &str, events: &[RecordedEvent], error: sqlx::Error) -> Self {
-        match events
-            .iter()
-            .rev()
-            .find(|e| e.stream_id.to_string() == stream_id)
-        {
-            Some(e) => ApplyError::event(e, error.to_string()),
-            None => ApplyError::Database(error),
+/// True for errors that say the database is briefly unable to do the work (restarting,
+/// deadlock, lock timeout, connection lost), as opposed to the projection being wrong for an event.
+pub fn is_transient(flavor: db::Flavor, error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(e) => {
+            let code = e.code().unwrap_or_default();
+            match flavor {
+                // Classes 08 connection, 40 rollback (deadlock, serialization), 53 resources,
+                // 57 operator intervention (e.g. shutdown), 58 system error.
+                db::Flavor::Postgres => ["08", "40", "53", "57", "58"]
+                    .iter()
+                    .any(|class| code.starts_with(class)),
+                // SQLITE_BUSY and SQLITE_LOCKED, including their extended codes.
+                db::Flavor::Sqlite => code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6)),
+            }
         }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        _ => false,
     }
 }
 

@@ -52,8 +52,17 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The board page for a query, from the live version. A rebuild that finishes swaps the live
+/// table and drops the old one; a read caught between the lookup and the query is retried once.
 #[tracing::instrument(skip(db))]
 pub async fn board(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
+    match board_once(db, query).await {
+        Err(QueryError::Database(sqlx::Error::Database(_))) => board_once(db, query).await,
+        result => result,
+    }
+}
+
+async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
     let (def, table) = live(db, "shipment_board").await?;
     let table = checked_table_name(&table);
     let mut conditions = Vec::new();
@@ -89,7 +98,7 @@ pub async fn board(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, Q
 
     let page = query.page.max(1);
     let rows_sql = format!(
-        "SELECT * FROM {table} {filter} ORDER BY scheduled_at DESC, shipment_id LIMIT ${} OFFSET ${}",
+        "SELECT * FROM {table} {filter} ORDER BY scheduled_at DESC, shipment_id DESC LIMIT ${} OFFSET ${}",
         args.len() + 1,
         args.len() + 2
     );
@@ -135,6 +144,17 @@ pub async fn daily(
     db: &ProjectionDb,
     days: i64,
 ) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
+    // Retried once for the same reason as `board`.
+    match daily_once(db, days).await {
+        Err(QueryError::Database(sqlx::Error::Database(_))) => daily_once(db, days).await,
+        result => result,
+    }
+}
+
+async fn daily_once(
+    db: &ProjectionDb,
+    days: i64,
+) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
     let (def, table) = live(db, "daily_shipments").await?;
     let table = checked_table_name(&table);
     let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY day DESC LIMIT $1"))
@@ -166,4 +186,128 @@ mod tests {
     fn search_wildcards_are_literal() {
         assert_eq!(like_pattern("Ro%t_"), "%ro\\%t\\_%");
     }
+}
+
+/// Columns both board versions have, compared before a cutover.
+const COMPARED_COLUMNS: [&str; 9] = [
+    "status",
+    "origin",
+    "destination",
+    "scheduled_at",
+    "picked_up_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "version",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDifference {
+    pub shipment_id: String,
+    pub field: &'static str,
+    pub left: Option<String>,
+    pub right: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardDiff {
+    pub left: Definition,
+    pub right: Definition,
+    pub left_rows: i64,
+    pub right_rows: i64,
+    pub only_left: i64,
+    pub only_left_samples: Vec<String>,
+    pub only_right: i64,
+    pub only_right_samples: Vec<String>,
+    pub differing: i64,
+    pub samples: Vec<FieldDifference>,
+}
+
+impl BoardDiff {
+    pub fn identical(&self) -> bool {
+        self.only_left == 0 && self.only_right == 0 && self.differing == 0
+    }
+}
+
+const SAMPLES: i64 = 10;
+
+/// Compares two versions of the board row by row: counts, rows present in one only, and
+/// sample differences in the columns both have.
+pub async fn board_diff(
+    db: &ProjectionDb,
+    left: Definition,
+    right: Definition,
+) -> Result<BoardDiff, QueryError> {
+    let l = catalog::load(db, left).await?.physical_table;
+    let r = catalog::load(db, right).await?.physical_table;
+    let (l, r) = (checked_table_name(&l), checked_table_name(&r));
+    let count = |table: &str| format!("SELECT COUNT(*) AS n FROM {table}");
+    let scalar = |sql: String| async move {
+        let row = sqlx::query(&sql).fetch_one(&db.pool).await?;
+        col::<i64>(&row, "n")
+    };
+    let ids = |sql: String| async move {
+        let rows = sqlx::query(&sql).bind(SAMPLES).fetch_all(&db.pool).await?;
+        rows.iter()
+            .map(|row| col::<String>(row, "shipment_id"))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let only = |a: &str, b: &str| {
+        format!(
+            "FROM {a} WHERE NOT EXISTS (SELECT 1 FROM {b} WHERE {b}.shipment_id = {a}.shipment_id)"
+        )
+    };
+    let differs = COMPARED_COLUMNS
+        .iter()
+        .map(|c| format!("a.{c} IS DISTINCT FROM b.{c}"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let joined = format!("FROM {l} a JOIN {r} b ON a.shipment_id = b.shipment_id WHERE {differs}");
+    let selected = COMPARED_COLUMNS
+        .iter()
+        .map(|c| format!("CAST(a.{c} AS TEXT) AS l_{c}, CAST(b.{c} AS TEXT) AS r_{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(&format!(
+        "SELECT a.shipment_id AS shipment_id, {selected} {joined} ORDER BY a.shipment_id LIMIT $1"
+    ))
+    .bind(SAMPLES)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut samples = Vec::new();
+    for row in &rows {
+        let id: String = col(row, "shipment_id")?;
+        for c in COMPARED_COLUMNS {
+            let (a, b): (Option<String>, Option<String>) =
+                (col(row, &format!("l_{c}"))?, col(row, &format!("r_{c}"))?);
+            if a != b {
+                samples.push(FieldDifference {
+                    shipment_id: id.clone(),
+                    field: c,
+                    left: a,
+                    right: b,
+                });
+            }
+        }
+    }
+    Ok(BoardDiff {
+        left,
+        right,
+        left_rows: scalar(count(l)).await?,
+        right_rows: scalar(count(r)).await?,
+        only_left: scalar(format!("SELECT COUNT(*) AS n {}", only(l, r))).await?,
+        only_left_samples: ids(format!(
+            "SELECT shipment_id {} ORDER BY shipment_id LIMIT $1",
+            only(l, r)
+        ))
+        .await?,
+        only_right: scalar(format!("SELECT COUNT(*) AS n {}", only(r, l))).await?,
+        only_right_samples: ids(format!(
+            "SELECT shipment_id {} ORDER BY shipment_id LIMIT $1",
+            only(r, l)
+        ))
+        .await?,
+        differing: scalar(format!("SELECT COUNT(*) AS n {joined}")).await?,
+        samples,
+    })
 }

@@ -98,18 +98,26 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the database could not be reached (as opposed to a bug or bad data).
+    /// True when the database could not be reached or is briefly unable to answer (as opposed
+    /// to a bug or bad data): the client may simply try again.
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // PostgreSQL: connection (08), resources (53), shutting down or starting (57P0x).
+                ["08", "53", "57P0"].iter().any(|c| code.starts_with(c))
+                    // SQLite: busy or locked past the busy timeout.
+                    || matches!(code.as_ref(), "5" | "6" | "261" | "517" | "262")
+            }
             StoreError::Database(
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-                    | sqlx::Error::WorkerCrashed
-            )
-        )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            _ => false,
+        }
     }
 }
 
