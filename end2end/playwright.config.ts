@@ -49,8 +49,21 @@ export default defineConfig({
     trace: 'off',
   },
   projects: [
-    { name: 'sqlite', use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
-    { name: 'postgres', use: { baseURL: `http://127.0.0.1:${pgPort}` } },
+    { name: 'sqlite', testIgnore: /cutover/, use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
+    { name: 'postgres', testIgnore: /cutover/, use: { baseURL: `http://127.0.0.1:${pgPort}` } },
+    // The cutover changes every board page of its server, so it runs once the rest is done.
+    {
+      name: 'sqlite-cutover',
+      testMatch: /cutover/,
+      dependencies: ['sqlite'],
+      use: { baseURL: `http://127.0.0.1:${sqlitePort}` },
+    },
+    {
+      name: 'postgres-cutover',
+      testMatch: /cutover/,
+      dependencies: ['postgres'],
+      use: { baseURL: `http://127.0.0.1:${pgPort}` },
+    },
   ],
   webServer: [
     server(sqlitePort, process.env.E2E_SQLITE_URL ?? 'sqlite:data/e2e.db'),

@@ -94,6 +94,31 @@ test('events from another dispatcher appear in an open timeline without a reload
   await expect(page.getByTestId('version')).toHaveText('2');
 });
 
+test('without JavaScript a conflict keeps the typed reason and re-applies it', async ({ page: a, browser, baseURL }) => {
+  await scheduleInBrowser(a, uniquePlace('Porto'), 'Lyon');
+  const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  const b = await context.newPage();
+  await b.goto(a.url());
+  await expect(b.getByTestId('version')).toHaveText('1');
+
+  await a.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
+  await expect(a.getByTestId('version')).toHaveText('2');
+
+  const cancel = b.getByTestId('cancel-form');
+  await cancel.getByLabel('Reason').fill('storm warning at the port');
+  await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
+  const panel = b.getByTestId('conflict');
+  await expect(panel).toContainText('This shipment changed since you opened it');
+  await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentPickedUp');
+  await expect(b.getByTestId('cancel-form').getByLabel('Reason')).toHaveValue('storm warning at the port');
+
+  await panel.getByTestId('reapply').click();
+  await expect(b.getByTestId('version')).toHaveText('3');
+  await expect(b.getByTestId('state').locator('[data-status]')).toHaveAttribute('data-status', 'Cancelled');
+  await expect(b.getByTestId('timeline')).toContainText('Cancelled: storm warning at the port');
+  await context.close();
+});
+
 test.describe('without JavaScript', () => {
   test.use({ javaScriptEnabled: false });
 
