@@ -126,6 +126,29 @@ async fn main() {
         println!("{label}: median {:?}", time_query(&db, query).await);
     }
 
+    // What the board's "Next" link does: continue after a row, here one near the end.
+    let deep = board(
+        &db,
+        &BoardQuery {
+            page: pages - 1,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("board");
+    let cursor = freightdesk::projections::queries::Cursor::After(
+        freightdesk::projections::queries::Cursor::of(deep.rows.last().expect("rows")),
+    );
+    let query = BoardQuery {
+        page: pages,
+        cursor: Some(cursor),
+        ..Default::default()
+    };
+    println!(
+        "board last page by cursor (Next): median {:?}",
+        time_query(&db, query).await
+    );
+
     // Append-to-visible: schedule a shipment, poll the board (by id) until it shows.
     let ctx = CommandContext::new("bench");
     let mut samples = Vec::new();

@@ -33,7 +33,7 @@ test('a stale pick-up shows who changed what, and re-applying is refused by the 
   await expect(b.getByTestId('action-error')).toHaveText('Pick up: cannot pick up a shipment that is Cancelled');
   await expect(b.getByTestId('conflict')).toHaveCount(0);
   await expect(b.getByTestId('version')).toHaveText('2');
-  expect(await timelineVersions(b)).toEqual(['1', '2']);
+  await expect.poll(() => timelineVersions(b)).toEqual(['1', '2']);
 });
 
 test('a stale location report keeps its input and succeeds when re-applied', async ({ page: a, browser, baseURL }) => {
@@ -60,7 +60,7 @@ test('a stale location report keeps its input and succeeds when re-applied', asy
   await panel.getByTestId('reapply').click();
   await expect(b.getByTestId('conflict')).toHaveCount(0);
   await expect(b.getByTestId('version')).toHaveText('4');
-  expect(await timelineVersions(b)).toEqual(['1', '2', '3', '4']);
+  await expect.poll(() => timelineVersions(b)).toEqual(['1', '2', '3', '4']);
   await expect(b.getByTestId('timeline')).toContainText('At Toulouse — driver called in');
 });
 
@@ -74,7 +74,7 @@ test('discarding a conflicting change shows the latest state', async ({ page: a,
   await b.getByTestId('discard').click();
   await expect(b.getByTestId('conflict')).toHaveCount(0);
   await expect(b.getByTestId('version')).toHaveText('2');
-  expect(await timelineVersions(b)).toEqual(['1', '2']);
+  await expect.poll(() => timelineVersions(b)).toEqual(['1', '2']);
 });
 
 test('events from another dispatcher appear in an open timeline without a reload', async ({ page, request }) => {

@@ -24,7 +24,7 @@ test('a dispatcher takes a shipment through its whole lifecycle', async ({ page 
   await expect(page.getByTestId('no-actions')).toBeVisible();
   await expect(page.getByTestId('pick-up-form')).toHaveCount(0);
 
-  expect(await timelineVersions(page)).toEqual(['1', '2', '3', '4']);
+  await expect.poll(() => timelineVersions(page)).toEqual(['1', '2', '3', '4']);
   const types = await page.getByTestId('timeline').locator('tbody tr td:nth-child(3)').allTextContents();
   expect(types).toEqual(['ShipmentScheduled', 'ShipmentPickedUp', 'LocationRecorded', 'ShipmentDelivered']);
   await expect(page.getByTestId('timeline')).toContainText('At Basel (47.5600, 7.5900)');
@@ -67,8 +67,36 @@ test('the board filters by status and pages through results', async ({ page, req
   }).toPass({ timeout: 10_000 });
   await page.goto(`/?q=${encodeURIComponent(origin)}&status=Delivered`);
   await expect(page.getByTestId('board-empty')).toBeVisible();
-  await openHydrated(page, '/');
-  await expect(page.getByTestId('page-info')).toContainText('Page 1 of');
+});
+
+test('next and previous walk the board 50 at a time', async ({ page, request }) => {
+  const origin = uniquePlace('Pages');
+  for (let i = 0; i < 53; i++) {
+    const r = await request.post('/api/shipments/schedule', {
+      headers: { Accept: 'application/json' },
+      form: { origin, destination: `Stop ${i}`, pickup_at: `2026-12-0${1 + (i % 9)}T08:${String(i).padStart(2, '0')}` },
+    });
+    expect(r.status()).toBe(200);
+  }
+  const rows = page.getByTestId('board').locator('tbody tr');
+  await expect(async () => {
+    await openHydrated(page, `/?q=${encodeURIComponent(origin)}`);
+    await expect(page.getByTestId('served-by')).toContainText('53 shipments', { timeout: 500 });
+  }).toPass({ timeout: 10_000 });
+  await expect(rows).toHaveCount(50);
+  await expect(page.getByTestId('page-info')).toHaveText('Page 1 of 2');
+  const firstPage = await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-shipment')));
+
+  await page.getByRole('link', { name: 'Next →' }).click();
+  await expect(page.getByTestId('page-info')).toHaveText('Page 2 of 2');
+  await expect(rows).toHaveCount(3);
+  const secondPage = await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-shipment')));
+  expect(secondPage.filter((id) => firstPage.includes(id))).toEqual([]);
+  await expect(page.getByRole('link', { name: 'Next →' })).toHaveCount(0);
+
+  await page.getByRole('link', { name: '← Previous' }).click();
+  await expect(page.getByTestId('page-info')).toHaveText('Page 1 of 2');
+  expect(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-shipment')))).toEqual(firstPage);
 });
 
 test('unknown and malformed shipment ids show the not-found page', async ({ page }) => {

@@ -262,6 +262,10 @@ pub mod ssr {
             QueryError::NoLiveVersion(name) => AppError::NotFound {
                 what: format!("a live version of {name}"),
             },
+            QueryError::BadCursor => AppError::validation(crate::domain::FieldError::new(
+                "after",
+                "is not a board position",
+            )),
             QueryError::Database(e) => database_error(e),
         }
     }

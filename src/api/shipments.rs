@@ -185,6 +185,10 @@ pub struct BoardView {
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
+    /// Where the next page starts (`after=`), if there is one.
+    pub next_cursor: Option<String>,
+    /// Where the previous page ends (`before=`), if there is one.
+    pub prev_cursor: Option<String>,
 }
 
 impl BoardView {
@@ -193,15 +197,19 @@ impl BoardView {
     }
 }
 
-/// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page` (1-based).
+/// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page`
+/// (1-based), and optionally `after` or `before`: the cursor of the page next to this one, as
+/// given in `next_cursor` / `prev_cursor`.
 #[server(endpoint = "shipments/board")]
 pub async fn list_shipments(
     #[server(default)] status: String,
     #[server(default)] search: String,
     #[server(default)] page: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
 ) -> Result<BoardView, AppError> {
     use crate::domain::{FieldError, ShipmentStatus};
-    use crate::projections::queries::{board, BoardQuery};
+    use crate::projections::queries::{board, BoardQuery, Cursor};
     let state = super::ssr::state()?;
     let status = match status.trim() {
         "" | "all" => None,
@@ -220,16 +228,43 @@ pub async fn list_shipments(
             })?,
     };
     let search = search.trim().chars().take(120).collect::<String>();
+    let cursor = match (after.trim(), before.trim()) {
+        ("", "") => None,
+        (key, "") => Some(("after", Cursor::After(key.to_string()))),
+        ("", key) => Some(("before", Cursor::Before(key.to_string()))),
+        _ => {
+            return Err(AppError::validation(FieldError::new(
+                "before",
+                "give after or before, not both",
+            )))
+        }
+    };
+    if let Some((field, Cursor::After(key) | Cursor::Before(key))) = &cursor {
+        if !Cursor::is_valid(key) {
+            return Err(AppError::validation(FieldError::new(
+                field,
+                "is not a board position",
+            )));
+        }
+    }
     let result = board(
         &state.projections,
         &BoardQuery {
             status,
             search: Some(search).filter(|s| !s.is_empty()),
             page,
+            cursor: cursor.map(|(_, c)| c),
         },
     )
     .await
     .map_err(super::projections::ssr::query_error)?;
+    let pages = ((result.total + result.page_size - 1) / result.page_size).max(1);
+    let next_cursor = (result.page < pages)
+        .then(|| result.rows.last().map(Cursor::of))
+        .flatten();
+    let prev_cursor = (result.page > 1)
+        .then(|| result.rows.first().map(Cursor::of))
+        .flatten();
     let with_locations = result.served_by == crate::projections::Definition::ShipmentBoardV2;
     Ok(BoardView {
         served_by: result.served_by.key(),
@@ -250,6 +285,8 @@ pub async fn list_shipments(
         total: result.total,
         page: result.page,
         page_size: result.page_size,
+        next_cursor,
+        prev_cursor,
     })
 }
 

@@ -15,12 +15,16 @@ pub fn DispatchPage() -> impl IntoView {
             q.get("status").unwrap_or_default(),
             q.get("q").unwrap_or_default(),
             q.get("page").unwrap_or_default(),
+            q.get("after").unwrap_or_default(),
+            q.get("before").unwrap_or_default(),
         )
     };
     let schedule = ServerAction::<ScheduleShipment>::new();
     let board = Resource::new(
         move || (params(), schedule.version().get()),
-        |((status, search, page), _)| list_shipments(status, search, page),
+        |((status, search, page, after, before), _)| {
+            list_shipments(status, search, page, after, before)
+        },
     );
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -98,8 +102,12 @@ pub fn DispatchPage() -> impl IntoView {
     }
 }
 
-fn page_link(status: &str, search: &str, page: i64) -> String {
+/// A link to a page of the board; `cursor` is `("after" | "before", position)`.
+fn page_link(status: &str, search: &str, page: i64, cursor: Option<(&str, &str)>) -> String {
     let mut link = format!("/?page={page}");
+    if let Some((direction, position)) = cursor {
+        link.push_str(&format!("&{direction}={}", urlencode(position)));
+    }
     if !status.is_empty() {
         link.push_str(&format!("&status={status}"));
     }
@@ -126,8 +134,20 @@ fn Board(view: BoardView) -> impl IntoView {
     let status = query.read_untracked().get("status").unwrap_or_default();
     let search = query.read_untracked().get("q").unwrap_or_default();
     let pages = view.pages();
-    let prev = (view.page > 1).then(|| page_link(&status, &search, view.page - 1));
-    let next = (view.page < pages).then(|| page_link(&status, &search, view.page + 1));
+    // The first page needs no cursor; the others continue from the row next to them.
+    let prev = (view.page > 1).then(|| {
+        let cursor = view.prev_cursor.as_deref().filter(|_| view.page > 2);
+        page_link(
+            &status,
+            &search,
+            view.page - 1,
+            cursor.map(|c| ("before", c)),
+        )
+    });
+    let next = view
+        .next_cursor
+        .as_deref()
+        .map(|c| page_link(&status, &search, view.page + 1, Some(("after", c))));
     let with_locations = view.with_locations;
     let empty = view.entries.is_empty();
     view! {

@@ -13,8 +13,44 @@ pub struct BoardQuery {
     pub status: Option<ShipmentStatus>,
     /// Matches origin, destination or shipment id, case-insensitively.
     pub search: Option<String>,
-    /// 1-based.
+    /// 1-based. Without a cursor it picks the rows by offset; with one it is only the number
+    /// shown to the reader.
     pub page: i64,
+    /// Where the page starts, relative to a row of the page next to it: pages reached by
+    /// "next" and "previous" cost the same however deep they are.
+    pub cursor: Option<Cursor>,
+}
+
+/// A position in the board's order (planned pickup, newest first; then id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// The rows after this one.
+    After(String),
+    /// The rows before this one.
+    Before(String),
+}
+
+impl Cursor {
+    /// `time|id` of a row, as links carry it.
+    pub fn of(row: &BoardRow) -> String {
+        format!(
+            "{}|{}",
+            crate::store::time_text(row.shipment.scheduled_at),
+            row.shipment.id
+        )
+    }
+
+    fn parts(key: &str) -> Option<(String, String)> {
+        let (time, id) = key.split_once('|')?;
+        crate::store::parse_time(time).ok()?;
+        crate::domain::ShipmentId::parse(id).ok()?;
+        Some((time.to_string(), id.to_string()))
+    }
+
+    /// Checks a cursor that came from a link.
+    pub fn is_valid(key: &str) -> bool {
+        Self::parts(key).is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +64,8 @@ pub struct BoardPage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
+    #[error("not a board position")]
+    BadCursor,
     #[error("no version of {0} is live")]
     NoLiveVersion(&'static str),
     #[error(transparent)]
@@ -83,13 +121,12 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
             "(lower(origin) LIKE ${n} ESCAPE '\\' OR lower(destination) LIKE ${n} ESCAPE '\\' OR shipment_id LIKE ${n} ESCAPE '\\')"
         ));
     }
-    let filter = if conditions.is_empty() {
+    let count_filter = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
-
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {table} {filter}");
+    let count_sql = format!("SELECT COUNT(*) AS n FROM {table} {count_filter}");
     let mut count = sqlx::query(&count_sql);
     for arg in &args {
         count = count.bind(arg.clone());
@@ -97,8 +134,31 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
     let total: i64 = col(&count.fetch_one(&db.pool).await?, "n")?;
 
     let page = query.page.max(1);
+    // Newest first. A cursor continues from a row with an index range instead of an offset.
+    let (order, offset) = match &query.cursor {
+        None => ("DESC", (page - 1) * BOARD_PAGE_SIZE),
+        Some(cursor) => {
+            let (key, operator, order) = match cursor {
+                Cursor::After(key) => (key, "<", "DESC"),
+                Cursor::Before(key) => (key, ">", "ASC"),
+            };
+            let (time, id) = Cursor::parts(key).ok_or(QueryError::BadCursor)?;
+            args.push(time);
+            args.push(id);
+            let (t, i) = (args.len() - 1, args.len());
+            conditions.push(format!(
+                "(scheduled_at, shipment_id) {operator} (${t}, ${i})"
+            ));
+            (order, 0)
+        }
+    };
+    let filter = if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    };
     let rows_sql = format!(
-        "SELECT * FROM {table} {filter} ORDER BY scheduled_at DESC, shipment_id DESC LIMIT ${} OFFSET ${}",
+        "SELECT * FROM {table} {filter} ORDER BY scheduled_at {order}, shipment_id {order} LIMIT ${} OFFSET ${}",
         args.len() + 1,
         args.len() + 2
     );
@@ -107,14 +167,17 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
         rows = rows.bind(arg.clone());
     }
     let with_locations = def == Definition::ShipmentBoardV2;
-    let rows = rows
+    let mut rows: Vec<BoardRow> = rows
         .bind(BOARD_PAGE_SIZE)
-        .bind((page - 1) * BOARD_PAGE_SIZE)
+        .bind(offset)
         .fetch_all(&db.pool)
         .await?
         .iter()
         .map(|r| row_from_sql(r, with_locations))
         .collect::<Result<_, _>>()?;
+    if order == "ASC" {
+        rows.reverse();
+    }
     Ok(BoardPage {
         served_by: def,
         rows,

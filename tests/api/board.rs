@@ -5,7 +5,7 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, Backend};
 use crate::projections::{all_events, expected_board, wait_caught_up};
 use freightdesk::domain::ShipmentStatus;
-use freightdesk::projections::queries::{board, BoardQuery, BOARD_PAGE_SIZE};
+use freightdesk::projections::queries::{board, BoardQuery, Cursor, BOARD_PAGE_SIZE};
 use freightdesk::projections::Definition;
 use std::collections::HashSet;
 use std::time::Instant;
@@ -123,6 +123,87 @@ both_backends!(
         .await
         .unwrap();
         assert!(beyond.rows.is_empty());
+
+        // Next and previous by cursor land on the same rows as the offsets, at any depth.
+        let ids = |page: &freightdesk::projections::queries::BoardPage| {
+            page.rows.iter().map(|r| r.shipment.id).collect::<Vec<_>>()
+        };
+        let by_offset = |page| BoardQuery {
+            page,
+            ..Default::default()
+        };
+        let second = board(db, &by_offset(2)).await.unwrap();
+        let next = board(
+            db,
+            &BoardQuery {
+                page: 2,
+                cursor: Some(Cursor::After(Cursor::of(first.rows.last().unwrap()))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&next), ids(&second));
+        let back = board(
+            db,
+            &BoardQuery {
+                page: 1,
+                cursor: Some(Cursor::Before(Cursor::of(second.rows.first().unwrap()))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(ids(&back), ids(&first));
+        let before_last = board(db, &by_offset(pages - 1)).await.unwrap();
+        let started = Instant::now();
+        let last_by_cursor = board(
+            db,
+            &BoardQuery {
+                page: pages,
+                cursor: Some(Cursor::After(Cursor::of(before_last.rows.last().unwrap()))),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        println!(
+            "{backend:?}: last page by cursor in {:?}",
+            started.elapsed()
+        );
+        assert_eq!(ids(&last_by_cursor), ids(&last));
+        let filtered = BoardQuery {
+            status: Some(ShipmentStatus::Delivered),
+            page: 1,
+            ..Default::default()
+        };
+        let delivered = board(db, &filtered).await.unwrap();
+        let delivered_2 = board(
+            db,
+            &BoardQuery {
+                page: 2,
+                cursor: Some(Cursor::After(Cursor::of(delivered.rows.last().unwrap()))),
+                ..filtered.clone()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(delivered_2
+            .rows
+            .iter()
+            .all(|r| r.shipment.status == ShipmentStatus::Delivered));
+        assert_eq!(delivered_2.total, delivered.total);
+        assert!(matches!(
+            board(
+                db,
+                &BoardQuery {
+                    cursor: Some(Cursor::After("nonsense".into())),
+                    ..Default::default()
+                }
+            )
+            .await,
+            Err(freightdesk::projections::queries::QueryError::BadCursor)
+        ));
 
         let some_id = last.rows[0].shipment.id.to_string();
         let by_id = board(

@@ -323,6 +323,10 @@ both_backends!(board_and_metrics_over_http, |backend: Backend| async move {
         .post_form("shipments/board", &[("status", "Lost")])
         .await;
     assert_eq!(json_of(r, 400).await["errors"][0]["field"], "status");
+    let r = app
+        .post_form("shipments/board", &[("after", "not|a cursor")])
+        .await;
+    assert_eq!(json_of(r, 400).await["errors"][0]["field"], "after");
     let r = app.post_form("shipments/board", &[("page", "0")]).await;
     assert_eq!(json_of(r, 400).await["errors"][0]["field"], "page");
 
