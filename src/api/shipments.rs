@@ -258,11 +258,12 @@ pub async fn list_shipments(
     )
     .await
     .map_err(super::projections::ssr::query_error)?;
-    let pages = ((result.total + result.page_size - 1) / result.page_size).max(1);
-    let next_cursor = (result.page < pages)
+    let next_cursor = result
+        .has_next
         .then(|| result.rows.last().map(Cursor::of))
         .flatten();
-    let prev_cursor = (result.page > 1)
+    let prev_cursor = result
+        .has_previous
         .then(|| result.rows.first().map(Cursor::of))
         .flatten();
     let with_locations = result.served_by == crate::projections::Definition::ShipmentBoardV2;

@@ -134,15 +134,10 @@ fn Board(view: BoardView) -> impl IntoView {
     let status = query.read_untracked().get("status").unwrap_or_default();
     let search = query.read_untracked().get("q").unwrap_or_default();
     let pages = view.pages();
-    // The first page needs no cursor; the others continue from the row next to them.
-    let prev = (view.page > 1).then(|| {
-        let cursor = view.prev_cursor.as_deref().filter(|_| view.page > 2);
-        page_link(
-            &status,
-            &search,
-            view.page - 1,
-            cursor.map(|c| ("before", c)),
-        )
+    // Next/Previous continue from the row next to them; page 1 is simply the start.
+    let prev = view.prev_cursor.as_deref().map(|c| {
+        let cursor = (view.page > 2).then_some(("before", c));
+        page_link(&status, &search, (view.page - 1).max(1), cursor)
     });
     let next = view
         .next_cursor

@@ -327,11 +327,12 @@ pub async fn request_rebuild(
     create_table(&mut tx, def, &table).await?;
     if row.state == VersionState::Retired {
         // A retired version has no table left to keep serving: build afresh, from the start.
-        sqlx::query(
+        let revived = sqlx::query(
             "UPDATE projection_versions
              SET state = 'building', physical_table = $1, checkpoint_tx = 0, checkpoint_seq = 0,
-                 events_applied = 0, last_event_at = NULL, updated_at = $2
-             WHERE name = $3 AND version = $4",
+                 events_applied = 0, last_event_at = NULL, error = NULL, error_seq = NULL,
+                 error_stream = NULL, error_event_type = NULL, failed_at = NULL, updated_at = $2
+             WHERE name = $3 AND version = $4 AND state = 'retired'",
         )
         .bind(table.clone())
         .bind(time_text(now))
@@ -339,6 +340,13 @@ pub async fn request_rebuild(
         .bind(def.version())
         .execute(&mut *tx)
         .await?;
+        if revived.rows_affected() != 1 {
+            // Someone else revived it meanwhile; rolling back drops the table made above.
+            return Err(ActionError::Refused(format!(
+                "{} changed meanwhile; try again",
+                def.key()
+            )));
+        }
         audit(
             &mut tx,
             actor,
@@ -452,13 +460,24 @@ pub async fn cut_over(
             def.key()
         ));
     }
-    let live = live(db, def.name()).await?;
+    let changed_meanwhile = || {
+        ActionError::Refused(format!(
+            "{} changed while cutting over; try again",
+            def.key()
+        ))
+    };
     let mut tx = db.begin().await?;
-    sqlx::query("UPDATE projection_versions SET state = 'standby', updated_at = $1 WHERE name = $2 AND state = 'live'")
-        .bind(time_text(Utc::now()))
-        .bind(def.name())
-        .execute(&mut *tx)
-        .await?;
+    // Demoting the live version first also locks its row, so concurrent cutovers queue here.
+    let previous: Option<i64> = sqlx::query(
+        "UPDATE projection_versions SET state = 'standby', updated_at = $1
+         WHERE name = $2 AND state = 'live' RETURNING version",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(def.name())
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|row| col::<i64>(&row, "version"))
+    .transpose()?;
     let promoted = sqlx::query(
         "UPDATE projection_versions SET state = 'live', updated_at = $1
          WHERE name = $2 AND version = $3 AND state = 'standby' AND error IS NULL AND rebuild_table IS NULL",
@@ -467,14 +486,14 @@ pub async fn cut_over(
     .bind(def.name())
     .bind(def.version())
     .execute(&mut *tx)
-    .await?;
+    .await;
+    let promoted = match promoted {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Err(changed_meanwhile()),
+        other => other?,
+    };
     if promoted.rows_affected() != 1 {
-        return refuse(format!(
-            "{} changed while cutting over; try again",
-            def.key()
-        ));
+        return Err(changed_meanwhile());
     }
-    let previous = live.map(|(version, _)| version);
     let action = if previous.is_some_and(|p| p > def.version()) {
         "rolled back"
     } else {
@@ -522,16 +541,22 @@ pub async fn retire(db: &ProjectionDb, def: Definition, actor: &str) -> Result<(
         VersionState::Building | VersionState::Standby => {}
     }
     let mut tx = db.begin().await?;
+    // Only the tables read above are dropped: if a rebuild started or finished meanwhile,
+    // the row no longer matches and the retire is refused.
+    let rebuild_table = row.rebuild.as_ref().map(|r| r.table.clone());
     let retired = sqlx::query(
         "UPDATE projection_versions
          SET state = 'retired', rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0,
              rebuild_total = 0, rebuild_started_at = NULL, error = NULL, error_seq = NULL,
              error_stream = NULL, error_event_type = NULL, failed_at = NULL, updated_at = $1
-         WHERE name = $2 AND version = $3 AND state <> 'live'",
+         WHERE name = $2 AND version = $3 AND state <> 'live' AND state <> 'retired'
+           AND physical_table = $4 AND rebuild_table IS NOT DISTINCT FROM $5",
     )
     .bind(time_text(Utc::now()))
     .bind(def.name())
     .bind(def.version())
+    .bind(row.physical_table.clone())
+    .bind(rebuild_table.clone())
     .execute(&mut *tx)
     .await?;
     if retired.rows_affected() != 1 {

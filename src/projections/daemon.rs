@@ -536,7 +536,7 @@ impl Daemon {
         sqlx::query(
             "UPDATE projection_versions
              SET error = $1, error_seq = $2, error_stream = $3, error_event_type = $4, failed_at = $5, updated_at = $5
-             WHERE name = $6 AND version = $7",
+             WHERE name = $6 AND version = $7 AND state <> 'retired'",
         )
         .bind(message.clone())
         .bind(seq)

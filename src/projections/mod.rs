@@ -164,8 +164,8 @@ pub fn is_transient(flavor: db::Flavor, error: &sqlx::Error) -> bool {
             let code = e.code().unwrap_or_default();
             match flavor {
                 // Classes 08 connection, 40 rollback (deadlock, serialization), 53 resources,
-                // 57 operator intervention (e.g. shutdown), 58 system error.
-                db::Flavor::Postgres => ["08", "40", "53", "57", "58"]
+                // 57 operator intervention (e.g. shutdown), 58 system error; 55P03 lock timeout.
+                db::Flavor::Postgres => ["08", "40", "53", "57", "58", "55P03"]
                     .iter()
                     .any(|class| code.starts_with(class)),
                 // SQLITE_BUSY and SQLITE_LOCKED, including their extended codes.

@@ -40,11 +40,12 @@ impl Cursor {
         )
     }
 
+    /// The position in the form the table stores, whatever form the link wrote it in.
     fn parts(key: &str) -> Option<(String, String)> {
         let (time, id) = key.split_once('|')?;
-        crate::store::parse_time(time).ok()?;
-        crate::domain::ShipmentId::parse(id).ok()?;
-        Some((time.to_string(), id.to_string()))
+        let time = crate::store::time_text(crate::store::parse_time(time).ok()?);
+        let id = crate::domain::ShipmentId::parse(id).ok()?.to_string();
+        Some((time, id))
     }
 
     /// Checks a cursor that came from a link.
@@ -60,6 +61,9 @@ pub struct BoardPage {
     pub total: i64,
     pub page: i64,
     pub page_size: i64,
+    /// Whether rows follow this page (and precede it), in the board's order as it is now.
+    pub has_next: bool,
+    pub has_previous: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,11 +119,17 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
         .map(str::trim)
         .filter(|s| !s.is_empty())
     {
-        args.push(like_pattern(search));
-        let n = args.len();
-        conditions.push(format!(
-            "(lower(origin) LIKE ${n} ESCAPE '\\' OR lower(destination) LIKE ${n} ESCAPE '\\' OR shipment_id LIKE ${n} ESCAPE '\\')"
-        ));
+        if let Ok(id) = crate::domain::ShipmentId::parse(search) {
+            // A whole id (pasted from somewhere): a key lookup, not a scan.
+            args.push(id.to_string());
+            conditions.push(format!("shipment_id = ${}", args.len()));
+        } else {
+            args.push(like_pattern(search));
+            let n = args.len();
+            conditions.push(format!(
+                "(lower(origin) LIKE ${n} ESCAPE '\\' OR lower(destination) LIKE ${n} ESCAPE '\\' OR shipment_id LIKE ${n} ESCAPE '\\')"
+            ));
+        }
     }
     let count_filter = if conditions.is_empty() {
         String::new()
@@ -167,14 +177,23 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
         rows = rows.bind(arg.clone());
     }
     let with_locations = def == Definition::ShipmentBoardV2;
+    // One row more than a page tells whether there is more in the direction of reading.
     let mut rows: Vec<BoardRow> = rows
-        .bind(BOARD_PAGE_SIZE)
+        .bind(BOARD_PAGE_SIZE + 1)
         .bind(offset)
         .fetch_all(&db.pool)
         .await?
         .iter()
         .map(|r| row_from_sql(r, with_locations))
         .collect::<Result<_, _>>()?;
+    let more = rows.len() as i64 > BOARD_PAGE_SIZE;
+    rows.truncate(BOARD_PAGE_SIZE as usize);
+    let (has_previous, has_next) = match &query.cursor {
+        None => (offset > 0, more),
+        // Coming from a row of the next page: that page still exists.
+        Some(Cursor::Before(_)) => (more, true),
+        Some(Cursor::After(_)) => (true, more),
+    };
     if order == "ASC" {
         rows.reverse();
     }
@@ -184,6 +203,8 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
         total,
         page,
         page_size: BOARD_PAGE_SIZE,
+        has_next,
+        has_previous,
     })
 }
 

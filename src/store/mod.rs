@@ -104,10 +104,16 @@ impl StoreError {
         match self {
             StoreError::Database(sqlx::Error::Database(e)) => {
                 let code = e.code().unwrap_or_default();
-                // PostgreSQL: connection (08), resources (53), shutting down or starting (57P0x).
-                ["08", "53", "57P0"].iter().any(|c| code.starts_with(c))
-                    // SQLite: busy or locked past the busy timeout.
-                    || matches!(code.as_ref(), "5" | "6" | "261" | "517" | "262")
+                if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                    // SQLITE_BUSY or SQLITE_LOCKED (with extended codes) past the busy timeout.
+                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
+                } else {
+                    // PostgreSQL: connection (08), resources (53), shutting down or starting
+                    // (57P0x), lock timeout (55P03).
+                    ["08", "53", "57P0", "55P03"]
+                        .iter()
+                        .any(|c| code.starts_with(c))
+                }
             }
             StoreError::Database(
                 sqlx::Error::Io(_)

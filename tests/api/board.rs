@@ -205,6 +205,61 @@ both_backends!(
             Err(freightdesk::projections::queries::QueryError::BadCursor)
         ));
 
+        // The same walk as the browser does it: the server function hands out the cursors.
+        let offset_ids = |page: i64| async move {
+            board(db, &by_offset(page))
+                .await
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r.shipment.id.to_string())
+                .collect::<Vec<_>>()
+        };
+        let http_ids = |body: &serde_json::Value| {
+            body["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["shipment"]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut body: serde_json::Value = app
+            .post_form("shipments/board", &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert!(body["prev_cursor"].is_null());
+        for page in 2..=3i64 {
+            let cursor = body["next_cursor"].as_str().unwrap().to_string();
+            body = app
+                .post_form(
+                    "shipments/board",
+                    &[("page", &page.to_string()), ("after", &cursor)],
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                http_ids(&body),
+                offset_ids(page).await,
+                "page {page} by cursor"
+            );
+        }
+        let cursor = body["prev_cursor"].as_str().unwrap().to_string();
+        let back: serde_json::Value = app
+            .post_form("shipments/board", &[("page", "2"), ("before", &cursor)])
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            http_ids(&back),
+            offset_ids(2).await,
+            "back to page 2 by cursor"
+        );
+
         let some_id = last.rows[0].shipment.id.to_string();
         let by_id = board(
             db,

@@ -331,7 +331,7 @@ both_backends!(
 both_backends!(
     a_failing_version_stops_alone_and_resumes_on_retry,
     |backend: Backend| async move {
-        let app = app_with_history(backend).await;
+        let mut app = app_with_history(backend).await;
         let table = catalog::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap()
@@ -351,13 +351,16 @@ both_backends!(
                 .await
                 .unwrap();
         }
+        // The daemon is stopped while the three events are appended, so they reach it in one
+        // batch: the failure has to be narrowed down to the bad event.
+        app.daemon.take().unwrap().shutdown().await;
         let ctx = CommandContext::new("ann");
         let id = ShipmentId::generate();
         let schedule = schedule_command(id, "Nice", "Bern");
         execute_with_retry(&app.store, id, &schedule, &ctx, 3)
             .await
             .unwrap();
-        execute_with_retry(
+        let picked_up = execute_with_retry(
             &app.store,
             id,
             &ShipmentCommand::PickUp {
@@ -377,6 +380,15 @@ both_backends!(
         let appended = execute_with_retry(&app.store, id, &atlantis, &ctx, 3)
             .await
             .unwrap();
+        let daemon = Daemon::new(
+            app.store.clone(),
+            app.projections.clone(),
+            "restarted".into(),
+            Definition::ALL.to_vec(),
+        )
+        .start()
+        .await
+        .unwrap();
 
         let deadline = Instant::now() + Duration::from_secs(30);
         let failure = loop {
@@ -392,6 +404,13 @@ both_backends!(
         assert_eq!(failure.event_seq, Some(appended.last_seq));
         assert_eq!(failure.event_type.as_deref(), Some("LocationRecorded"));
         assert_eq!(failure.stream_id, Some(id.to_string()));
+        let stopped_at = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+            .await
+            .unwrap();
+        assert_eq!(
+            stopped_at.checkpoint.seq, picked_up.last_seq,
+            "everything before the bad event applied"
+        );
         // The others go on.
         execute_with_retry(
             &app.store,
@@ -443,6 +462,7 @@ both_backends!(
         assert!(audit
             .iter()
             .any(|a| a.action == "retried" && a.actor == "admin"));
+        daemon.shutdown().await;
     }
 );
 
@@ -564,6 +584,41 @@ both_backends!(
         let mut app = app_with_history(backend).await;
         let db = &app.projections;
         let (v1, v2) = (Definition::ShipmentBoardV1, Definition::ShipmentBoardV2);
+
+        // A difference is found and shown: change one v2 row, compare, put it back.
+        let v2_table = catalog::load(db, v2).await.unwrap().physical_table;
+        let some_id = queries::board_rows(db, v2).await.unwrap()[0]
+            .shipment
+            .id
+            .to_string();
+        let original: String = sqlx::query_scalar(&format!(
+            "SELECT origin FROM {v2_table} WHERE shipment_id = $1"
+        ))
+        .bind(some_id.clone())
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        let set_origin = format!("UPDATE {v2_table} SET origin = $1 WHERE shipment_id = $2");
+        sqlx::query(&set_origin)
+            .bind("Elsewhere")
+            .bind(some_id.clone())
+            .execute(&db.pool)
+            .await
+            .unwrap();
+        let diff = queries::board_diff(db, v1, v2).await.unwrap();
+        assert_eq!((diff.differing, diff.only_left, diff.only_right), (1, 0, 0));
+        assert_eq!(diff.samples.len(), 1);
+        assert_eq!(
+            (diff.samples[0].shipment_id.as_str(), diff.samples[0].field),
+            (some_id.as_str(), "origin")
+        );
+        assert_eq!(diff.samples[0].right.as_deref(), Some("Elsewhere"));
+        sqlx::query(&set_origin)
+            .bind(original)
+            .bind(some_id)
+            .execute(&db.pool)
+            .await
+            .unwrap();
 
         let diff = queries::board_diff(db, v1, v2).await.unwrap();
         assert!(diff.identical(), "{diff:?}");
