@@ -41,6 +41,20 @@ pub fn create_table_sql(table: &str, with_locations: bool) -> Vec<String> {
     ]
 }
 
+/// What every board version stores about a shipment, besides its key and bookkeeping: the
+/// columns a cutover compares.
+pub const SHARED_COLUMNS: [&str; 9] = [
+    "origin",
+    "destination",
+    "status",
+    "scheduled_at",
+    "picked_up_at",
+    "delivered_at",
+    "cancelled_at",
+    "cancel_reason",
+    "version",
+];
+
 /// A board row: the shipment as folded so far, and the stream version it reflects.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoardRow {
@@ -196,19 +210,10 @@ async fn upsert(
 ) -> Result<(), sqlx::Error> {
     let s = &row.shipment;
     let opt = |t: Option<DateTime<Utc>>| t.map(time_text);
-    let mut columns = vec![
-        "shipment_id",
-        "origin",
-        "destination",
-        "status",
-        "scheduled_at",
-        "picked_up_at",
-        "delivered_at",
-        "cancelled_at",
-        "cancel_reason",
-        "version",
-        "updated_at",
-    ];
+    // Bound below in this order.
+    let mut columns = vec!["shipment_id"];
+    columns.extend(SHARED_COLUMNS);
+    columns.push("updated_at");
     if with_locations {
         columns.extend([
             "last_location",

@@ -1,6 +1,6 @@
 //! Reads served from the live version of each projection.
 
-use super::board::{row_from_sql, BoardRow};
+use super::board::{row_from_sql, BoardRow, SHARED_COLUMNS};
 use super::catalog;
 use super::db::{checked_table_name, col, ProjectionDb};
 use super::{DayCounts, Definition};
@@ -272,19 +272,6 @@ mod tests {
     }
 }
 
-/// Columns both board versions have, compared before a cutover.
-const COMPARED_COLUMNS: [&str; 9] = [
-    "status",
-    "origin",
-    "destination",
-    "scheduled_at",
-    "picked_up_at",
-    "delivered_at",
-    "cancelled_at",
-    "cancel_reason",
-    "version",
-];
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldDifference {
     pub shipment_id: String,
@@ -341,13 +328,13 @@ pub async fn board_diff(
             "FROM {a} WHERE NOT EXISTS (SELECT 1 FROM {b} WHERE {b}.shipment_id = {a}.shipment_id)"
         )
     };
-    let differs = COMPARED_COLUMNS
+    let differs = SHARED_COLUMNS
         .iter()
         .map(|c| format!("a.{c} IS DISTINCT FROM b.{c}"))
         .collect::<Vec<_>>()
         .join(" OR ");
     let joined = format!("FROM {l} a JOIN {r} b ON a.shipment_id = b.shipment_id WHERE {differs}");
-    let selected = COMPARED_COLUMNS
+    let selected = SHARED_COLUMNS
         .iter()
         .map(|c| format!("CAST(a.{c} AS TEXT) AS l_{c}, CAST(b.{c} AS TEXT) AS r_{c}"))
         .collect::<Vec<_>>()
@@ -361,7 +348,7 @@ pub async fn board_diff(
     let mut samples = Vec::new();
     for row in &rows {
         let id: String = col(row, "shipment_id")?;
-        for c in COMPARED_COLUMNS {
+        for c in SHARED_COLUMNS {
             let (a, b): (Option<String>, Option<String>) =
                 (col(row, &format!("l_{c}"))?, col(row, &format!("r_{c}"))?);
             if a != b {
