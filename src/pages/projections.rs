@@ -278,7 +278,7 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
                 {format!("Rows: {} live, {} candidate. ", c.live_rows, c.candidate_rows)}
                 <strong data-testid="verdict">{verdict}</strong>
             </p>
-            <p class="muted">"Compared on status, places and times: the columns both versions have."</p>
+            <p class="muted">"Compared on status, places, times and stream version: the columns both versions have."</p>
             {only(format!("Only in {}", c.live), c.only_live_samples)}
             {only(format!("Only in {}", c.candidate), c.only_candidate_samples)}
             {(!c.samples.is_empty()).then(|| view! {
