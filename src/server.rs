@@ -154,9 +154,12 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(server_fn_status))
+        // Bodies without a declared length are cut off here as they stream in.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        // Outermost: a declared oversize is answered before anything else reads the request.
+        .layer(middleware::from_fn(refuse_declared_oversize))
         .with_state(state)
 }
 
@@ -216,6 +219,32 @@ async fn shipment_live(State(state): State<AppState>, Path(id): Path<String>) ->
     };
     Sse::new(updates.take_until(Box::pin(stopped)))
         .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Refuses a body whose declared length is over the limit with 413, after reading (and
+/// dropping) what was sent, up to a bound: a server that closes a connection with unread data
+/// resets it, and the client would see a broken connection instead of the answer.
+async fn refuse_declared_oversize(request: Request<Body>, next: Next) -> Response {
+    const DRAIN_AT_MOST: usize = 1024 * 1024;
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let Some(declared) = declared.filter(|n| *n > MAX_BODY_BYTES) else {
+        return next.run(request).await;
+    };
+    if declared <= DRAIN_AT_MOST {
+        let _ = axum::body::to_bytes(request.into_body(), DRAIN_AT_MOST).await;
+    }
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        format!(
+            "request body too large: at most {} KiB\n",
+            MAX_BODY_BYTES / 1024
+        ),
+    )
         .into_response()
 }
 
