@@ -80,25 +80,10 @@ async fn main() {
         report.events as f64 / secs
     );
 
-    let total = board(
-        &db,
-        &BoardQuery {
-            page: 1,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("board")
-    .total;
+    let total = board(&db, &BoardQuery::page(1)).await.expect("board").total;
     let pages = (total + 49) / 50;
     for (label, query) in [
-        (
-            "board first page",
-            BoardQuery {
-                page: 1,
-                ..Default::default()
-            },
-        ),
+        ("board first page", BoardQuery::page(1)),
         (
             "board status=InTransit",
             BoardQuery {
@@ -115,27 +100,15 @@ async fn main() {
                 ..Default::default()
             },
         ),
-        (
-            "board last page",
-            BoardQuery {
-                page: pages,
-                ..Default::default()
-            },
-        ),
+        ("board last page", BoardQuery::page(pages)),
     ] {
         println!("{label}: median {:?}", time_query(&db, query).await);
     }
 
     // What the board's "Next" link does: continue after a row, here one near the end.
-    let deep = board(
-        &db,
-        &BoardQuery {
-            page: pages - 1,
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("board");
+    let deep = board(&db, &BoardQuery::page(pages - 1))
+        .await
+        .expect("board");
     let cursor = freightdesk::projections::queries::Cursor::After(
         freightdesk::projections::queries::Cursor::of(deep.rows.last().expect("rows")),
     );

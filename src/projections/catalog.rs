@@ -292,6 +292,14 @@ pub async fn nodes(db: &ProjectionDb) -> Result<Vec<NodeRow>, sqlx::Error> {
         .collect()
 }
 
+/// SQL assignments that forget a version's failure, and its rebuild in progress; used by every
+/// statement that clears them, so none forgets a column.
+pub const CLEAR_FAILURE: &str =
+    "error = NULL, error_seq = NULL, error_stream = NULL, error_event_type = NULL, failed_at = NULL";
+pub const CLEAR_REBUILD: &str =
+    "rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0, \
+     rebuild_total = 0, rebuild_started_at = NULL";
+
 /// Why an operator action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ActionError {
@@ -327,13 +335,12 @@ pub async fn request_rebuild(
     create_table(&mut tx, def, &table).await?;
     if row.state == VersionState::Retired {
         // A retired version has no table left to keep serving: build afresh, from the start.
-        let revived = sqlx::query(
+        let revived = sqlx::query(&format!(
             "UPDATE projection_versions
              SET state = 'building', physical_table = $1, checkpoint_tx = 0, checkpoint_seq = 0,
-                 events_applied = 0, last_event_at = NULL, error = NULL, error_seq = NULL,
-                 error_stream = NULL, error_event_type = NULL, failed_at = NULL, updated_at = $2
-             WHERE name = $3 AND version = $4 AND state = 'retired'",
-        )
+                 events_applied = 0, last_event_at = NULL, {CLEAR_FAILURE}, updated_at = $2
+             WHERE name = $3 AND version = $4 AND state = 'retired'"
+        ))
         .bind(table.clone())
         .bind(time_text(now))
         .bind(def.name())
@@ -359,13 +366,12 @@ pub async fn request_rebuild(
         return Ok(table);
     }
     // A failed version is rebuilt from scratch too: its error is cleared.
-    let started = sqlx::query(
+    let started = sqlx::query(&format!(
         "UPDATE projection_versions
          SET rebuild_table = $1, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0, rebuild_total = $2,
-             rebuild_started_at = $3, error = NULL, error_seq = NULL, error_stream = NULL,
-             error_event_type = NULL, failed_at = NULL, updated_at = $3
-         WHERE name = $4 AND version = $5 AND rebuild_table IS NULL",
-    )
+             rebuild_started_at = $3, {CLEAR_FAILURE}, updated_at = $3
+         WHERE name = $4 AND version = $5 AND rebuild_table IS NULL"
+    ))
     .bind(table.clone())
     .bind(total_events)
     .bind(time_text(now))
@@ -397,12 +403,10 @@ pub async fn retry(db: &ProjectionDb, def: Definition, actor: &str) -> Result<()
         )));
     };
     let mut tx = db.begin().await?;
-    sqlx::query(
-        "UPDATE projection_versions
-         SET error = NULL, error_seq = NULL, error_stream = NULL, error_event_type = NULL,
-             failed_at = NULL, updated_at = $1
-         WHERE name = $2 AND version = $3",
-    )
+    sqlx::query(&format!(
+        "UPDATE projection_versions SET {CLEAR_FAILURE}, updated_at = $1
+         WHERE name = $2 AND version = $3"
+    ))
     .bind(time_text(Utc::now()))
     .bind(def.name())
     .bind(def.version())
@@ -544,14 +548,12 @@ pub async fn retire(db: &ProjectionDb, def: Definition, actor: &str) -> Result<(
     // Only the tables read above are dropped: if a rebuild started or finished meanwhile,
     // the row no longer matches and the retire is refused.
     let rebuild_table = row.rebuild.as_ref().map(|r| r.table.clone());
-    let retired = sqlx::query(
+    let retired = sqlx::query(&format!(
         "UPDATE projection_versions
-         SET state = 'retired', rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0,
-             rebuild_total = 0, rebuild_started_at = NULL, error = NULL, error_seq = NULL,
-             error_stream = NULL, error_event_type = NULL, failed_at = NULL, updated_at = $1
+         SET state = 'retired', {CLEAR_REBUILD}, {CLEAR_FAILURE}, updated_at = $1
          WHERE name = $2 AND version = $3 AND state <> 'live' AND state <> 'retired'
-           AND physical_table = $4 AND rebuild_table IS NOT DISTINCT FROM $5",
-    )
+           AND physical_table = $4 AND rebuild_table IS NOT DISTINCT FROM $5"
+    ))
     .bind(time_text(Utc::now()))
     .bind(def.name())
     .bind(def.version())

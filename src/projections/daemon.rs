@@ -471,13 +471,13 @@ impl Daemon {
             return Ok(());
         };
         let mut tx = self.db.begin().await?;
-        let swapped = sqlx::query(
+        let swapped = sqlx::query(&format!(
             "UPDATE projection_versions
              SET physical_table = rebuild_table, checkpoint_tx = rebuild_tx, checkpoint_seq = rebuild_seq,
-                 events_applied = rebuild_done, rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0,
-                 rebuild_done = 0, rebuild_total = 0, rebuild_started_at = NULL, updated_at = $1
+                 events_applied = rebuild_done, {}, updated_at = $1
              WHERE name = $2 AND version = $3 AND rebuild_table = $4",
-        )
+            catalog::CLEAR_REBUILD
+        ))
         .bind(time_text(Utc::now()))
         .bind(def.name())
         .bind(def.version())

@@ -21,6 +21,16 @@ pub struct BoardQuery {
     pub cursor: Option<Cursor>,
 }
 
+impl BoardQuery {
+    /// A page of the whole board, unfiltered.
+    pub fn page(page: i64) -> Self {
+        Self {
+            page,
+            ..Self::default()
+        }
+    }
+}
+
 /// A position in the board's order (planned pickup, newest first; then id).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cursor {

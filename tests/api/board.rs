@@ -22,15 +22,7 @@ both_backends!(
         let db = &app.projections;
 
         let started = Instant::now();
-        let first = board(
-            db,
-            &BoardQuery {
-                page: 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let first = board(db, &BoardQuery::page(1)).await.unwrap();
         println!(
             "{backend:?}: first page of 10,000 in {:?}",
             started.elapsed()
@@ -83,15 +75,7 @@ both_backends!(
         // Pages partition the result: the last page holds the remainder, no row appears twice.
         let pages = (first.total + BOARD_PAGE_SIZE - 1) / BOARD_PAGE_SIZE;
         let started = Instant::now();
-        let last = board(
-            db,
-            &BoardQuery {
-                page: pages,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let last = board(db, &BoardQuery::page(pages)).await.unwrap();
         println!("{backend:?}: last page in {:?}", started.elapsed());
         assert_eq!(
             last.rows.len() as i64,
@@ -113,15 +97,7 @@ both_backends!(
                 assert!(seen.insert(row.shipment.id), "row on two pages");
             }
         }
-        let beyond = board(
-            db,
-            &BoardQuery {
-                page: pages + 1,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let beyond = board(db, &BoardQuery::page(pages + 1)).await.unwrap();
         assert!(beyond.rows.is_empty());
 
         // Next and previous by cursor land on the same rows as the offsets, at any depth.
