@@ -4,10 +4,10 @@
 //!
 //! BENCH_SHIPMENTS (default 100000) and BENCH_DATABASE_URL (default: a temp SQLite file).
 
+use freightdesk::db::{DatabaseUrl, PortableDb as ProjectionDb};
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId, ShipmentStatus};
-use freightdesk::projections::db::ProjectionDb;
-use freightdesk::projections::queries::{board, BoardQuery};
-use freightdesk::projections::{catalog, Daemon, Definition};
+use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey};
+use freightdesk::projections::{versions, Daemon, Definition};
 use freightdesk::store::shipments::{execute, CommandContext};
 use freightdesk::store::{EventStore, ExpectedVersion};
 use std::time::{Duration, Instant};
@@ -29,7 +29,7 @@ async fn time_query(db: &ProjectionDb, query: BoardQuery) -> Duration {
 
 async fn caught_up(store: &EventStore, db: &ProjectionDb) -> bool {
     for def in Definition::ALL {
-        let row = catalog::load(db, def).await.expect("catalog");
+        let row = versions::load(db, def).await.expect("catalog");
         if store.backlog(row.checkpoint).await.expect("backlog").0 > 0 {
             return false;
         }
@@ -46,6 +46,7 @@ async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = std::env::var("BENCH_DATABASE_URL")
         .unwrap_or_else(|_| format!("sqlite:{}", dir.path().join("bench.db").display()));
+    let url = DatabaseUrl::parse(&url).expect("database URL");
     let store = EventStore::connect(&url).await.expect("store");
     let db = ProjectionDb::connect(&url).await.expect("projection db");
     println!("backend: {}, shipments: {shipments}", store.backend_name());
@@ -109,9 +110,8 @@ async fn main() {
     let deep = board(&db, &BoardQuery::page(pages - 1))
         .await
         .expect("board");
-    let cursor = freightdesk::projections::queries::Cursor::After(
-        freightdesk::projections::queries::Cursor::of(deep.rows.last().expect("rows")),
-    );
+    let last = CursorKey::of(deep.rows.last().expect("rows"));
+    let cursor = Cursor::After(CursorKey::parse(&last).expect("a row's cursor parses"));
     let query = BoardQuery {
         page: pages,
         cursor: Some(cursor),

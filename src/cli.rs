@@ -1,9 +1,14 @@
 //! The command line: `serve` (default), `projections status`, `projections rebuild NAME@VERSION`,
 //! `seed --shipments N`. Parsing is separate from running so it can be tested.
 
+use crate::config::Config;
+use crate::db::{DatabaseUrl, PortableDb};
 use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
-use crate::server::{Config, StartupResult};
+use crate::store::EventStore;
 use std::net::SocketAddr;
+
+/// Errors of a command: printed once, and the process exits non-zero.
+pub type CliResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 pub const HELP: &str = "\
 freightdesk — event-sourced freight shipments with an operator console
@@ -34,14 +39,14 @@ pub enum Command {
     Help,
     Serve(Config),
     ProjectionsStatus {
-        database_url: String,
+        database_url: DatabaseUrl,
     },
     ProjectionsRebuild {
-        database_url: String,
+        database_url: DatabaseUrl,
         version: Definition,
     },
     Seed {
-        database_url: String,
+        database_url: DatabaseUrl,
         shipments: u64,
         concurrency: u64,
     },
@@ -49,8 +54,7 @@ pub enum Command {
 
 /// Reads arguments and environment into a command, or explains what is wrong.
 pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
-    let mut database_url =
-        env("DATABASE_URL").unwrap_or_else(|| Config::DEFAULT_DATABASE_URL.into());
+    let mut database_url = env("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into());
     let mut addr = env("FREIGHTDESK_ADDR").unwrap_or_else(|| Config::DEFAULT_ADDR.into());
     let mut shipments = None;
     let mut concurrency = 8;
@@ -82,6 +86,7 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
         }
     }
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let database_url = DatabaseUrl::parse(&database_url).map_err(|e| e.to_string())?;
     match words.as_slice() {
         [] | ["serve"] => {
             let addr: SocketAddr = addr
@@ -126,25 +131,20 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     }
 }
 
-async fn connect(
-    database_url: &str,
-) -> StartupResult<(
-    crate::store::EventStore,
-    crate::projections::db::ProjectionDb,
-)> {
-    crate::server::ensure_sqlite_dir(database_url)?;
-    let store = crate::store::EventStore::connect(database_url).await?;
-    let db = crate::projections::db::ProjectionDb::connect(database_url).await?;
+async fn connect(database_url: &DatabaseUrl) -> CliResult<(EventStore, PortableDb)> {
+    database_url.create_sqlite_dir()?;
+    let store = EventStore::connect(database_url).await?;
+    let db = PortableDb::connect(database_url).await?;
     Ok((store, db))
 }
 
-pub async fn run(command: Command) -> StartupResult<()> {
+pub async fn run(command: Command) -> CliResult<()> {
     match command {
         Command::Help => print!("{HELP}"),
         Command::Serve(config) => crate::server::serve(config).await?,
         Command::ProjectionsStatus { database_url } => {
             let (store, db) = connect(&database_url).await?;
-            let overview = crate::api::projections::ssr::overview(&store, &db).await?;
+            let overview = crate::projections::status::overview(&store, &db).await?;
             println!(
                 "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9} {:<20} error",
                 "version", "state", "checkpoint", "head", "lag", "ev/s", "node"
@@ -170,7 +170,7 @@ pub async fn run(command: Command) -> StartupResult<()> {
             let (store, db) = connect(&database_url).await?;
             let (_, total) = store.head().await?;
             let table =
-                crate::projections::catalog::request_rebuild(&db, version, "cli", total).await?;
+                crate::projections::operator::request_rebuild(&db, version, "cli", total).await?;
             println!(
                 "rebuild of {} requested into {table} ({total} events); the node running it picks it up",
                 version.key()
@@ -221,7 +221,7 @@ mod tests {
         assert_eq!(
             parse_with(&["projections", "rebuild", "shipment_board@2"], &[]).unwrap(),
             Command::ProjectionsRebuild {
-                database_url: Config::DEFAULT_DATABASE_URL.into(),
+                database_url: DatabaseUrl::parse(DatabaseUrl::DEFAULT).unwrap(),
                 version: Definition::ShipmentBoardV2
             }
         );

@@ -5,14 +5,21 @@ pub mod api;
 pub mod app;
 #[cfg(feature = "ssr")]
 pub mod cli;
-pub mod components;
+mod components;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
 pub mod domain;
 pub mod error;
-pub mod pages;
+mod pages;
+pub mod projections;
 #[cfg(feature = "ssr")]
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 
@@ -22,5 +29,3 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
 }
-#[cfg(feature = "ssr")]
-pub mod projections;

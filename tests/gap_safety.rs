@@ -19,7 +19,8 @@ async fn fresh_store() -> (EventStore, String) {
         .await
         .unwrap();
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
-    (EventStore::connect(&url).await.unwrap(), url)
+    let parsed = freightdesk::db::DatabaseUrl::parse(&url).unwrap();
+    (EventStore::connect(&parsed).await.unwrap(), url)
 }
 
 fn meta() -> EventMetadata {

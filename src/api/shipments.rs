@@ -44,8 +44,8 @@ impl ShipmentView {
 
 #[server(endpoint = "shipments/get")]
 pub async fn get_shipment(shipment_id: String) -> Result<ShipmentView, AppError> {
-    let state = super::ssr::state()?;
-    ssr::shipment_view(&state.store, &shipment_id).await
+    let state = super::context::app_state()?;
+    execution::shipment_view(&state.store, &shipment_id).await
 }
 
 #[server(endpoint = "shipments/schedule")]
@@ -75,14 +75,14 @@ pub async fn schedule_shipment(
             pickup_planned_at,
         },
         (origin, destination, pickup_at) => {
-            return Err(ssr::invalid([
+            return Err(super::errors::invalid([
                 origin.err(),
                 destination.err(),
                 pickup_at.err(),
             ]))
         }
     };
-    ssr::run(id, ExpectedVersion::NoStream, command, &[]).await
+    execution::run(id, ExpectedVersion::NoStream, command, &[]).await
 }
 
 #[server(endpoint = "shipments/pick-up")]
@@ -91,8 +91,8 @@ pub async fn pick_up_shipment(
     expected_version: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::ShipmentCommand;
-    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    ssr::run(
+    let (id, expected) = execution::target(&shipment_id, &expected_version)?;
+    execution::run(
         id,
         expected,
         ShipmentCommand::PickUp { at: Utc::now() },
@@ -111,7 +111,7 @@ pub async fn record_location(
     #[server(default)] notes: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{Coordinates, Notes, PlaceName, ShipmentCommand};
-    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    let (id, expected) = execution::target(&shipment_id, &expected_version)?;
     let attempted = [
         ("location", location.as_str()),
         ("lat", lat.as_str()),
@@ -129,10 +129,14 @@ pub async fn record_location(
             at: Utc::now(),
         },
         (location, position, notes) => {
-            return Err(ssr::invalid([location.err(), position.err(), notes.err()]))
+            return Err(super::errors::invalid([
+                location.err(),
+                position.err(),
+                notes.err(),
+            ]))
         }
     };
-    ssr::run(id, expected, command, &attempted).await
+    execution::run(id, expected, command, &attempted).await
 }
 
 #[server(endpoint = "shipments/deliver")]
@@ -141,8 +145,8 @@ pub async fn deliver_shipment(
     expected_version: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::ShipmentCommand;
-    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
-    ssr::run(
+    let (id, expected) = execution::target(&shipment_id, &expected_version)?;
+    execution::run(
         id,
         expected,
         ShipmentCommand::Deliver { at: Utc::now() },
@@ -158,13 +162,13 @@ pub async fn cancel_shipment(
     reason: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{CancelReason, ShipmentCommand};
-    let (id, expected) = ssr::target(&shipment_id, &expected_version)?;
+    let (id, expected) = execution::target(&shipment_id, &expected_version)?;
     let parsed = CancelReason::parse(&reason).map_err(AppError::validation)?;
     let command = ShipmentCommand::Cancel {
         reason: parsed,
         at: Utc::now(),
     };
-    ssr::run(id, expected, command, &[("reason", reason.as_str())]).await
+    execution::run(id, expected, command, &[("reason", reason.as_str())]).await
 }
 
 /// One row of the dispatch board.
@@ -208,65 +212,26 @@ pub async fn list_shipments(
     #[server(default)] after: String,
     #[server(default)] before: String,
 ) -> Result<BoardView, AppError> {
-    use crate::domain::{FieldError, ShipmentStatus};
-    use crate::projections::queries::{board, BoardQuery, Cursor};
-    let state = super::ssr::state()?;
-    let status = match status.trim() {
-        "" | "all" => None,
-        s => Some(ShipmentStatus::parse(s).ok_or_else(|| {
-            AppError::validation(FieldError::new("status", format!("{s:?} is not a status")))
-        })?),
-    };
-    let page = match page.trim() {
-        "" => 1,
-        p => p
-            .parse::<i64>()
-            .ok()
-            .filter(|p| (1..=1_000_000).contains(p))
-            .ok_or_else(|| {
-                AppError::validation(FieldError::new("page", "must be a page number"))
-            })?,
-    };
-    let search = search.trim().chars().take(120).collect::<String>();
-    let cursor = match (after.trim(), before.trim()) {
-        ("", "") => None,
-        (key, "") => Some(("after", Cursor::After(key.to_string()))),
-        ("", key) => Some(("before", Cursor::Before(key.to_string()))),
-        _ => {
-            return Err(AppError::validation(FieldError::new(
-                "before",
-                "give after or before, not both",
-            )))
-        }
-    };
-    if let Some((field, Cursor::After(key) | Cursor::Before(key))) = &cursor {
-        if !Cursor::is_valid(key) {
-            return Err(AppError::validation(FieldError::new(
-                field,
-                "is not a board position",
-            )));
-        }
-    }
-    let result = board(
-        &state.projections,
-        &BoardQuery {
-            status,
-            search: Some(search).filter(|s| !s.is_empty()),
-            page,
-            cursor: cursor.map(|(_, c)| c),
-        },
-    )
-    .await
-    .map_err(super::projections::ssr::query_error)?;
+    use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
+    let state = super::context::app_state()?;
+    let query = BoardQuery::parse(&RawBoardQuery {
+        status,
+        search,
+        page,
+        after,
+        before,
+    })
+    .map_err(|errors| AppError::Validation { errors })?;
+    let result = board(&state.db, &query).await?;
     let next_cursor = result
         .has_next
-        .then(|| result.rows.last().map(Cursor::of))
+        .then(|| result.rows.last().map(CursorKey::of))
         .flatten();
     let prev_cursor = result
         .has_previous
-        .then(|| result.rows.first().map(Cursor::of))
+        .then(|| result.rows.first().map(CursorKey::of))
         .flatten();
-    let with_locations = result.served_by == crate::projections::Definition::ShipmentBoardV2;
+    let with_locations = result.served_by.tracks_locations();
     Ok(BoardView {
         served_by: result.served_by.key(),
         with_locations,
@@ -292,7 +257,7 @@ pub async fn list_shipments(
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) mod ssr {
+mod execution {
     use super::{CommandOutcome, ShipmentView, TimelineEntry};
     use crate::domain::{DomainError, FieldError, ShipmentCommand, ShipmentId};
     use crate::error::{AppError, ChangeSummary, ConflictDetail};
@@ -301,13 +266,6 @@ pub(crate) mod ssr {
 
     /// Until sign-in exists every command is recorded under this user.
     pub const DEFAULT_ACTOR: &str = "default-dispatcher";
-
-    /// One validation error listing every field that failed, so a form can mark them all.
-    pub fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> AppError {
-        AppError::Validation {
-            errors: errors.into_iter().flatten().collect(),
-        }
-    }
 
     /// Parses the shipment id and the version the user saw.
     pub fn target(
@@ -328,7 +286,7 @@ pub(crate) mod ssr {
             });
         match (id, version) {
             (Ok(id), Ok(v)) => Ok((id, ExpectedVersion::Exactly(v))),
-            (id, version) => Err(invalid([id.err(), version.err()])),
+            (id, version) => Err(crate::api::errors::invalid([id.err(), version.err()])),
         }
     }
 
@@ -339,7 +297,7 @@ pub(crate) mod ssr {
         command: ShipmentCommand,
         attempted: &[(&str, &str)],
     ) -> Result<CommandOutcome, AppError> {
-        let state = crate::api::ssr::state()?;
+        let state = crate::api::context::app_state()?;
         let context = CommandContext::new(DEFAULT_ACTOR);
         match shipments::execute(&state.store, id, expected, &command, &context).await {
             Ok(appended) => Ok(CommandOutcome {
@@ -373,7 +331,11 @@ pub(crate) mod ssr {
             CommandError::Conflict(conflict) => {
                 conflict_detail(store, id, conflict, attempted).await
             }
-            CommandError::Store(e) => crate::api::ssr::store_error(e),
+            CommandError::NoEvents => {
+                tracing::error!("an accepted command produced no events");
+                AppError::Internal
+            }
+            CommandError::Store(e) => e.into(),
         }
     }
 
@@ -401,7 +363,7 @@ pub(crate) mod ssr {
             .collect();
         let current = match shipments::fetch_for_writing(store, id).await {
             Ok(loaded) => loaded.state,
-            Err(e) => return crate::api::ssr::store_error(e),
+            Err(e) => return e.into(),
         };
         AppError::Conflict(Box::new(ConflictDetail {
             stream_id: conflict.stream_id.to_string(),
@@ -429,7 +391,7 @@ pub(crate) mod ssr {
         let id = ShipmentId::parse(shipment_id).map_err(|_| not_found(shipment_id))?;
         let history = shipments::load_history(store, id)
             .await
-            .map_err(crate::api::ssr::store_error)?;
+            .map_err(AppError::from)?;
         let loaded = shipments::fold_history(&history);
         let shipment = loaded.state.ok_or_else(|| not_found(shipment_id))?;
         let timeline = history

@@ -14,16 +14,6 @@ where
     Signal::derive(move || action.value().get().and_then(Result::err))
 }
 
-/// Shows an error message, if there is one.
-#[component]
-pub fn ErrorNote(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
-    move || {
-        error
-            .get()
-            .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
-    }
-}
-
 /// The message for one field of a form, under its input.
 #[component]
 pub fn FieldNote(

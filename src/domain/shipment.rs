@@ -113,29 +113,38 @@ pub enum EventDecodeError {
     Malformed { event_type: String, message: String },
 }
 
+/// The stored names of the event types: the one list every other place refers to.
+pub mod event_types {
+    pub const SCHEDULED: &str = "ShipmentScheduled";
+    pub const PICKED_UP: &str = "ShipmentPickedUp";
+    pub const LOCATION_RECORDED: &str = "LocationRecorded";
+    pub const DELIVERED: &str = "ShipmentDelivered";
+    pub const CANCELLED: &str = "ShipmentCancelled";
+}
+
 impl ShipmentEvent {
     pub const TYPES: [&'static str; 5] = [
-        "ShipmentScheduled",
-        "ShipmentPickedUp",
-        "LocationRecorded",
-        "ShipmentDelivered",
-        "ShipmentCancelled",
+        event_types::SCHEDULED,
+        event_types::PICKED_UP,
+        event_types::LOCATION_RECORDED,
+        event_types::DELIVERED,
+        event_types::CANCELLED,
     ];
 
     pub fn event_type(&self) -> &'static str {
         match self {
-            ShipmentEvent::Scheduled(_) => "ShipmentScheduled",
-            ShipmentEvent::PickedUp(_) => "ShipmentPickedUp",
-            ShipmentEvent::LocationRecorded(_) => "LocationRecorded",
-            ShipmentEvent::Delivered(_) => "ShipmentDelivered",
-            ShipmentEvent::Cancelled(_) => "ShipmentCancelled",
+            ShipmentEvent::Scheduled(_) => event_types::SCHEDULED,
+            ShipmentEvent::PickedUp(_) => event_types::PICKED_UP,
+            ShipmentEvent::LocationRecorded(_) => event_types::LOCATION_RECORDED,
+            ShipmentEvent::Delivered(_) => event_types::DELIVERED,
+            ShipmentEvent::Cancelled(_) => event_types::CANCELLED,
         }
     }
 
     /// The schema version new events of this type are written with.
     pub fn current_schema_version(event_type: &str) -> i32 {
         match event_type {
-            "LocationRecorded" => 2,
+            event_types::LOCATION_RECORDED => 2,
             _ => 1,
         }
     }
@@ -163,11 +172,13 @@ impl ShipmentEvent {
             })
         }
         Ok(match event_type {
-            "ShipmentScheduled" => ShipmentEvent::Scheduled(de(event_type, data)?),
-            "ShipmentPickedUp" => ShipmentEvent::PickedUp(de(event_type, data)?),
-            "LocationRecorded" => ShipmentEvent::LocationRecorded(de(event_type, data)?),
-            "ShipmentDelivered" => ShipmentEvent::Delivered(de(event_type, data)?),
-            "ShipmentCancelled" => ShipmentEvent::Cancelled(de(event_type, data)?),
+            event_types::SCHEDULED => ShipmentEvent::Scheduled(de(event_type, data)?),
+            event_types::PICKED_UP => ShipmentEvent::PickedUp(de(event_type, data)?),
+            event_types::LOCATION_RECORDED => {
+                ShipmentEvent::LocationRecorded(de(event_type, data)?)
+            }
+            event_types::DELIVERED => ShipmentEvent::Delivered(de(event_type, data)?),
+            event_types::CANCELLED => ShipmentEvent::Cancelled(de(event_type, data)?),
             other => return Err(EventDecodeError::UnknownType(other.to_string())),
         })
     }
@@ -286,6 +297,17 @@ impl CommandKind {
             CommandKind::RecordLocation => "RecordLocation",
             CommandKind::Deliver => "DeliverShipment",
             CommandKind::Cancel => "CancelShipment",
+        }
+    }
+
+    /// The name a person sees on the command's button.
+    pub fn label(&self) -> &'static str {
+        match self {
+            CommandKind::Schedule => "Schedule",
+            CommandKind::PickUp => "Pick up",
+            CommandKind::RecordLocation => "Record location",
+            CommandKind::Deliver => "Deliver",
+            CommandKind::Cancel => "Cancel shipment",
         }
     }
 

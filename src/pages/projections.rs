@@ -4,10 +4,11 @@
 
 use crate::api::projections::{
     compare_board_versions, get_daily_shipments, get_projections_overview, BoardComparison,
-    CutOverProjection, ProjectionsOverview, RebuildProjection, RetireProjection, RetryProjection,
-    VersionStatus,
+    CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
 };
 use crate::components::{human_duration, LocalTime};
+use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
+use crate::projections::status::{ProjectionsOverview, VersionStatus};
 use leptos::prelude::*;
 
 /// The operator actions of the page.
@@ -115,12 +116,8 @@ pub fn ProjectionsPage() -> impl IntoView {
 
 #[component]
 fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
-    let live: Vec<(String, i64)> = o
-        .versions
-        .iter()
-        .filter(|v| v.state == "live")
-        .map(|v| (v.name.clone(), v.version))
-        .collect();
+    let rows: Vec<(VersionStatus, VersionFacts)> =
+        o.versions.iter().map(|v| (v.clone(), o.facts(v))).collect();
     view! {
         <p class="muted" data-testid="log-status">
             {format!("{} events in the log on {} (head #{})", o.total_events, o.backend, o.head_seq)}
@@ -133,10 +130,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {o.versions.into_iter().map(|v| {
-                    let live_version = live.iter().find(|(n, _)| *n == v.name).map(|(_, l)| *l);
-                    view! { <VersionRow v live_version ops/> }
-                }).collect_view()}
+                {rows.into_iter().map(|(v, facts)| view! { <VersionRow v facts ops/> }).collect_view()}
             </tbody>
         </table>
         <section class="card">
@@ -164,7 +158,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {o.audit.into_iter().map(|a| view! {
-                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -173,13 +167,11 @@ fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
 }
 
 #[component]
-fn VersionRow(v: VersionStatus, live_version: Option<i64>, ops: Operations) -> impl IntoView {
+fn VersionRow(v: VersionStatus, facts: VersionFacts, ops: Operations) -> impl IntoView {
     let key = v.key.clone();
-    let failed = v.error.is_some();
-    let state = if failed {
-        format!("failed ({})", v.state)
-    } else {
-        v.state.clone()
+    let state = match &v.error {
+        Some(_) => format!("failed ({})", v.state),
+        None => v.state.to_string(),
     };
     let lag = if v.lag_events == 0 {
         "caught up".to_string()
@@ -190,18 +182,11 @@ fn VersionRow(v: VersionStatus, live_version: Option<i64>, ops: Operations) -> i
             human_duration(v.lag_seconds as i64)
         )
     };
-    let busy = move || ops.pending();
-    let retry_key = key.clone();
-    let rebuild_key = key.clone();
-    let cut_over_key = key.clone();
-    let retire_key = key.clone();
-    let can_cut_over = v.state == "standby" && !failed && v.rebuild.is_none();
-    let cut_over_label = if live_version.is_some_and(|l| l > v.version) {
-        "Roll back to this version"
-    } else {
-        "Cut over"
-    };
-    let can_retire = v.state == "standby" || v.state == "building";
+    // Exactly the actions the lifecycle allows; the server checks the same rule again.
+    let actions = allowed_actions(&facts)
+        .into_iter()
+        .map(|action| action_button(action, &facts, ops))
+        .collect_view();
     view! {
         <tr data-version=key.clone()>
             <td><strong>{key.clone()}</strong><br/><span class="muted">{v.description.clone()}</span></td>
@@ -227,32 +212,37 @@ fn VersionRow(v: VersionStatus, live_version: Option<i64>, ops: Operations) -> i
                         {e}{v.error_event.clone().map(|ev| format!(" — at event {ev}"))}
                     </p>
                 })}
-                <div class="form-row">
-                    {can_cut_over.then(|| view! {
-                        <ActionForm action=ops.cut_over>
-                            <input type="hidden" name="key" value=cut_over_key/>
-                            <button type="submit" disabled=busy>{cut_over_label}</button>
-                        </ActionForm>
-                    })}
-                    <ActionForm action=ops.rebuild>
-                        <input type="hidden" name="key" value=rebuild_key/>
-                        <button type="submit" class="secondary" disabled=busy>"Rebuild"</button>
-                    </ActionForm>
-                    {failed.then(|| view! {
-                        <ActionForm action=ops.retry>
-                            <input type="hidden" name="key" value=retry_key/>
-                            <button type="submit" disabled=busy>"Retry"</button>
-                        </ActionForm>
-                    })}
-                    {can_retire.then(|| view! {
-                        <ActionForm action=ops.retire>
-                            <input type="hidden" name="key" value=retire_key/>
-                            <button type="submit" class="danger" disabled=busy>"Retire"</button>
-                        </ActionForm>
-                    })}
-                </div>
+                <div class="form-row">{actions}</div>
             </td>
         </tr>
+    }
+}
+
+/// One operator action's form: a button that posts the version's key.
+fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) -> AnyView {
+    let key = facts.key.clone();
+    let label = action_label(action, facts);
+    let busy = move || ops.pending();
+    let fields = view! {
+        <input type="hidden" name="key" value=key/>
+    };
+    match action {
+        OperatorAction::CutOver => view! {
+            <ActionForm action=ops.cut_over>{fields}<button type="submit" disabled=busy>{label}</button></ActionForm>
+        }
+        .into_any(),
+        OperatorAction::Rebuild => view! {
+            <ActionForm action=ops.rebuild>{fields}<button type="submit" class="secondary" disabled=busy>{label}</button></ActionForm>
+        }
+        .into_any(),
+        OperatorAction::Retry => view! {
+            <ActionForm action=ops.retry>{fields}<button type="submit" disabled=busy>{label}</button></ActionForm>
+        }
+        .into_any(),
+        OperatorAction::Retire => view! {
+            <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>{label}</button></ActionForm>
+        }
+        .into_any(),
     }
 }
 

@@ -2,15 +2,15 @@
 //! the stream version; v2 adds the last known location, the number of location reports and the
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
-use super::db::{col, time_col, Tx};
 use super::ApplyError;
+use crate::db::{col, time_col, time_text, SqlBuilder, TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
-use crate::store::{time_text, RecordedEvent};
+use crate::store::RecordedEvent;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
-pub fn create_table_sql(table: &str, with_locations: bool) -> Vec<String> {
+pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> {
     let locations = if with_locations {
         "last_location TEXT, last_location_at TEXT, location_count BIGINT NOT NULL DEFAULT 0, \
          transit_seconds BIGINT,"
@@ -53,6 +53,14 @@ pub const SHARED_COLUMNS: [&str; 9] = [
     "cancelled_at",
     "cancel_reason",
     "version",
+];
+
+/// What v2 adds.
+const LOCATION_COLUMNS: [&str; 4] = [
+    "last_location",
+    "last_location_at",
+    "location_count",
+    "transit_seconds",
 ];
 
 /// A board row: the shipment as folded so far, and the stream version it reflects.
@@ -108,34 +116,17 @@ pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx
     })
 }
 
-/// Both versions follow every shipment event: v1 does not store locations, but a location report
-/// still moves the row to the stream's new version.
-pub const EVENTS: &[&str] = &[
-    "ShipmentScheduled",
-    "ShipmentPickedUp",
-    "LocationRecorded",
-    "ShipmentDelivered",
-    "ShipmentCancelled",
-];
-
 /// Applies a batch: loads the rows the batch touches, folds the events in memory, writes each
 /// changed row once.
 pub async fn apply(
     tx: &mut Tx,
-    table: &str,
+    table: &TableName,
     with_locations: bool,
-    events: &[RecordedEvent],
+    relevant: &[&RecordedEvent],
 ) -> Result<(), ApplyError> {
-    let relevant: Vec<&RecordedEvent> = events
-        .iter()
-        .filter(|e| EVENTS.contains(&e.event_type.as_str()))
-        .collect();
-    if relevant.is_empty() {
-        return Ok(());
-    }
-    let mut rows = load_rows(tx, table, with_locations, &relevant).await?;
+    let mut rows = load_rows(tx, table, with_locations, relevant).await?;
     let mut changed: Vec<String> = Vec::new();
-    for recorded in relevant {
+    for &recorded in relevant {
         let event = ShipmentEvent::from_json(&recorded.event_type, &recorded.data)
             .map_err(|e| ApplyError::event(recorded, e.to_string()))?;
         let key = recorded.stream_id.to_string();
@@ -161,18 +152,15 @@ pub async fn apply(
             }
         }
     }
-    for key in changed {
-        let row = &rows[&key];
-        upsert(tx, table, with_locations, row)
-            .await
-            .map_err(ApplyError::Database)?;
+    for row in changed.iter().filter_map(|key| rows.get(key)) {
+        upsert(tx, table, with_locations, row).await?;
     }
     Ok(())
 }
 
 async fn load_rows(
     tx: &mut Tx,
-    table: &str,
+    table: &TableName,
     with_locations: bool,
     events: &[&RecordedEvent],
 ) -> Result<HashMap<String, BoardRow>, ApplyError> {
@@ -181,21 +169,11 @@ async fn load_rows(
     ids.dedup();
     let mut rows = HashMap::new();
     for chunk in ids.chunks(200) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT * FROM {table} WHERE shipment_id IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id.clone());
-        }
-        for row in query
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(ApplyError::Database)?
-        {
-            let row = row_from_sql(&row, with_locations).map_err(ApplyError::Database)?;
+        let mut sql = SqlBuilder::new(format!("SELECT * FROM {table} WHERE shipment_id IN ("));
+        sql.push_bind_list(chunk.iter().cloned()).push(")");
+        let (sql, args) = sql.build();
+        for row in sqlx::query_with(&sql, args).fetch_all(&mut **tx).await? {
+            let row = row_from_sql(&row, with_locations)?;
             rows.insert(row.shipment.id.to_string(), row);
         }
     }
@@ -204,54 +182,63 @@ async fn load_rows(
 
 async fn upsert(
     tx: &mut Tx,
-    table: &str,
+    table: &TableName,
     with_locations: bool,
     row: &BoardRow,
 ) -> Result<(), sqlx::Error> {
     let s = &row.shipment;
     let opt = |t: Option<DateTime<Utc>>| t.map(time_text);
-    // Bound below in this order.
     let mut columns = vec!["shipment_id"];
     columns.extend(SHARED_COLUMNS);
     columns.push("updated_at");
     if with_locations {
-        columns.extend([
-            "last_location",
-            "last_location_at",
-            "location_count",
-            "transit_seconds",
-        ]);
+        columns.extend(LOCATION_COLUMNS);
     }
-    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    let mut sql = SqlBuilder::new(format!(
+        "INSERT INTO {table} ({}) VALUES (",
+        columns.join(", ")
+    ));
+    // Bound in the order of `columns`.
+    sql.push_bind(s.id.to_string())
+        .push(", ")
+        .push_bind(s.origin.clone())
+        .push(", ")
+        .push_bind(s.destination.clone())
+        .push(", ")
+        .push_bind(s.status.as_str())
+        .push(", ")
+        .push_bind(time_text(s.scheduled_at))
+        .push(", ")
+        .push_bind(opt(s.picked_up_at))
+        .push(", ")
+        .push_bind(opt(s.delivered_at))
+        .push(", ")
+        .push_bind(opt(s.cancelled_at))
+        .push(", ")
+        .push_bind(s.cancel_reason.clone())
+        .push(", ")
+        .push_bind(row.version)
+        .push(", ")
+        .push_bind(time_text(row.updated_at));
+    if with_locations {
+        sql.push(", ")
+            .push_bind(s.last_location.clone())
+            .push(", ")
+            .push_bind(opt(s.last_location_at))
+            .push(", ")
+            .push_bind(i64::from(s.location_count))
+            .push(", ")
+            .push_bind(row.transit_seconds());
+    }
     let updates: Vec<String> = columns[1..]
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES ({}) ON CONFLICT (shipment_id) DO UPDATE SET {}",
-        columns.join(", "),
-        placeholders.join(", "),
+    sql.push(format_args!(
+        ") ON CONFLICT (shipment_id) DO UPDATE SET {}",
         updates.join(", ")
-    );
-    let mut query = sqlx::query(&sql)
-        .bind(s.id.to_string())
-        .bind(s.origin.clone())
-        .bind(s.destination.clone())
-        .bind(s.status.as_str())
-        .bind(time_text(s.scheduled_at))
-        .bind(opt(s.picked_up_at))
-        .bind(opt(s.delivered_at))
-        .bind(opt(s.cancelled_at))
-        .bind(s.cancel_reason.clone())
-        .bind(row.version)
-        .bind(time_text(row.updated_at));
-    if with_locations {
-        query = query
-            .bind(s.last_location.clone())
-            .bind(opt(s.last_location_at))
-            .bind(i64::from(s.location_count))
-            .bind(row.transit_seconds());
-    }
-    query.execute(&mut **tx).await?;
+    ));
+    let (sql, args) = sql.build();
+    sqlx::query_with(&sql, args).execute(&mut **tx).await?;
     Ok(())
 }

@@ -1,21 +1,14 @@
 //! `daily_shipments`: per calendar day (UTC), how many shipments were scheduled, picked up,
 //! delivered and cancelled, across all streams.
 
-use super::db::Tx;
 use super::ApplyError;
+use crate::db::{TableName, Tx};
 use crate::domain::ShipmentEvent;
 use crate::store::RecordedEvent;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
 
-pub const EVENTS: &[&str] = &[
-    "ShipmentScheduled",
-    "ShipmentPickedUp",
-    "ShipmentDelivered",
-    "ShipmentCancelled",
-];
-
-pub fn create_table_sql(table: &str) -> Vec<String> {
+pub fn create_table_sql(table: &TableName) -> Vec<String> {
     vec![format!(
         "CREATE TABLE IF NOT EXISTS {table} (
             day TEXT PRIMARY KEY,
@@ -47,12 +40,13 @@ pub fn classify(recorded: &RecordedEvent, event: &ShipmentEvent) -> Option<(Naiv
     }
 }
 
-pub async fn apply(tx: &mut Tx, table: &str, events: &[RecordedEvent]) -> Result<(), ApplyError> {
+pub async fn apply(
+    tx: &mut Tx,
+    table: &TableName,
+    relevant: &[&RecordedEvent],
+) -> Result<(), ApplyError> {
     let mut days: BTreeMap<NaiveDate, [i64; 4]> = BTreeMap::new();
-    for recorded in events
-        .iter()
-        .filter(|e| EVENTS.contains(&e.event_type.as_str()))
-    {
+    for &recorded in relevant {
         let event = ShipmentEvent::from_json(&recorded.event_type, &recorded.data)
             .map_err(|e| ApplyError::event(recorded, e.to_string()))?;
         if let Some((day, counter)) = classify(recorded, &event) {
@@ -75,8 +69,7 @@ pub async fn apply(tx: &mut Tx, table: &str, events: &[RecordedEvent]) -> Result
             .bind(delivered)
             .bind(cancelled)
             .execute(&mut **tx)
-            .await
-            .map_err(ApplyError::Database)?;
+            .await?;
     }
     Ok(())
 }

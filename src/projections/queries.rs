@@ -1,12 +1,24 @@
 //! Reads served from the live version of each projection.
 
-use super::board::{row_from_sql, BoardRow, SHARED_COLUMNS};
-use super::catalog;
-use super::db::{checked_table_name, col, ProjectionDb};
-use super::{DayCounts, Definition};
-use crate::domain::ShipmentStatus;
+use super::board::{row_from_sql, BoardRow};
+use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
+use super::{versions, DayCounts, Definition};
+use crate::db::{col, parse_time, time_text, PortableDb, SqlBuilder, TableName};
+use crate::domain::{FieldError, ShipmentId, ShipmentStatus};
 
 pub const BOARD_PAGE_SIZE: i64 = 50;
+/// Longer searches are cut to this many characters.
+const SEARCH_MAX_CHARS: usize = 120;
+
+/// A board query as it arrives from a form or a link: text, to be parsed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RawBoardQuery {
+    pub status: String,
+    pub search: String,
+    pub page: String,
+    pub after: String,
+    pub before: String,
+}
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BoardQuery {
@@ -29,39 +41,95 @@ impl BoardQuery {
             ..Self::default()
         }
     }
+
+    /// Parses every field, reporting each bad one by its own name.
+    pub fn parse(raw: &RawBoardQuery) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let status = match raw.status.trim() {
+            "" | "all" => None,
+            s => ShipmentStatus::parse(s).or_else(|| {
+                errors.push(FieldError::new("status", format!("{s:?} is not a status")));
+                None
+            }),
+        };
+        let page = match raw.page.trim() {
+            "" => 1,
+            p => p
+                .parse::<i64>()
+                .ok()
+                .filter(|p| (1..=1_000_000).contains(p))
+                .unwrap_or_else(|| {
+                    errors.push(FieldError::new("page", "must be a page number"));
+                    1
+                }),
+        };
+        let search: String = raw.search.trim().chars().take(SEARCH_MAX_CHARS).collect();
+        let mut cursor_of = |field: &str, key: &str, make: fn(CursorKey) -> Cursor| {
+            let key = key.trim();
+            if key.is_empty() {
+                return None;
+            }
+            let parsed = CursorKey::parse(key).map(make);
+            if parsed.is_none() {
+                errors.push(FieldError::new(field, "is not a board position"));
+            }
+            parsed
+        };
+        let after = cursor_of("after", &raw.after, Cursor::After);
+        let before = cursor_of("before", &raw.before, Cursor::Before);
+        let cursor = match (after, before) {
+            (Some(_), Some(_)) => {
+                errors.push(FieldError::new("before", "give after or before, not both"));
+                None
+            }
+            (after, before) => after.or(before),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Self {
+            status,
+            search: Some(search).filter(|s| !s.is_empty()),
+            page,
+            cursor,
+        })
+    }
 }
 
-/// A position in the board's order (planned pickup, newest first; then id).
+/// A position in the board's order (planned pickup, newest first; then id), in the form the
+/// table stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cursor {
-    /// The rows after this one.
-    After(String),
-    /// The rows before this one.
-    Before(String),
+pub struct CursorKey {
+    time: String,
+    id: String,
 }
 
-impl Cursor {
-    /// `time|id` of a row, as links carry it.
+impl CursorKey {
+    /// `time|id`, whatever form the link wrote it in.
+    pub fn parse(key: &str) -> Option<Self> {
+        let (time, id) = key.split_once('|')?;
+        Some(Self {
+            time: time_text(parse_time(time).ok()?),
+            id: ShipmentId::parse(id).ok()?.to_string(),
+        })
+    }
+
+    /// The key of a row, as links carry it.
     pub fn of(row: &BoardRow) -> String {
         format!(
             "{}|{}",
-            crate::store::time_text(row.shipment.scheduled_at),
+            time_text(row.shipment.scheduled_at),
             row.shipment.id
         )
     }
+}
 
-    /// The position in the form the table stores, whatever form the link wrote it in.
-    fn parts(key: &str) -> Option<(String, String)> {
-        let (time, id) = key.split_once('|')?;
-        let time = crate::store::time_text(crate::store::parse_time(time).ok()?);
-        let id = crate::domain::ShipmentId::parse(id).ok()?.to_string();
-        Some((time, id))
-    }
-
-    /// Checks a cursor that came from a link.
-    pub fn is_valid(key: &str) -> bool {
-        Self::parts(key).is_some()
-    }
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cursor {
+    /// The rows after this one.
+    After(CursorKey),
+    /// The rows before this one.
+    Before(CursorKey),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,20 +146,16 @@ pub struct BoardPage {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error("not a board position")]
-    BadCursor,
     #[error("no version of {0} is live")]
     NoLiveVersion(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
 
-async fn live(db: &ProjectionDb, name: &'static str) -> Result<(Definition, String), QueryError> {
-    let (version, table) = catalog::live(db, name)
+async fn live(db: &PortableDb, name: &'static str) -> Result<(Definition, TableName), QueryError> {
+    versions::live(db, name)
         .await?
-        .ok_or(QueryError::NoLiveVersion(name))?;
-    let def = Definition::find(name, version).ok_or(QueryError::NoLiveVersion(name))?;
-    Ok((def, table))
+        .ok_or(QueryError::NoLiveVersion(name))
 }
 
 /// `%text%` for LIKE, with the user's own wildcards taken literally.
@@ -104,97 +168,94 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// `WHERE …` for the query's filters (not its cursor), or nothing.
+fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery) {
+    let mut glue = " WHERE ";
+    if let Some(status) = query.status {
+        sql.push(glue).push("status = ").push_bind(status.as_str());
+        glue = " AND ";
+    }
+    if let Some(search) = query.search.as_deref() {
+        sql.push(glue);
+        glue = " AND ";
+        if let Ok(id) = ShipmentId::parse(search) {
+            // A whole id (pasted from somewhere): a key lookup, not a scan.
+            sql.push("shipment_id = ").push_bind(id.to_string());
+        } else {
+            let pattern = like_pattern(search);
+            sql.push("(lower(origin) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR lower(destination) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" ESCAPE '\\' OR shipment_id LIKE ")
+                .push_bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+    }
+    if let Some(cursor) = &query.cursor {
+        // Newest first: "after" a row is older than it.
+        let (key, operator) = match cursor {
+            Cursor::After(key) => (key, "<"),
+            Cursor::Before(key) => (key, ">"),
+        };
+        sql.push(glue)
+            .push("(scheduled_at, shipment_id) ")
+            .push(operator)
+            .push(" (")
+            .push_bind(key.time.clone())
+            .push(", ")
+            .push_bind(key.id.clone())
+            .push(")");
+    }
+}
+
 /// The board page for a query, from the live version. A rebuild that finishes swaps the live
 /// table and drops the old one; a read caught between the lookup and the query is retried once.
 #[tracing::instrument(skip(db))]
-pub async fn board(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
+pub async fn board(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
     match board_once(db, query).await {
         Err(QueryError::Database(sqlx::Error::Database(_))) => board_once(db, query).await,
         result => result,
     }
 }
 
-async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
-    let (def, table) = live(db, "shipment_board").await?;
-    let table = checked_table_name(&table);
-    let mut conditions = Vec::new();
-    let mut args: Vec<String> = Vec::new();
-    if let Some(status) = query.status {
-        args.push(status.as_str().to_string());
-        conditions.push(format!("status = ${}", args.len()));
-    }
-    if let Some(search) = query
-        .search
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        if let Ok(id) = crate::domain::ShipmentId::parse(search) {
-            // A whole id (pasted from somewhere): a key lookup, not a scan.
-            args.push(id.to_string());
-            conditions.push(format!("shipment_id = ${}", args.len()));
-        } else {
-            args.push(like_pattern(search));
-            let n = args.len();
-            conditions.push(format!(
-                "(lower(origin) LIKE ${n} ESCAPE '\\' OR lower(destination) LIKE ${n} ESCAPE '\\' OR shipment_id LIKE ${n} ESCAPE '\\')"
-            ));
-        }
-    }
-    let count_filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
+async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
+    let (def, table) = live(db, SHIPMENT_BOARD).await?;
+    let uncursored = BoardQuery {
+        cursor: None,
+        ..query.clone()
     };
-    let count_sql = format!("SELECT COUNT(*) AS n FROM {table} {count_filter}");
-    let mut count = sqlx::query(&count_sql);
-    for arg in &args {
-        count = count.bind(arg.clone());
-    }
-    let total: i64 = col(&count.fetch_one(&db.pool).await?, "n")?;
+    let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
+    push_filters(&mut count, &uncursored);
+    let (sql, args) = count.build();
+    let total: i64 = col(
+        &sqlx::query_with(&sql, args).fetch_one(&db.pool).await?,
+        "n",
+    )?;
 
     let page = query.page.max(1);
-    // Newest first. A cursor continues from a row with an index range instead of an offset.
-    let (order, offset) = match &query.cursor {
-        None => ("DESC", (page - 1) * BOARD_PAGE_SIZE),
-        Some(cursor) => {
-            let (key, operator, order) = match cursor {
-                Cursor::After(key) => (key, "<", "DESC"),
-                Cursor::Before(key) => (key, ">", "ASC"),
-            };
-            let (time, id) = Cursor::parts(key).ok_or(QueryError::BadCursor)?;
-            args.push(time);
-            args.push(id);
-            let (t, i) = (args.len() - 1, args.len());
-            conditions.push(format!(
-                "(scheduled_at, shipment_id) {operator} (${t}, ${i})"
-            ));
-            (order, 0)
-        }
+    // Reading backwards (towards newer rows) runs the index the other way, then flips.
+    let backwards = matches!(query.cursor, Some(Cursor::Before(_)));
+    let order = if backwards { "ASC" } else { "DESC" };
+    let offset = match query.cursor {
+        None => (page - 1) * BOARD_PAGE_SIZE,
+        Some(_) => 0,
     };
-    let filter = if conditions.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", conditions.join(" AND "))
-    };
-    let rows_sql = format!(
-        "SELECT * FROM {table} {filter} ORDER BY scheduled_at {order}, shipment_id {order} LIMIT ${} OFFSET ${}",
-        args.len() + 1,
-        args.len() + 2
-    );
-    let mut rows = sqlx::query(&rows_sql);
-    for arg in &args {
-        rows = rows.bind(arg.clone());
-    }
-    let with_locations = def == Definition::ShipmentBoardV2;
+    let mut rows = SqlBuilder::new(format!("SELECT * FROM {table}"));
+    push_filters(&mut rows, query);
+    rows.push(format_args!(
+        " ORDER BY scheduled_at {order}, shipment_id {order} LIMIT "
+    ))
     // One row more than a page tells whether there is more in the direction of reading.
-    let mut rows: Vec<BoardRow> = rows
-        .bind(BOARD_PAGE_SIZE + 1)
-        .bind(offset)
+    .push_bind(BOARD_PAGE_SIZE + 1)
+    .push(" OFFSET ")
+    .push_bind(offset);
+    let (sql, args) = rows.build();
+    let mut rows: Vec<BoardRow> = sqlx::query_with(&sql, args)
         .fetch_all(&db.pool)
         .await?
         .iter()
-        .map(|r| row_from_sql(r, with_locations))
+        .map(|r| row_from_sql(r, def.tracks_locations()))
         .collect::<Result<_, _>>()?;
     let more = rows.len() as i64 > BOARD_PAGE_SIZE;
     rows.truncate(BOARD_PAGE_SIZE as usize);
@@ -204,7 +265,7 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
         Some(Cursor::Before(_)) => (more, true),
         Some(Cursor::After(_)) => (true, more),
     };
-    if order == "ASC" {
+    if backwards {
         rows.reverse();
     }
     Ok(BoardPage {
@@ -219,23 +280,21 @@ async fn board_once(db: &ProjectionDb, query: &BoardQuery) -> Result<BoardPage, 
 }
 
 /// Every row of a board version's table, for checks and diffs.
-pub async fn board_rows(db: &ProjectionDb, def: Definition) -> Result<Vec<BoardRow>, QueryError> {
-    let row = catalog::load(db, def).await?;
-    let table = checked_table_name(&row.physical_table);
-    let with_locations = def == Definition::ShipmentBoardV2;
+pub async fn board_rows(db: &PortableDb, def: Definition) -> Result<Vec<BoardRow>, QueryError> {
+    let table = versions::load(db, def).await?.physical_table;
     Ok(
         sqlx::query(&format!("SELECT * FROM {table} ORDER BY shipment_id"))
             .fetch_all(&db.pool)
             .await?
             .iter()
-            .map(|r| row_from_sql(r, with_locations))
+            .map(|r| row_from_sql(r, def.tracks_locations()))
             .collect::<Result<_, _>>()?,
     )
 }
 
 /// The most recent `days` days that have any activity, newest first.
 pub async fn daily(
-    db: &ProjectionDb,
+    db: &PortableDb,
     days: i64,
 ) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
     // Retried once for the same reason as `board`.
@@ -246,11 +305,10 @@ pub async fn daily(
 }
 
 async fn daily_once(
-    db: &ProjectionDb,
+    db: &PortableDb,
     days: i64,
 ) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
-    let (def, table) = live(db, "daily_shipments").await?;
-    let table = checked_table_name(&table);
+    let (def, table) = live(db, DAILY_SHIPMENTS).await?;
     let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY day DESC LIMIT $1"))
         .bind(days)
         .fetch_all(&db.pool)
@@ -274,121 +332,42 @@ async fn daily_once(
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use super::*;
 
     #[test]
     fn search_wildcards_are_literal() {
         assert_eq!(like_pattern("Ro%t_"), "%ro\\%t\\_%");
     }
-}
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldDifference {
-    pub shipment_id: String,
-    pub field: &'static str,
-    pub left: Option<String>,
-    pub right: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct BoardDiff {
-    pub left: Definition,
-    pub right: Definition,
-    pub left_rows: i64,
-    pub right_rows: i64,
-    pub only_left: i64,
-    pub only_left_samples: Vec<String>,
-    pub only_right: i64,
-    pub only_right_samples: Vec<String>,
-    pub differing: i64,
-    pub samples: Vec<FieldDifference>,
-}
-
-impl BoardDiff {
-    pub fn identical(&self) -> bool {
-        self.only_left == 0 && self.only_right == 0 && self.differing == 0
-    }
-}
-
-const SAMPLES: i64 = 10;
-
-/// Compares two versions of the board row by row: counts, rows present in one only, and
-/// sample differences in the columns both have.
-pub async fn board_diff(
-    db: &ProjectionDb,
-    left: Definition,
-    right: Definition,
-) -> Result<BoardDiff, QueryError> {
-    let l = catalog::load(db, left).await?.physical_table;
-    let r = catalog::load(db, right).await?.physical_table;
-    let (l, r) = (checked_table_name(&l), checked_table_name(&r));
-    let count = |table: &str| format!("SELECT COUNT(*) AS n FROM {table}");
-    let scalar = |sql: String| async move {
-        let row = sqlx::query(&sql).fetch_one(&db.pool).await?;
-        col::<i64>(&row, "n")
-    };
-    let ids = |sql: String| async move {
-        let rows = sqlx::query(&sql).bind(SAMPLES).fetch_all(&db.pool).await?;
-        rows.iter()
-            .map(|row| col::<String>(row, "shipment_id"))
-            .collect::<Result<Vec<_>, _>>()
-    };
-    let only = |a: &str, b: &str| {
-        format!(
-            "FROM {a} WHERE NOT EXISTS (SELECT 1 FROM {b} WHERE {b}.shipment_id = {a}.shipment_id)"
-        )
-    };
-    let differs = SHARED_COLUMNS
-        .iter()
-        .map(|c| format!("a.{c} IS DISTINCT FROM b.{c}"))
-        .collect::<Vec<_>>()
-        .join(" OR ");
-    let joined = format!("FROM {l} a JOIN {r} b ON a.shipment_id = b.shipment_id WHERE {differs}");
-    let selected = SHARED_COLUMNS
-        .iter()
-        .map(|c| format!("CAST(a.{c} AS TEXT) AS l_{c}, CAST(b.{c} AS TEXT) AS r_{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rows = sqlx::query(&format!(
-        "SELECT a.shipment_id AS shipment_id, {selected} {joined} ORDER BY a.shipment_id LIMIT $1"
-    ))
-    .bind(SAMPLES)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut samples = Vec::new();
-    for row in &rows {
-        let id: String = col(row, "shipment_id")?;
-        for c in SHARED_COLUMNS {
-            let (a, b): (Option<String>, Option<String>) =
-                (col(row, &format!("l_{c}"))?, col(row, &format!("r_{c}"))?);
-            if a != b {
-                samples.push(FieldDifference {
-                    shipment_id: id.clone(),
-                    field: c,
-                    left: a,
-                    right: b,
-                });
-            }
+    fn raw(status: &str, page: &str, after: &str, before: &str) -> RawBoardQuery {
+        RawBoardQuery {
+            status: status.into(),
+            search: String::new(),
+            page: page.into(),
+            after: after.into(),
+            before: before.into(),
         }
     }
-    Ok(BoardDiff {
-        left,
-        right,
-        left_rows: scalar(count(l)).await?,
-        right_rows: scalar(count(r)).await?,
-        only_left: scalar(format!("SELECT COUNT(*) AS n {}", only(l, r))).await?,
-        only_left_samples: ids(format!(
-            "SELECT shipment_id {} ORDER BY shipment_id LIMIT $1",
-            only(l, r)
-        ))
-        .await?,
-        only_right: scalar(format!("SELECT COUNT(*) AS n {}", only(r, l))).await?,
-        only_right_samples: ids(format!(
-            "SELECT shipment_id {} ORDER BY shipment_id LIMIT $1",
-            only(r, l)
-        ))
-        .await?,
-        differing: scalar(format!("SELECT COUNT(*) AS n {joined}")).await?,
-        samples,
-    })
+
+    #[test]
+    fn board_queries_parse_and_name_the_bad_field() {
+        let key = "2026-12-01T08:00:00Z|4f9e1c1e-3a55-4c43-9b7f-7f0d8f6b1a11";
+        let ok = BoardQuery::parse(&raw("InTransit", "3", key, "")).unwrap();
+        assert_eq!(ok.status, Some(ShipmentStatus::InTransit));
+        assert_eq!(ok.page, 3);
+        assert!(matches!(ok.cursor, Some(Cursor::After(_))));
+        let fields = |r: RawBoardQuery| -> Vec<String> {
+            BoardQuery::parse(&r)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(fields(raw("Lost", "", "", "")), ["status"]);
+        assert_eq!(fields(raw("", "0", "", "")), ["page"]);
+        assert_eq!(fields(raw("", "", "", "nope")), ["before"]);
+        assert_eq!(fields(raw("", "", "nope", "")), ["after"]);
+        assert_eq!(fields(raw("", "", key, key)), ["before"]);
+        assert_eq!(fields(raw("x", "y", "", "")), ["status", "page"]);
+    }
 }

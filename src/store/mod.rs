@@ -1,13 +1,18 @@
 //! The event store: append with an expected version, read a stream, read the whole log in a
 //! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract tests.
 
+mod backend;
 mod postgres;
 pub mod shipments;
 mod sqlite;
 mod upcast;
 
+use crate::db::DatabaseUrl;
+use backend::Backend;
 use chrono::{DateTime, Utc};
+use postgres::PostgresBackend;
 use serde::{Deserialize, Serialize};
+use sqlite::SqliteBackend;
 use sqlx::{PgPool, SqlitePool};
 use tokio::sync::broadcast;
 use uuid::Uuid;
@@ -93,37 +98,13 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored event {event_id} cannot be read: {message}")]
     Corrupt { event_id: String, message: String },
-    #[error("unsupported database URL (expected postgres://… or sqlite:…)")]
-    UnsupportedUrl,
 }
 
 impl StoreError {
     /// True when the database could not be reached or is briefly unable to answer (as opposed
     /// to a bug or bad data): the client may simply try again.
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Database(sqlx::Error::Database(e)) => {
-                let code = e.code().unwrap_or_default();
-                if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
-                    // SQLITE_BUSY or SQLITE_LOCKED (with extended codes) past the busy timeout.
-                    code.parse::<i32>().is_ok_and(|c| matches!(c & 0xff, 5 | 6))
-                } else {
-                    // PostgreSQL: connection (08), resources (53), shutting down or starting
-                    // (57P0x), lock timeout (55P03).
-                    ["08", "53", "57P0", "55P03"]
-                        .iter()
-                        .any(|c| code.starts_with(c))
-                }
-            }
-            StoreError::Database(
-                sqlx::Error::Io(_)
-                | sqlx::Error::PoolTimedOut
-                | sqlx::Error::PoolClosed
-                | sqlx::Error::Tls(_)
-                | sqlx::Error::WorkerCrashed,
-            ) => true,
-            _ => false,
-        }
+        matches!(self, StoreError::Database(e) if crate::db::is_transient(e))
     }
 }
 
@@ -155,72 +136,72 @@ pub struct Batch {
 }
 
 #[derive(Debug, Clone)]
-enum Backend {
-    Postgres(PgPool),
-    Sqlite(SqlitePool),
+enum Backends {
+    Postgres(PostgresBackend),
+    Sqlite(SqliteBackend),
+}
+
+/// Runs `$body` with `$b` bound to whichever backend this store uses: each public method is
+/// written once, and the compiler instantiates it per dialect.
+macro_rules! on_backend {
+    ($self:expr, $b:ident => $body:expr) => {
+        match &$self.backend {
+            Backends::Postgres($b) => $body,
+            Backends::Sqlite($b) => $body,
+        }
+    };
 }
 
 #[derive(Debug, Clone)]
 pub struct EventStore {
-    backend: Backend,
+    backend: Backends,
     appended: broadcast::Sender<Appended>,
 }
 
 impl EventStore {
     /// Connects, runs the backend's migrations, and starts forwarding append notifications.
-    #[tracing::instrument(skip_all)]
-    pub async fn connect(database_url: &str) -> Result<Self, StoreError> {
+    #[tracing::instrument(skip_all, fields(database = %url))]
+    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
         let (appended, _) = broadcast::channel(1024);
-        let backend = if database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://")
-        {
-            let pool = postgres::connect(database_url).await?;
-            postgres::spawn_listener(pool.clone(), appended.clone()).await?;
-            Backend::Postgres(pool)
-        } else if database_url.starts_with("sqlite:") {
-            Backend::Sqlite(sqlite::connect(database_url).await?)
-        } else {
-            return Err(StoreError::UnsupportedUrl);
+        let backend = match url {
+            DatabaseUrl::Postgres(url) => {
+                let backend = PostgresBackend::connect(url).await?;
+                backend.spawn_listener(appended.clone()).await?;
+                Backends::Postgres(backend)
+            }
+            DatabaseUrl::Sqlite { url, .. } => Backends::Sqlite(SqliteBackend::connect(url).await?),
         };
         Ok(Self { backend, appended })
     }
 
     pub fn backend_name(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres(_) => "postgres",
-            Backend::Sqlite(_) => "sqlite",
-        }
+        on_backend!(self, b => b.name())
     }
 
+    /// The PostgreSQL pool, for what only PostgreSQL has (advisory locks, diagnosis).
     pub fn postgres_pool(&self) -> Option<&PgPool> {
         match &self.backend {
-            Backend::Postgres(pool) => Some(pool),
-            Backend::Sqlite(_) => None,
+            Backends::Postgres(b) => Some(b.pool()),
+            Backends::Sqlite(_) => None,
         }
     }
 
     pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
         match &self.backend {
-            Backend::Sqlite(pool) => Some(pool),
-            Backend::Postgres(_) => None,
+            Backends::Sqlite(b) => Some(b.pool()),
+            Backends::Postgres(_) => None,
         }
     }
 
     /// Answers only when the database does.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
-            Backend::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(|_| ())?,
-        }
+        on_backend!(self, b => sqlx::query("SELECT 1").execute(b.pool()).await.map(|_| ())?);
         Ok(())
     }
 
     /// Closes the pool: later calls fail as if the database went away.
     pub async fn close(&self) {
-        match &self.backend {
-            Backend::Postgres(pool) => pool.close().await,
-            Backend::Sqlite(pool) => pool.close().await,
-        }
+        on_backend!(self, b => b.pool().close().await)
     }
 
     /// Live notifications of appends (also those made by other processes on PostgreSQL).
@@ -239,39 +220,20 @@ impl EventStore {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<Appended, AppendError> {
-        if events.is_empty() {
-            return Err(AppendError::NoEvents);
-        }
-        let recorded_at = Utc::now();
-        let appended = match &self.backend {
-            Backend::Postgres(pool) => {
-                postgres::append(
-                    pool,
-                    stream_id,
-                    kind,
-                    expected,
-                    events,
-                    metadata,
-                    recorded_at,
-                )
-                .await?
-            }
-            Backend::Sqlite(pool) => {
-                let appended = sqlite::append(
-                    pool,
-                    stream_id,
-                    kind,
-                    expected,
-                    events,
-                    metadata,
-                    recorded_at,
-                )
-                .await?;
-                // PostgreSQL delivers this through LISTEN/NOTIFY; here it is in-process.
-                let _ = self.appended.send(appended);
-                appended
-            }
+        let append = backend::Append {
+            stream_id,
+            kind,
+            expected,
+            events,
+            metadata,
+            recorded_at: Utc::now(),
         };
+        let (appended, announced) =
+            on_backend!(self, b => (backend::append(b, append).await?, b.announces_appends()));
+        if !announced {
+            // This backend has no cross-process notification: announce it in-process.
+            let _ = self.appended.send(appended);
+        }
         Ok(appended)
     }
 
@@ -282,27 +244,24 @@ impl EventStore {
         stream_id: Uuid,
         after_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        match &self.backend {
-            Backend::Postgres(pool) => postgres::read_stream(pool, stream_id, after_version).await,
-            Backend::Sqlite(pool) => sqlite::read_stream(pool, stream_id, after_version).await,
-        }
+        on_backend!(self, b => {
+            let mut conn = b.pool().acquire().await?;
+            b.read_stream(&mut conn, stream_id, after_version).await
+        })
     }
 
     pub async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {
-        match &self.backend {
-            Backend::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
-            Backend::Sqlite(pool) => sqlite::stream_version(pool, stream_id).await,
-        }
+        on_backend!(self, b => {
+            let mut conn = b.pool().acquire().await?;
+            b.stream_version(&mut conn, stream_id).await
+        })
     }
 
     /// Up to `limit` events after `after` in the order every reader sees them. An event that is
     /// not returned now (its transaction is still open) will be returned later: none is skipped.
     #[tracing::instrument(skip(self))]
     pub async fn read_all(&self, after: Position, limit: i64) -> Result<Batch, StoreError> {
-        let events = match &self.backend {
-            Backend::Postgres(pool) => postgres::read_all(pool, after, limit).await?,
-            Backend::Sqlite(pool) => sqlite::read_all(pool, after, limit).await?,
-        };
+        let events = on_backend!(self, b => b.read_all(after, limit).await?);
         let next = events.last().map(|e| e.position).unwrap_or(after);
         Ok(Batch { events, next })
     }
@@ -313,33 +272,14 @@ impl EventStore {
         &self,
         after: Position,
     ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-        match &self.backend {
-            Backend::Postgres(pool) => postgres::backlog(pool, after).await,
-            Backend::Sqlite(pool) => sqlite::backlog(pool, after).await,
-        }
+        on_backend!(self, b => b.backlog(after).await)
     }
 
     /// The highest sequence number stored, and how many events there are.
     pub async fn head(&self) -> Result<(i64, i64), StoreError> {
         let sql = "SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM events";
-        let head = match &self.backend {
-            Backend::Postgres(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
-            Backend::Sqlite(pool) => sqlx::query_as(sql).fetch_one(pool).await?,
-        };
-        Ok(head)
+        Ok(on_backend!(self, b => sqlx::query_as(sql).fetch_one(b.pool()).await?))
     }
-}
-
-/// The one text form of a time where it is stored as text (SQLite, projection tables):
-/// fixed-width UTC, so text order is time order.
-pub fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("bad time {text:?}: {e}"))
 }
 
 /// What both backends' row readers produce before upcasting.

@@ -6,7 +6,7 @@ use super::{
     RecordedEvent, StoreError,
 };
 use crate::domain::{
-    decide, evolve, DomainError, Shipment, ShipmentCommand, ShipmentEvent, ShipmentId,
+    decide, fold, DomainError, Shipment, ShipmentCommand, ShipmentEvent, ShipmentId,
     SHIPMENT_STREAM_KIND,
 };
 use uuid::Uuid;
@@ -49,6 +49,9 @@ pub enum CommandError {
     Rejected(#[from] DomainError),
     #[error("shipment {} changed: expected version {}, now {}", .0.stream_id, .0.expected_version, .0.actual_version)]
     Conflict(Conflict),
+    /// Only reachable through `save` with no events: a caller's bug, not the user's.
+    #[error("nothing to save")]
+    NoEvents,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -61,9 +64,7 @@ impl From<AppendError> for CommandError {
                 DomainError::AlreadyExists(ShipmentId::from_uuid(stream_id)).into()
             }
             AppendError::StreamNotFound { .. } => DomainError::NotFound.into(),
-            AppendError::NoEvents => {
-                unreachable!("decide returns at least one event for every accepted command")
-            }
+            AppendError::NoEvents => CommandError::NoEvents,
             AppendError::Store(e) => CommandError::Store(e),
         }
     }
@@ -94,7 +95,7 @@ pub async fn load_history(
 
 pub fn fold_history(history: &[ShipmentRecord]) -> LoadedShipment {
     LoadedShipment {
-        state: history.iter().map(|r| &r.event).fold(None, evolve),
+        state: fold(history.iter().map(|r| &r.event)),
         version: history.last().map_or(0, |r| r.recorded.version),
     }
 }

@@ -2,141 +2,40 @@
 //! serialized and `seq` order is commit order: reading the log by `seq` skips nothing.
 //! Ids, times and JSON are stored as text; times in a fixed-width UTC form so they sort.
 
-use super::{
-    into_recorded_all, parse_time, time_text, AppendError, Appended, Conflict, EventMetadata,
-    ExpectedVersion, NewEvent, Position, RawEvent, RecordedEvent, StoreError,
-};
-use chrono::{DateTime, Utc};
+use super::backend::{Append, Backend, Claim};
+use super::{into_recorded_all, Appended, ExpectedVersion, Position, RawEvent, RecordedEvent};
+use super::{StoreError, Utc};
+use crate::db::{parse_time, time_text};
+use chrono::DateTime;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub async fn connect(url: &str) -> Result<SqlitePool, StoreError> {
-    let options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(30));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .acquire_timeout(Duration::from_secs(30))
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-    Ok(pool)
+#[derive(Debug, Clone)]
+pub(super) struct SqliteBackend {
+    pool: SqlitePool,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn append(
-    pool: &SqlitePool,
-    stream_id: Uuid,
-    kind: &str,
-    expected: ExpectedVersion,
-    events: &[NewEvent],
-    metadata: &EventMetadata,
-    recorded_at: DateTime<Utc>,
-) -> Result<Appended, AppendError> {
-    let count = events.len() as i64;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let now = time_text(recorded_at);
-    let base = claim_versions(&mut tx, stream_id, kind, expected, count, &now).await?;
-    let metadata_json = serde_json::to_string(metadata).expect("metadata serializes");
-    let mut last_seq = 0;
-    for (i, event) in events.iter().enumerate() {
-        last_seq = sqlx::query_scalar(
-            "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-        )
-        .bind(Uuid::new_v4().to_string())
-        .bind(stream_id.to_string())
-        .bind(base + 1 + i as i64)
-        .bind(&event.event_type)
-        .bind(event.schema_version)
-        .bind(event.data.to_string())
-        .bind(&metadata_json)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(Appended {
-        stream_id,
-        first_version: base + 1,
-        version: base + count,
-        last_seq,
-    })
-}
-
-async fn claim_versions(
-    tx: &mut Transaction<'_, Sqlite>,
-    stream_id: Uuid,
-    kind: &str,
-    expected: ExpectedVersion,
-    count: i64,
-    now: &str,
-) -> Result<i64, AppendError> {
-    let id = stream_id.to_string();
-    match expected {
-        ExpectedVersion::NoStream => {
-            let created = sqlx::query(
-                "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&id)
-            .bind(kind)
-            .bind(count)
-            .bind(now)
-            .bind(now)
-            .execute(&mut **tx)
+impl SqliteBackend {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
             .await?;
-            if created.rows_affected() == 0 {
-                return Err(AppendError::StreamAlreadyExists { stream_id });
-            }
-            Ok(0)
-        }
-        ExpectedVersion::Exactly(version) => {
-            let updated = sqlx::query(
-                "UPDATE streams SET version = version + ?, updated_at = ? WHERE id = ? AND version = ?",
-            )
-            .bind(count)
-            .bind(now)
-            .bind(&id)
-            .bind(version)
-            .execute(&mut **tx)
-            .await?;
-            if updated.rows_affected() == 0 {
-                let actual = match stream_version(&mut **tx, stream_id).await? {
-                    Some(actual) => actual,
-                    None => return Err(AppendError::StreamNotFound { stream_id }),
-                };
-                let events_since = read_stream(&mut **tx, stream_id, version).await?;
-                return Err(AppendError::Conflict(Conflict {
-                    stream_id,
-                    expected_version: version,
-                    actual_version: actual,
-                    events_since,
-                }));
-            }
-            Ok(version)
-        }
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
     }
-}
-
-pub async fn stream_version<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
-    stream_id: Uuid,
-) -> Result<Option<i64>, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT version FROM streams WHERE id = ?")
-            .bind(stream_id.to_string())
-            .fetch_optional(executor)
-            .await?,
-    )
 }
 
 const EVENT_COLUMNS: &str =
@@ -166,51 +65,171 @@ fn raw_event(row: &SqliteRow) -> Result<RawEvent, StoreError> {
     })
 }
 
-pub async fn read_stream<'e>(
-    executor: impl sqlx::SqliteExecutor<'e>,
-    stream_id: Uuid,
-    after_version: i64,
-) -> Result<Vec<RecordedEvent>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version"
-    ))
-    .bind(stream_id.to_string())
-    .bind(after_version)
-    .fetch_all(executor)
-    .await?;
+fn recorded(rows: Vec<SqliteRow>) -> Result<Vec<RecordedEvent>, StoreError> {
     into_recorded_all(rows.iter().map(raw_event).collect::<Result<_, _>>()?)
 }
 
-pub async fn read_all(
-    pool: &SqlitePool,
-    after: Position,
-    limit: i64,
-) -> Result<Vec<RecordedEvent>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
-    ))
-    .bind(after.seq)
-    .bind(limit)
-    .fetch_all(pool)
-    .await?;
-    into_recorded_all(rows.iter().map(raw_event).collect::<Result<_, _>>()?)
-}
+impl Backend for SqliteBackend {
+    type Db = Sqlite;
 
-pub async fn backlog(
-    pool: &SqlitePool,
-    after: Position,
-) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-    let (count, oldest): (i64, Option<String>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(recorded_at) FROM events WHERE seq > ?")
-            .bind(after.seq)
-            .fetch_one(pool)
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    fn announces_appends(&self) -> bool {
+        false
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn claim_versions(
+        &self,
+        conn: &mut SqliteConnection,
+        append: &Append<'_>,
+    ) -> Result<Claim, sqlx::Error> {
+        let count = append.events.len() as i64;
+        let id = append.stream_id.to_string();
+        let now = time_text(append.recorded_at);
+        match append.expected {
+            ExpectedVersion::NoStream => {
+                let created = sqlx::query(
+                    "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(&id)
+                .bind(append.kind)
+                .bind(count)
+                .bind(&now)
+                .bind(&now)
+                .execute(conn)
+                .await?;
+                Ok(if created.rows_affected() == 1 {
+                    Claim::Claimed { base: 0 }
+                } else {
+                    Claim::StreamExists
+                })
+            }
+            ExpectedVersion::Exactly(version) => {
+                let updated = sqlx::query(
+                    "UPDATE streams SET version = version + ?, updated_at = ? WHERE id = ? AND version = ?",
+                )
+                .bind(count)
+                .bind(&now)
+                .bind(&id)
+                .bind(version)
+                .execute(conn)
+                .await?;
+                Ok(if updated.rows_affected() == 1 {
+                    Claim::Claimed { base: version }
+                } else {
+                    Claim::VersionMismatch
+                })
+            }
+        }
+    }
+
+    async fn insert_events(
+        &self,
+        conn: &mut SqliteConnection,
+        append: &Append<'_>,
+        base: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let metadata =
+            serde_json::to_string(append.metadata).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let now = time_text(append.recorded_at);
+        let stream_id = append.stream_id.to_string();
+        let mut last_seq = 0;
+        for (i, event) in append.events.iter().enumerate() {
+            last_seq = sqlx::query_scalar(
+                "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+            )
+            .bind(Uuid::new_v4().to_string())
+            .bind(&stream_id)
+            .bind(base + 1 + i as i64)
+            .bind(&event.event_type)
+            .bind(event.schema_version)
+            .bind(event.data.to_string())
+            .bind(&metadata)
+            .bind(&now)
+            .fetch_one(&mut *conn)
             .await?;
-    let oldest = oldest
-        .map(|t| parse_time(&t))
-        .transpose()
-        .map_err(|message| StoreError::Corrupt {
-            event_id: "(backlog)".into(),
-            message,
-        })?;
-    Ok((count, oldest))
+        }
+        Ok(last_seq)
+    }
+
+    async fn announce(
+        &self,
+        _conn: &mut SqliteConnection,
+        _appended: &Appended,
+    ) -> Result<(), sqlx::Error> {
+        // One process owns a SQLite file: the store announces in-process after the commit.
+        Ok(())
+    }
+
+    async fn stream_version(
+        &self,
+        conn: &mut SqliteConnection,
+        stream_id: Uuid,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT version FROM streams WHERE id = ?")
+                .bind(stream_id.to_string())
+                .fetch_optional(conn)
+                .await?,
+        )
+    }
+
+    async fn read_stream(
+        &self,
+        conn: &mut SqliteConnection,
+        stream_id: Uuid,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version"
+        ))
+        .bind(stream_id.to_string())
+        .bind(after_version)
+        .fetch_all(conn)
+        .await?;
+        recorded(rows)
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
+        ))
+        .bind(after.seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        recorded(rows)
+    }
+
+    async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        let (count, oldest): (i64, Option<String>) =
+            sqlx::query_as("SELECT COUNT(*), MIN(recorded_at) FROM events WHERE seq > ?")
+                .bind(after.seq)
+                .fetch_one(&self.pool)
+                .await?;
+        let oldest = oldest
+            .map(|t| parse_time(&t))
+            .transpose()
+            .map_err(|message| StoreError::Corrupt {
+                event_id: "(backlog)".into(),
+                message,
+            })?;
+        Ok((count, oldest))
+    }
 }

@@ -29,7 +29,7 @@ struct Upcaster {
 }
 
 const UPCASTERS: &[Upcaster] = &[Upcaster {
-    event_type: "LocationRecorded",
+    event_type: crate::domain::event_types::LOCATION_RECORDED,
     from_version: 1,
     upcast: location_recorded_v1_to_v2,
 }];

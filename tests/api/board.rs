@@ -5,7 +5,13 @@ use crate::both_backends;
 use crate::helpers::{spawn_app, Backend};
 use crate::projections::{all_events, expected_board, wait_caught_up};
 use freightdesk::domain::ShipmentStatus;
-use freightdesk::projections::queries::{board, BoardQuery, Cursor, BOARD_PAGE_SIZE};
+use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
+use freightdesk::projections::BoardRow;
+
+/// The cursor a link would carry for a row, parsed as the server parses it.
+fn key_of(row: &BoardRow) -> CursorKey {
+    CursorKey::parse(&CursorKey::of(row)).expect("a row's own key parses")
+}
 use freightdesk::projections::Definition;
 use std::collections::HashSet;
 use std::time::Instant;
@@ -113,7 +119,7 @@ both_backends!(
             db,
             &BoardQuery {
                 page: 2,
-                cursor: Some(Cursor::After(Cursor::of(first.rows.last().unwrap()))),
+                cursor: Some(Cursor::After(key_of(first.rows.last().unwrap()))),
                 ..Default::default()
             },
         )
@@ -124,7 +130,7 @@ both_backends!(
             db,
             &BoardQuery {
                 page: 1,
-                cursor: Some(Cursor::Before(Cursor::of(second.rows.first().unwrap()))),
+                cursor: Some(Cursor::Before(key_of(second.rows.first().unwrap()))),
                 ..Default::default()
             },
         )
@@ -137,7 +143,7 @@ both_backends!(
             db,
             &BoardQuery {
                 page: pages,
-                cursor: Some(Cursor::After(Cursor::of(before_last.rows.last().unwrap()))),
+                cursor: Some(Cursor::After(key_of(before_last.rows.last().unwrap()))),
                 ..Default::default()
             },
         )
@@ -158,7 +164,7 @@ both_backends!(
             db,
             &BoardQuery {
                 page: 2,
-                cursor: Some(Cursor::After(Cursor::of(delivered.rows.last().unwrap()))),
+                cursor: Some(Cursor::After(key_of(delivered.rows.last().unwrap()))),
                 ..filtered.clone()
             },
         )
@@ -169,17 +175,8 @@ both_backends!(
             .iter()
             .all(|r| r.shipment.status == ShipmentStatus::Delivered));
         assert_eq!(delivered_2.total, delivered.total);
-        assert!(matches!(
-            board(
-                db,
-                &BoardQuery {
-                    cursor: Some(Cursor::After("nonsense".into())),
-                    ..Default::default()
-                }
-            )
-            .await,
-            Err(freightdesk::projections::queries::QueryError::BadCursor)
-        ));
+        // A cursor that is not a board position never reaches a query: it does not parse.
+        assert!(CursorKey::parse("nonsense").is_none());
 
         // The same walk as the browser does it: the server function hands out the cursors.
         let offset_ids = |page: i64| async move {

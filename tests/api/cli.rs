@@ -28,8 +28,10 @@ async fn seed_status_and_rebuild_from_the_command_line() {
     let (ok, out) = freightdesk(&url, &["projections", "rebuild", "shipment_board@1"]);
     assert!(!ok, "nothing registered yet: {out}");
 
-    let store = freightdesk::store::EventStore::connect(&url).await.unwrap();
-    let db = freightdesk::projections::db::ProjectionDb::connect(&url)
+    let store = freightdesk::store::EventStore::connect(&crate::helpers::parse_url(&url))
+        .await
+        .unwrap();
+    let db = freightdesk::db::PortableDb::connect(&crate::helpers::parse_url(&url))
         .await
         .unwrap();
     let daemon = freightdesk::projections::Daemon::new(

@@ -1,7 +1,10 @@
 //! Test set-up: a fresh database per test (a new PostgreSQL database or a new SQLite file), and
 //! `spawn_app` that serves the real router on a free port.
 
-use freightdesk::server::{self, Config};
+use freightdesk::config::Config;
+use freightdesk::db::{DatabaseUrl, PortableDb};
+use freightdesk::server;
+use freightdesk::state::AppState;
 use freightdesk::store::EventStore;
 use std::net::SocketAddr;
 use uuid::Uuid;
@@ -49,6 +52,10 @@ pub enum Backend {
     Sqlite,
 }
 
+pub fn parse_url(url: &str) -> DatabaseUrl {
+    DatabaseUrl::parse(url).expect("a test database URL")
+}
+
 pub struct TestStore {
     pub store: EventStore,
     _dir: Option<tempfile::TempDir>,
@@ -56,13 +63,15 @@ pub struct TestStore {
 
 pub async fn store(backend: Backend) -> TestStore {
     let (url, dir) = fresh_database_url(backend).await;
-    let store = EventStore::connect(&url).await.expect("connect store");
+    let store = EventStore::connect(&parse_url(&url))
+        .await
+        .expect("connect store");
     TestStore { store, _dir: dir }
 }
 
 pub struct TestApp {
     pub address: String,
-    pub projections: freightdesk::projections::db::ProjectionDb,
+    pub projections: PortableDb,
     pub daemon: Option<freightdesk::projections::DaemonHandle>,
     pub store: EventStore,
     pub client: reqwest::Client,
@@ -85,16 +94,16 @@ impl TestApp {
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
     let config = Config {
-        database_url,
+        database_url: parse_url(&database_url),
         addr: "127.0.0.1:0".parse().unwrap(),
         node: format!("test-{}", Uuid::new_v4().simple()),
         capabilities: freightdesk::projections::Definition::ALL.to_vec(),
         batch_size: freightdesk::projections::DEFAULT_BATCH_SIZE,
     };
-    let state = server::build_state(&config).await.expect("app state");
-    let daemon = server::start_daemon(&state, &config).await.expect("daemon");
+    let state = AppState::build(&config).await.expect("app state");
+    let daemon = state.start_daemon(&config).await.expect("daemon");
     let store = state.store.clone();
-    let projections = state.projections.clone();
+    let projections = state.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let app = server::router(state);

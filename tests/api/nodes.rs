@@ -4,9 +4,9 @@
 
 use crate::helpers::fresh_postgres_url;
 use crate::projections::{all_events, assert_matches_fold, wait_caught_up};
-use freightdesk::projections::catalog;
-use freightdesk::projections::db::ProjectionDb;
+use freightdesk::db::PortableDb;
 use freightdesk::projections::Definition;
+use freightdesk::projections::{nodes, operator, versions};
 use freightdesk::store::EventStore;
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -30,8 +30,8 @@ fn spawn_node(database_url: &str, name: &str, batch_size: i64) -> Child {
         .expect("start a freightdesk node")
 }
 
-async fn owners(db: &ProjectionDb) -> BTreeMap<String, Option<String>> {
-    catalog::load_all(db)
+async fn owners(db: &PortableDb) -> BTreeMap<String, Option<String>> {
+    versions::load_all(db)
         .await
         .unwrap()
         .into_iter()
@@ -51,10 +51,14 @@ where
     }
 }
 
-async fn connect(url: &str) -> (EventStore, ProjectionDb) {
+async fn connect(url: &str) -> (EventStore, PortableDb) {
     (
-        EventStore::connect(url).await.unwrap(),
-        ProjectionDb::connect(url).await.unwrap(),
+        EventStore::connect(&crate::helpers::parse_url(url))
+            .await
+            .unwrap(),
+        PortableDb::connect(&crate::helpers::parse_url(url))
+            .await
+            .unwrap(),
     )
 }
 
@@ -85,7 +89,7 @@ async fn each_version_runs_on_one_node_and_a_killed_nodes_work_is_taken_over() {
         Definition::ALL.len() as i64,
         "one lock per version, held once"
     );
-    let nodes = catalog::nodes(&db).await.unwrap();
+    let nodes = nodes::list(&db).await.unwrap();
     assert_eq!(nodes.len(), 2);
 
     let before = owners(&db).await;
@@ -135,7 +139,7 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
     first.wait().await.unwrap();
     let rebuilt = [Definition::DailyShipmentsV1, Definition::ShipmentBoardV2];
     for def in rebuilt {
-        catalog::request_rebuild(&db, def, "test", total)
+        operator::request_rebuild(&db, def, "test", total)
             .await
             .unwrap();
     }
@@ -146,7 +150,7 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
         || async {
             let mut under_way = true;
             for def in rebuilt {
-                let row = catalog::load(&db, def).await.unwrap();
+                let row = versions::load(&db, def).await.unwrap();
                 under_way &= row.rebuild.is_some_and(|r| r.done >= total / 20);
             }
             under_way
@@ -157,7 +161,7 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
     a.wait().await.unwrap();
     let mut interrupted = Vec::new();
     for def in rebuilt {
-        let row = catalog::load(&db, def).await.unwrap();
+        let row = versions::load(&db, def).await.unwrap();
         let rebuild = row.rebuild.clone().expect("still rebuilding when killed");
         assert!(
             rebuild.done > 0 && rebuild.done < total,
@@ -171,7 +175,7 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
     let _b = spawn_node(&url, "node-b", 500);
     wait_caught_up(&store, &db, &Definition::ALL).await;
     for (def, before) in rebuilt.into_iter().zip(interrupted) {
-        let finished = catalog::load(&db, def).await.unwrap();
+        let finished = versions::load(&db, def).await.unwrap();
         assert_eq!(finished.owner_node.as_deref(), Some("node-b"));
         assert_eq!(
             finished.events_applied,

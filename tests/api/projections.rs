@@ -3,10 +3,11 @@
 
 use crate::both_backends;
 use crate::helpers::{schedule_command, spawn_app, Backend, TestApp};
+use freightdesk::db::PortableDb;
 use freightdesk::domain::*;
-use freightdesk::projections::catalog::{self, VersionState};
-use freightdesk::projections::db::ProjectionDb;
+use freightdesk::projections::lifecycle::{AuditAction, VersionState};
 use freightdesk::projections::queries::{self, BoardQuery};
+use freightdesk::projections::{audit, diff, operator, versions};
 use freightdesk::projections::{BoardRow, Daemon, Definition};
 use freightdesk::store::shipments::{execute_with_retry, CommandContext};
 use freightdesk::store::{EventStore, Position, RecordedEvent};
@@ -127,13 +128,13 @@ pub async fn all_events(store: &EventStore) -> Vec<RecordedEvent> {
 
 /// Waits until every given version has applied every event, has no rebuild running and has
 /// not failed.
-pub async fn wait_caught_up(store: &EventStore, db: &ProjectionDb, defs: &[Definition]) {
+pub async fn wait_caught_up(store: &EventStore, db: &PortableDb, defs: &[Definition]) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let mut done = true;
         for def in defs {
             // A node that has just started may not have registered its versions yet.
-            let row = match catalog::load(db, *def).await {
+            let row = match versions::load(db, *def).await {
                 Err(sqlx::Error::RowNotFound) => {
                     done = false;
                     continue;
@@ -205,7 +206,7 @@ pub async fn random_history(store: &EventStore, shipments: usize, commands: usiz
     }
 }
 
-pub async fn assert_matches_fold(app_store: &EventStore, db: &ProjectionDb) {
+pub async fn assert_matches_fold(app_store: &EventStore, db: &PortableDb) {
     let events = all_events(app_store).await;
     let expected = expected_board(&events);
     let v2 = queries::board_rows(db, Definition::ShipmentBoardV2)
@@ -242,14 +243,14 @@ both_backends!(
         assert_matches_fold(&app.store, &app.projections).await;
         // v1 started live, v2 built beside it and is now on standby.
         assert_eq!(
-            catalog::load(&app.projections, Definition::ShipmentBoardV1)
+            versions::load(&app.projections, Definition::ShipmentBoardV1)
                 .await
                 .unwrap()
                 .state,
             VersionState::Live
         );
         assert_eq!(
-            catalog::load(&app.projections, Definition::ShipmentBoardV2)
+            versions::load(&app.projections, Definition::ShipmentBoardV2)
                 .await
                 .unwrap()
                 .state,
@@ -326,7 +327,7 @@ both_backends!(
     a_failing_version_stops_alone_and_resumes_on_retry,
     |backend: Backend| async move {
         let mut app = app_with_history(backend).await;
-        let table = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+        let table = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap()
             .physical_table;
@@ -386,7 +387,7 @@ both_backends!(
 
         let deadline = Instant::now() + Duration::from_secs(30);
         let failure = loop {
-            let row = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+            let row = versions::load(&app.projections, Definition::ShipmentBoardV2)
                 .await
                 .unwrap();
             if let Some(f) = row.failure {
@@ -398,7 +399,7 @@ both_backends!(
         assert_eq!(failure.event_seq, Some(appended.last_seq));
         assert_eq!(failure.event_type.as_deref(), Some("LocationRecorded"));
         assert_eq!(failure.stream_id, Some(id.to_string()));
-        let stopped_at = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+        let stopped_at = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap();
         assert_eq!(
@@ -423,7 +424,7 @@ both_backends!(
             &[Definition::ShipmentBoardV1, Definition::DailyShipmentsV1],
         )
         .await;
-        let v2 = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+        let v2 = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap();
         assert!(
@@ -444,18 +445,18 @@ both_backends!(
                 .await
                 .unwrap();
         }
-        catalog::retry(&app.projections, Definition::ShipmentBoardV2, "admin")
+        operator::retry(&app.projections, Definition::ShipmentBoardV2, "admin")
             .await
             .unwrap();
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         assert_matches_fold(&app.store, &app.projections).await;
-        let audit = catalog::recent_audit(&app.projections, 10).await.unwrap();
+        let audit = audit::recent(&app.projections, 10).await.unwrap();
         assert!(audit
             .iter()
-            .any(|a| a.action == "failed" && a.projection == "shipment_board@2"));
+            .any(|a| a.action == AuditAction::Failed && a.projection == "shipment_board@2"));
         assert!(audit
             .iter()
-            .any(|a| a.action == "retried" && a.actor == "admin"));
+            .any(|a| a.action == AuditAction::Retried && a.actor == "admin"));
         daemon.shutdown().await;
     }
 );
@@ -464,11 +465,11 @@ both_backends!(
     rebuilding_the_live_version_swaps_in_a_complete_table,
     |backend: Backend| async move {
         let app = app_with_history(backend).await;
-        let before = catalog::load(&app.projections, Definition::ShipmentBoardV1)
+        let before = versions::load(&app.projections, Definition::ShipmentBoardV1)
             .await
             .unwrap();
         let (_, total) = app.store.head().await.unwrap();
-        let table = catalog::request_rebuild(
+        let table = operator::request_rebuild(
             &app.projections,
             Definition::ShipmentBoardV1,
             "admin",
@@ -477,7 +478,7 @@ both_backends!(
         .await
         .unwrap();
         assert!(
-            catalog::request_rebuild(
+            operator::request_rebuild(
                 &app.projections,
                 Definition::ShipmentBoardV1,
                 "admin",
@@ -488,7 +489,7 @@ both_backends!(
             "one rebuild at a time"
         );
         // The daily counts are plain counters: an event applied twice would show in the fold.
-        catalog::request_rebuild(
+        operator::request_rebuild(
             &app.projections,
             Definition::DailyShipmentsV1,
             "admin",
@@ -502,13 +503,13 @@ both_backends!(
             .unwrap();
         assert_eq!(page.total, 40);
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
-        let after = catalog::load(&app.projections, Definition::ShipmentBoardV1)
+        let after = versions::load(&app.projections, Definition::ShipmentBoardV1)
             .await
             .unwrap();
         assert_eq!(after.physical_table, table);
         assert_ne!(after.physical_table, before.physical_table);
         assert_eq!(after.events_applied, total, "each event applied once");
-        let daily = catalog::load(&app.projections, Definition::DailyShipmentsV1)
+        let daily = versions::load(&app.projections, Definition::DailyShipmentsV1)
             .await
             .unwrap();
         assert!(daily.rebuild.is_none());
@@ -525,7 +526,7 @@ both_backends!(
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         // Stop the full ("green") node; run a "blue" node that only knows v1 and the daily counts.
         app.daemon.take().unwrap().shutdown().await;
-        let v2_before = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+        let v2_before = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap();
         let rows_before = queries::board_rows(&app.projections, Definition::ShipmentBoardV2)
@@ -547,7 +548,7 @@ both_backends!(
             &[Definition::ShipmentBoardV1, Definition::DailyShipmentsV1],
         )
         .await;
-        let v2_after = catalog::load(&app.projections, Definition::ShipmentBoardV2)
+        let v2_after = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap();
         assert_eq!(v2_after.checkpoint, v2_before.checkpoint);
@@ -558,7 +559,7 @@ both_backends!(
                 .unwrap(),
             rows_before
         );
-        let v1 = catalog::load(&app.projections, Definition::ShipmentBoardV1)
+        let v1 = versions::load(&app.projections, Definition::ShipmentBoardV1)
             .await
             .unwrap();
         assert_eq!(v1.owner_node.as_deref(), Some("blue"));
@@ -574,7 +575,7 @@ both_backends!(
         let (v1, v2) = (Definition::ShipmentBoardV1, Definition::ShipmentBoardV2);
 
         // A difference is found and shown: change one v2 row, compare, put it back.
-        let v2_table = catalog::load(db, v2).await.unwrap().physical_table;
+        let v2_table = versions::load(db, v2).await.unwrap().physical_table;
         let some_id = queries::board_rows(db, v2).await.unwrap()[0]
             .shipment
             .id
@@ -593,7 +594,7 @@ both_backends!(
             .execute(&db.pool)
             .await
             .unwrap();
-        let diff = queries::board_diff(db, v1, v2).await.unwrap();
+        let diff = diff::board_diff(db, v1, v2).await.unwrap();
         assert_eq!((diff.differing, diff.only_left, diff.only_right), (1, 0, 0));
         assert_eq!(diff.samples.len(), 1);
         assert_eq!(
@@ -608,22 +609,22 @@ both_backends!(
             .await
             .unwrap();
 
-        let diff = queries::board_diff(db, v1, v2).await.unwrap();
+        let diff = diff::board_diff(db, v1, v2).await.unwrap();
         assert!(diff.identical(), "{diff:?}");
         assert_eq!((diff.left_rows, diff.right_rows), (40, 40));
 
-        let refused = catalog::cut_over(db, &app.store, v1, "admin")
+        let refused = operator::cut_over(db, &app.store, v1, "admin")
             .await
             .unwrap_err();
         assert!(refused.to_string().contains("already live"), "{refused}");
-        let detail = catalog::cut_over(db, &app.store, v2, "admin")
+        let detail = operator::cut_over(db, &app.store, v2, "admin")
             .await
             .unwrap();
         assert!(
             detail.starts_with("shipment_board@1 → shipment_board@2"),
             "{detail}"
         );
-        let live: Vec<_> = catalog::load_all(db)
+        let live: Vec<_> = versions::load_all(db)
             .await
             .unwrap()
             .into_iter()
@@ -644,7 +645,7 @@ both_backends!(
 
         // v1 stayed current on standby, so rolling back is the same flip, at once.
         assert_eq!(
-            catalog::cut_over(db, &app.store, v1, "admin")
+            operator::cut_over(db, &app.store, v1, "admin")
                 .await
                 .unwrap()
                 .split(' ')
@@ -658,12 +659,12 @@ both_backends!(
                 .served_by,
             v1
         );
-        let audit = catalog::recent_audit(db, 5).await.unwrap();
+        let audit = audit::recent(db, 5).await.unwrap();
         assert_eq!(
             (audit[0].action.as_str(), audit[0].actor.as_str()),
             ("rolled back", "admin")
         );
-        assert_eq!(audit[1].action, "cut over");
+        assert_eq!(audit[1].action, AuditAction::CutOver);
         assert!(
             audit[1].detail.contains("shipment_board@2 at #"),
             "{}",
@@ -673,7 +674,7 @@ both_backends!(
         // A candidate that is behind the log is refused.
         app.daemon.take().unwrap().shutdown().await;
         random_history(&app.store, 2, 0, 9).await;
-        let refused = catalog::cut_over(db, &app.store, v2, "admin")
+        let refused = operator::cut_over(db, &app.store, v2, "admin")
             .await
             .unwrap_err();
         assert!(refused.to_string().contains("events behind"), "{refused}");
@@ -687,24 +688,24 @@ both_backends!(
         .await
         .unwrap();
         wait_caught_up(&app.store, db, &Definition::ALL).await;
-        catalog::cut_over(db, &app.store, v2, "admin")
+        operator::cut_over(db, &app.store, v2, "admin")
             .await
             .unwrap();
 
         // The old version is retired: no longer maintained, its table gone; a rebuild revives it.
-        assert!(catalog::retire(db, v2, "admin")
+        assert!(operator::retire(db, v2, "admin")
             .await
             .unwrap_err()
             .to_string()
             .contains("is live"));
-        let old_table = catalog::load(db, v1).await.unwrap().physical_table;
-        catalog::retire(db, v1, "admin").await.unwrap();
-        let retired = catalog::load(db, v1).await.unwrap();
+        let old_table = versions::load(db, v1).await.unwrap().physical_table;
+        operator::retire(db, v1, "admin").await.unwrap();
+        let retired = versions::load(db, v1).await.unwrap();
         assert_eq!(retired.state, VersionState::Retired);
         random_history(&app.store, 3, 10, 10).await;
         wait_caught_up(&app.store, db, &[v2, Definition::DailyShipmentsV1]).await;
         assert_eq!(
-            catalog::load(db, v1).await.unwrap().checkpoint,
+            versions::load(db, v1).await.unwrap().checkpoint,
             retired.checkpoint,
             "retired is not maintained"
         );
@@ -715,13 +716,13 @@ both_backends!(
                 .is_err(),
             "table dropped"
         );
-        assert!(catalog::cut_over(db, &app.store, v1, "admin")
+        assert!(operator::cut_over(db, &app.store, v1, "admin")
             .await
             .is_err());
-        catalog::request_rebuild(db, v1, "admin", 0).await.unwrap();
+        operator::request_rebuild(db, v1, "admin", 0).await.unwrap();
         wait_caught_up(&app.store, db, &Definition::ALL).await;
         assert_eq!(
-            catalog::load(db, v1).await.unwrap().state,
+            versions::load(db, v1).await.unwrap().state,
             VersionState::Standby
         );
         assert_matches_fold(&app.store, db).await;

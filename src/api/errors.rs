@@ -1,0 +1,74 @@
+//! How the errors of the layers below become what a client may see: expected outcomes keep
+//! their meaning; unexpected ones are logged here and reach the client only as "internal".
+
+use crate::domain::FieldError;
+use crate::error::AppError;
+use crate::projections::lifecycle::Refusal;
+use crate::projections::operator::ActionError;
+use crate::projections::queries::QueryError;
+use crate::projections::status::OverviewError;
+use crate::store::StoreError;
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            AppError::Unavailable
+        } else {
+            tracing::error!(error = %e, "store error");
+            AppError::Internal
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e).into()
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        AppError::Rejected {
+            message: refusal.to_string(),
+            status: None,
+        }
+    }
+}
+
+impl From<ActionError> for AppError {
+    fn from(e: ActionError) -> Self {
+        match e {
+            ActionError::Refused(refusal) => refusal.into(),
+            ActionError::Database(e) => e.into(),
+            ActionError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<QueryError> for AppError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::NoLiveVersion(name) => AppError::NotFound {
+                what: format!("a live version of {name}"),
+            },
+            QueryError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<OverviewError> for AppError {
+    fn from(e: OverviewError) -> Self {
+        match e {
+            OverviewError::Store(e) => e.into(),
+            OverviewError::Database(e) => e.into(),
+        }
+    }
+}
+
+/// One validation error listing every field that failed, so a form can mark them all.
+pub fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> AppError {
+    AppError::Validation {
+        errors: errors.into_iter().flatten().collect(),
+    }
+}

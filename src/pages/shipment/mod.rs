@@ -1,0 +1,128 @@
+//! The shipment page: current state, the actions its status allows, the live event timeline,
+//! and the conflict panel when someone else changed the shipment first.
+
+mod actions;
+mod conflict;
+mod live;
+mod timeline;
+
+use crate::api::shipments::{get_shipment, ShipmentView};
+use crate::components::{LocalTime, MaybeTime, StatusBadge};
+use crate::domain::CommandKind;
+use crate::error::AppError;
+use crate::pages::NotFound;
+use actions::{command_form, Actions, FormMode, Messages};
+use conflict::ConflictPanel;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use timeline::Timeline;
+
+#[component]
+pub fn ShipmentPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    // `reload` moves the state the user acts on; `live` only refreshes the timeline, so the
+    // version the forms send stays the one the user saw until they choose otherwise.
+    let reload = RwSignal::new(0u32);
+    let live = RwSignal::new(0u32);
+    let actions = Actions::new();
+    let snapshot = Resource::new(move || (id.get(), reload.get()), |(id, _)| get_shipment(id));
+    let timeline = Resource::new(
+        move || (id.get(), reload.get(), live.get()),
+        |(id, _, _)| get_shipment(id),
+    );
+    for kind in [
+        CommandKind::PickUp,
+        CommandKind::RecordLocation,
+        CommandKind::Deliver,
+        CommandKind::Cancel,
+    ] {
+        show_outcome(kind, actions, reload);
+    }
+    live::subscribe_live(id, live);
+
+    view! {
+        <Transition fallback=|| view! { <p>"Loading the shipment…"</p> }>
+            {move || Suspend::new(async move {
+                match snapshot.await {
+                    Ok(view) => view! { <Detail view actions reload/> }.into_any(),
+                    Err(AppError::NotFound { .. }) => view! { <NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let seen = snapshot.await.map(|s| s.version).unwrap_or(0);
+                timeline.await.ok().map(|view| view! { <Timeline view seen reload actions/> })
+            })}
+        </Transition>
+    }
+}
+
+/// After an accepted command: show the new state and clear what was typed for it. After a
+/// refusal the state the user saw is proven stale, so show the current one too. Either way
+/// the other commands' old outcomes no longer apply.
+fn show_outcome(kind: CommandKind, actions: Actions, reload: RwSignal<u32>) {
+    Effect::new(move |_| match actions.outcome(kind) {
+        Some(Ok(_)) => {
+            for input in actions.inputs(kind) {
+                input.set(String::new());
+            }
+            actions.clear_all_except(Some(kind));
+            reload.update(|n| *n += 1);
+        }
+        Some(Err(AppError::Rejected { .. })) => {
+            actions.clear_all_except(Some(kind));
+            reload.update(|n| *n += 1);
+        }
+        _ => {}
+    });
+}
+
+#[component]
+fn Detail(view: ShipmentView, actions: Actions, reload: RwSignal<u32>) -> impl IntoView {
+    let s = view.shipment.clone();
+    let id = s.id.to_string();
+    let version = view.version;
+    let allowed = s.status.allowed_commands();
+    view! {
+        <h1>{format!("{} → {}", s.origin, s.destination)}</h1>
+        <p class="muted">
+            "Shipment " <code data-testid="shipment-id">{id.clone()}</code>
+        </p>
+        <section class="card" data-testid="state">
+            <dl class="facts">
+                <dt>"Status"</dt><dd><StatusBadge status=s.status/></dd>
+                <dt>"Version"</dt><dd data-testid="version">{version}</dd>
+                <dt>"Planned pickup"</dt><dd><LocalTime at=s.scheduled_at/></dd>
+                <dt>"Picked up"</dt><dd><MaybeTime at=s.picked_up_at/></dd>
+                <dt>"Delivered"</dt><dd><MaybeTime at=s.delivered_at/></dd>
+                {s.cancelled_at.map(|at| view! {
+                    <dt>"Cancelled"</dt>
+                    <dd><LocalTime at/>{format!(" — {}", s.cancel_reason.clone().unwrap_or_default())}</dd>
+                })}
+                <dt>"Last location"</dt>
+                <dd>{s.last_location.clone().unwrap_or_else(|| "—".into())}
+                    {(s.location_count > 0).then(|| format!(" ({} reports)", s.location_count))}
+                </dd>
+            </dl>
+        </section>
+        <ConflictPanel actions id=id.clone() reload/>
+        <Messages actions/>
+        <section class="card">
+            <h2>"Actions"</h2>
+            {allowed.is_empty().then(|| view! {
+                <p class="muted" data-testid="no-actions">
+                    {format!("A shipment that is {} allows no further actions.", s.status)}
+                </p>
+            })}
+            <div class="actions">
+                {allowed
+                    .iter()
+                    .map(|kind| command_form(*kind, actions, id.clone(), version, FormMode::Fresh))
+                    .collect_view()}
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,177 @@
+//! The operator actions on projection versions: register, rebuild, retry, cut over (and roll
+//! back), retire. Each one asks the lifecycle whether it may happen, applies it in one
+//! transaction whose statements are conditional on what was read, and audits it.
+
+use super::audit::{self, SYSTEM};
+use super::lifecycle::{
+    cut_over_audit_action, transition, AuditAction, OperatorAction, Refusal, VersionState,
+};
+use super::versions::{self, VersionRow};
+use super::Definition;
+use crate::db::{PortableDb, TableName};
+use crate::store::{EventStore, StoreError};
+use chrono::Utc;
+
+/// Why an operator action did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Makes sure the version has its catalog row and table. The first version of a projection
+/// starts live (there is nothing else to serve reads); later ones start building.
+#[tracing::instrument(skip(db))]
+pub async fn register(db: &PortableDb, def: Definition) -> Result<(), sqlx::Error> {
+    let initial = if def.version() == 1 {
+        VersionState::Live
+    } else {
+        VersionState::Building
+    };
+    let mut tx = db.begin().await?;
+    if versions::insert(&mut tx, def, initial).await? {
+        def.create_table(&mut tx, &TableName::parse(&def.base_table())?)
+            .await?;
+        audit::record(
+            &mut tx,
+            SYSTEM,
+            AuditAction::Registered,
+            def,
+            initial.as_str(),
+        )
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Starts a rebuild from the first event into a fresh table. The current table keeps serving
+/// (and being kept current) until the new one has caught up; then they are swapped.
+#[tracing::instrument(skip(db))]
+pub async fn request_rebuild(
+    db: &PortableDb,
+    def: Definition,
+    actor: &str,
+    total_events: i64,
+) -> Result<TableName, ActionError> {
+    let row = versions::load(db, def).await?;
+    transition(&row.facts(0, None), OperatorAction::Rebuild)?;
+    let table = TableName::parse(&format!(
+        "{}_r{}",
+        def.base_table(),
+        Utc::now().timestamp_millis()
+    ))
+    .map_err(sqlx::Error::from)?;
+    let mut tx = db.begin().await?;
+    def.create_table(&mut tx, &table).await?;
+    // A retired version has no table left to keep serving: it builds afresh, from the start.
+    // Either way, if someone else acted meanwhile, rolling back drops the table made above.
+    let (started, detail) = if row.state == VersionState::Retired {
+        (
+            versions::revive(&mut tx, def, &table).await?,
+            format!("from retired, into {table}"),
+        )
+    } else {
+        (
+            versions::start_rebuild(&mut tx, def, &table, total_events).await?,
+            format!("into {table}, {total_events} events to replay"),
+        )
+    };
+    if !started {
+        return Err(Refusal::ChangedMeanwhile(def.key()).into());
+    }
+    audit::record(&mut tx, actor, AuditAction::RebuildRequested, def, &detail).await?;
+    tx.commit().await?;
+    Ok(table)
+}
+
+/// Clears a failure so the daemon resumes from the checkpoint (after the cause was fixed).
+#[tracing::instrument(skip(db))]
+pub async fn retry(db: &PortableDb, def: Definition, actor: &str) -> Result<(), ActionError> {
+    let row = versions::load(db, def).await?;
+    transition(&row.facts(0, None), OperatorAction::Retry)?;
+    let error = row.failure.map(|f| f.error).unwrap_or_default();
+    let mut tx = db.begin().await?;
+    versions::clear_failure(&mut tx, def).await?;
+    let detail = format!("after: {error}");
+    audit::record(&mut tx, actor, AuditAction::Retried, def, &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes `def` the version that serves reads, and the current live version its standby. Only a
+/// caught-up, healthy standby can take over; the flip is one transaction and is audited with
+/// who did it and where both versions stood. Rolling back is the same flip the other way,
+/// instant because the old version was kept current.
+#[tracing::instrument(skip(db, store))]
+pub async fn cut_over(
+    db: &PortableDb,
+    store: &EventStore,
+    def: Definition,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let candidate = versions::load(db, def).await?;
+    let live_version = versions::live(db, def.name())
+        .await?
+        .map(|(live, _)| live.version());
+    let (behind, _) = store.backlog(candidate.checkpoint).await?;
+    transition(
+        &candidate.facts(behind, live_version),
+        OperatorAction::CutOver,
+    )?;
+    let mut tx = db.begin().await?;
+    let previous = versions::demote_live(&mut tx, def.name()).await?;
+    if !versions::promote(&mut tx, def).await? {
+        return Err(Refusal::ChangedMeanwhile(def.key()).into());
+    }
+    let action = cut_over_audit_action(previous.is_some_and(|p| p > def.version()));
+    let mut positions = Vec::new();
+    for version in previous.into_iter().chain([def.version()]) {
+        if let Some(d) = Definition::find(def.name(), version) {
+            let row: VersionRow = versions::load(db, d).await?;
+            positions.push(format!("{} at #{}", d.key(), row.checkpoint.seq));
+        }
+    }
+    let detail = match previous {
+        Some(p) => format!(
+            "{}@{p} → {} ({})",
+            def.name(),
+            def.key(),
+            positions.join(", ")
+        ),
+        None => format!("{} is live ({})", def.key(), positions.join(", ")),
+    };
+    audit::record(&mut tx, actor, action, def, &detail).await?;
+    tx.commit().await?;
+    Ok(detail)
+}
+
+/// Stops maintaining a version that no longer serves reads and drops its tables. It can be
+/// brought back by rebuilding it.
+#[tracing::instrument(skip(db))]
+pub async fn retire(db: &PortableDb, def: Definition, actor: &str) -> Result<(), ActionError> {
+    let row = versions::load(db, def).await?;
+    transition(&row.facts(0, None), OperatorAction::Retire)?;
+    let mut tx = db.begin().await?;
+    // Only the tables read above are dropped: if a rebuild started or finished meanwhile, the
+    // row no longer matches and the retire is refused.
+    if !versions::retire(&mut tx, &row).await? {
+        return Err(Refusal::ChangedMeanwhile(def.key()).into());
+    }
+    let tables = [
+        Some(&row.physical_table),
+        row.rebuild.as_ref().map(|r| &r.table),
+    ];
+    for table in tables.into_iter().flatten() {
+        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+            .execute(&mut *tx)
+            .await?;
+    }
+    let detail = format!("dropped {}", row.physical_table);
+    audit::record(&mut tx, actor, AuditAction::Retired, def, &detail).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! What operators see about projections: every version with its lag, rate, rebuild progress
+//! and ETA, the nodes, and the audit trail. The types are shared with the browser; the
+//! computation runs on the server.
+
+use super::lifecycle::{AuditAction, VersionFacts, VersionState};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RebuildStatus {
+    pub done: i64,
+    pub total: i64,
+    pub events_per_sec: f64,
+    pub eta_seconds: Option<f64>,
+    pub started_at: Option<DateTime<Utc>>,
+}
+
+impl RebuildStatus {
+    pub fn percent(&self) -> f64 {
+        if self.total <= 0 {
+            return 100.0;
+        }
+        (self.done as f64 / self.total as f64 * 100.0).min(100.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionStatus {
+    pub key: String,
+    pub name: String,
+    pub version: i64,
+    pub description: String,
+    pub state: VersionState,
+    pub error: Option<String>,
+    /// The event that made it fail: "#seq Type on stream id".
+    pub error_event: Option<String>,
+    pub checkpoint_seq: i64,
+    pub head_seq: i64,
+    pub lag_events: i64,
+    pub lag_seconds: f64,
+    pub events_per_sec: f64,
+    pub events_applied: i64,
+    pub owner_node: Option<String>,
+    pub rebuild: Option<RebuildStatus>,
+}
+
+/// A node that has not sent a heartbeat for this long is taken for dead.
+pub const NODE_ALIVE_WITHIN_SECONDS: f64 = 10.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub name: String,
+    pub capabilities: String,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat_age_seconds: f64,
+}
+
+impl NodeStatus {
+    pub fn alive(&self) -> bool {
+        self.heartbeat_age_seconds < NODE_ALIVE_WITHIN_SECONDS
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditView {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: AuditAction,
+    pub projection: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionsOverview {
+    pub backend: String,
+    pub head_seq: i64,
+    pub total_events: i64,
+    pub versions: Vec<VersionStatus>,
+    pub nodes: Vec<NodeStatus>,
+    pub audit: Vec<AuditView>,
+}
+
+impl ProjectionsOverview {
+    /// The live version of a projection, if one is.
+    pub fn live_version(&self, name: &str) -> Option<i64> {
+        self.versions
+            .iter()
+            .find(|v| v.name == name && v.state == VersionState::Live)
+            .map(|v| v.version)
+    }
+
+    /// What the lifecycle decides on for one of the versions shown.
+    pub fn facts(&self, v: &VersionStatus) -> VersionFacts {
+        VersionFacts {
+            key: v.key.clone(),
+            state: v.state,
+            failure: v.error.clone(),
+            rebuild: v.rebuild.as_ref().map(|r| (r.done, r.total)),
+            behind: v.lag_events,
+            older_than_live: self.live_version(&v.name).is_some_and(|l| l > v.version),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use compute::overview;
+
+#[cfg(feature = "ssr")]
+mod compute {
+    use super::*;
+    use crate::db::PortableDb;
+    use crate::projections::versions::{Rebuild, VersionRow};
+    use crate::projections::{audit, nodes, versions};
+    use crate::store::{EventStore, StoreError};
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum OverviewError {
+        #[error(transparent)]
+        Store(#[from] StoreError),
+        #[error(transparent)]
+        Database(#[from] sqlx::Error),
+    }
+
+    fn seconds_between(earlier: DateTime<Utc>, later: DateTime<Utc>) -> f64 {
+        (later - earlier).num_milliseconds() as f64 / 1000.0
+    }
+
+    /// Progress of a rebuild: the rate since it started and the time left at that rate.
+    fn rebuild_status(r: &Rebuild, now: DateTime<Utc>) -> RebuildStatus {
+        let elapsed = r.started_at.map_or(0.0, |t| seconds_between(t, now));
+        let events_per_sec = if elapsed > 0.0 {
+            r.done as f64 / elapsed
+        } else {
+            0.0
+        };
+        let remaining = (r.total - r.done).max(0) as f64;
+        RebuildStatus {
+            done: r.done,
+            total: r.total.max(r.done),
+            events_per_sec,
+            eta_seconds: (events_per_sec > 0.0).then(|| remaining / events_per_sec),
+            started_at: r.started_at,
+        }
+    }
+
+    async fn version_status(
+        store: &EventStore,
+        row: VersionRow,
+        head_seq: i64,
+        now: DateTime<Utc>,
+    ) -> Result<VersionStatus, StoreError> {
+        let (lag_events, oldest) = store.backlog(row.checkpoint).await?;
+        let error_event = row.failure.as_ref().and_then(|f| {
+            Some(format!(
+                "#{} {} on stream {}",
+                f.event_seq?,
+                f.event_type.clone()?,
+                f.stream_id.clone()?
+            ))
+        });
+        Ok(VersionStatus {
+            key: row.def.key(),
+            name: row.def.name().to_string(),
+            version: row.def.version(),
+            description: row.def.description().to_string(),
+            state: row.state,
+            error: row.failure.map(|f| f.error),
+            error_event,
+            checkpoint_seq: row.checkpoint.seq,
+            head_seq,
+            lag_events,
+            lag_seconds: oldest.map_or(0.0, |t| seconds_between(t, now).max(0.0)),
+            events_per_sec: row.rate_per_sec,
+            events_applied: row.events_applied,
+            owner_node: row.owner_node,
+            rebuild: row.rebuild.as_ref().map(|r| rebuild_status(r, now)),
+        })
+    }
+
+    pub async fn overview(
+        store: &EventStore,
+        db: &PortableDb,
+    ) -> Result<ProjectionsOverview, OverviewError> {
+        let (head_seq, total_events) = store.head().await?;
+        let now = Utc::now();
+        let mut statuses = Vec::new();
+        for row in versions::load_all(db).await? {
+            statuses.push(version_status(store, row, head_seq, now).await?);
+        }
+        let nodes = nodes::list(db)
+            .await?
+            .into_iter()
+            .map(|n| NodeStatus {
+                heartbeat_age_seconds: seconds_between(n.heartbeat_at, now),
+                name: n.name,
+                capabilities: n.capabilities,
+                started_at: n.started_at,
+            })
+            .collect();
+        let audit = audit::recent(db, 30)
+            .await?
+            .into_iter()
+            .map(|a| AuditView {
+                at: a.at,
+                actor: a.actor,
+                action: a.action,
+                projection: a.projection,
+                detail: a.detail,
+            })
+            .collect();
+        Ok(ProjectionsOverview {
+            backend: store.backend_name().to_string(),
+            head_seq,
+            total_events,
+            versions: statuses,
+            nodes,
+            audit,
+        })
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub use compute::OverviewError;

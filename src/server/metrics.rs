@@ -1,0 +1,73 @@
+//! `/metrics`: Prometheus text for lag, rate and failures per projection version.
+
+use crate::projections::status::{overview, ProjectionsOverview, VersionStatus};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write;
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    match overview(&state.store, &state.db).await {
+        Ok(overview) => (
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            prometheus_text(&overview),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the projection status");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+type Gauge = (&'static str, &'static str, fn(&VersionStatus) -> f64);
+
+const VERSION_GAUGES: [Gauge; 4] = [
+    (
+        "freightdesk_projection_lag_events",
+        "Events in the log not yet applied",
+        |v| v.lag_events as f64,
+    ),
+    (
+        "freightdesk_projection_lag_seconds",
+        "Age of the oldest event not yet applied",
+        |v| v.lag_seconds,
+    ),
+    (
+        "freightdesk_projection_events_per_second",
+        "Events applied per second over the last minute",
+        |v| v.events_per_sec,
+    ),
+    (
+        "freightdesk_projection_failed",
+        "1 when the version has failed and stopped",
+        |v| f64::from(u8::from(v.error.is_some())),
+    ),
+];
+
+pub fn prometheus_text(overview: &ProjectionsOverview) -> String {
+    let mut out = String::new();
+    for (name, help, value) in VERSION_GAUGES {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for v in &overview.versions {
+            let _ = writeln!(
+                out,
+                "{name}{{projection=\"{}\",version=\"{}\",state=\"{}\"}} {}",
+                v.name,
+                v.version,
+                v.state,
+                value(v)
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "# HELP freightdesk_events_total Events in the log\n# TYPE freightdesk_events_total gauge\nfreightdesk_events_total {}",
+        overview.total_events
+    );
+    out
+}

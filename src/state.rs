@@ -1,0 +1,75 @@
+//! The application state every handler and server function reaches: built once at start.
+
+use crate::config::Config;
+use crate::db::PortableDb;
+use crate::projections::{Daemon, DaemonHandle};
+use crate::store::{EventStore, StoreError};
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: EventStore,
+    /// The portable-SQL pool: projection catalog, read models, audit, nodes.
+    pub db: PortableDb,
+    /// Flips to true when the server is stopping, so long-lived responses (live feeds) end.
+    pub stopping: watch::Receiver<bool>,
+    stop: Arc<watch::Sender<bool>>,
+}
+
+/// Start-up errors: printed once, and the process exits non-zero.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot create the database folder: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("configuration: {0}")]
+    Leptos(String),
+}
+
+impl AppState {
+    pub async fn build(config: &Config) -> Result<AppState, StartupError> {
+        config.database_url.create_sqlite_dir()?;
+        let store = EventStore::connect(&config.database_url).await?;
+        let db = PortableDb::connect(&config.database_url).await?;
+        let mut leptos_options = leptos::config::get_configuration(None)
+            .map_err(|e| StartupError::Leptos(e.to_string()))?
+            .leptos_options;
+        if leptos_options.output_name.is_empty() {
+            // Same name as `output-name` in Cargo.toml, for runs without cargo-leptos or `make`.
+            leptos_options.output_name = "freightdesk".into();
+        }
+        leptos_options.site_addr = config.addr;
+        let (stop, stopping) = watch::channel(false);
+        Ok(AppState {
+            leptos_options,
+            store,
+            db,
+            stopping,
+            stop: Arc::new(stop),
+        })
+    }
+
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    /// Starts this node's projection daemon for the versions it may run.
+    pub async fn start_daemon(&self, config: &Config) -> Result<DaemonHandle, sqlx::Error> {
+        Daemon::new(
+            self.store.clone(),
+            self.db.clone(),
+            config.node.clone(),
+            config.capabilities.clone(),
+        )
+        .with_batch_size(config.batch_size)
+        .start()
+        .await
+    }
+}
