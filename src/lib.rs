@@ -13,6 +13,7 @@ pub mod pages;
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod stall;
 #[cfg(feature = "ssr")]
 pub mod store;
 
