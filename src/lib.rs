@@ -18,6 +18,7 @@ pub mod projections;
 pub mod seed;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod stall;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]

@@ -8,4 +8,5 @@ mod concurrency;
 mod http;
 mod nodes;
 mod projections;
+mod stall;
 mod store_contract;
