@@ -49,8 +49,8 @@ export default defineConfig({
     trace: 'off',
   },
   projects: [
-    { name: 'sqlite', testIgnore: /cutover/, use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
-    { name: 'postgres', testIgnore: /cutover/, use: { baseURL: `http://127.0.0.1:${pgPort}` } },
+    { name: 'sqlite', testIgnore: /cutover|stall/, use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
+    { name: 'postgres', testIgnore: /cutover|stall/, use: { baseURL: `http://127.0.0.1:${pgPort}` } },
     // The cutover changes every board page of its server, so it runs once the rest is done.
     {
       name: 'sqlite-cutover',
@@ -62,6 +62,14 @@ export default defineConfig({
       name: 'postgres-cutover',
       testMatch: /cutover/,
       dependencies: ['postgres'],
+      use: { baseURL: `http://127.0.0.1:${pgPort}` },
+    },
+    // Holding a transaction open freezes every projection of that database: nothing else may
+    // run against the PostgreSQL server meanwhile.
+    {
+      name: 'postgres-stall',
+      testMatch: /stall/,
+      dependencies: ['postgres-cutover'],
       use: { baseURL: `http://127.0.0.1:${pgPort}` },
     },
   ],

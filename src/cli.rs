@@ -131,6 +131,31 @@ pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Co
     }
 }
 
+/// One line on what holds the projections back, as the page's banner says it.
+fn hold_line(overview: &crate::projections::status::ProjectionsOverview) -> String {
+    let Some(hold) = &overview.hold else {
+        return "held back: never on SQLite (one writer at a time)".to_string();
+    };
+    if !hold.is_held_back() {
+        return "held back: no".to_string();
+    }
+    let seconds = hold.held_for_seconds(overview.taken_at);
+    match hold.blocking_holder() {
+        Some(h) => format!(
+            "held back: {} events wait for {seconds:.0}s, by pid {} ({}, user {}, application {})",
+            hold.unreadable_events,
+            h.pid,
+            h.state.as_deref().unwrap_or("state unknown"),
+            h.user.as_deref().unwrap_or("unknown"),
+            h.application_name.as_deref().unwrap_or("unnamed"),
+        ),
+        None => format!(
+            "held back: {} events wait for {seconds:.1}s on freightdesk's own appends in flight",
+            hold.unreadable_events
+        ),
+    }
+}
+
 async fn connect(database_url: &DatabaseUrl) -> CliResult<(EventStore, PortableDb)> {
     database_url.create_sqlite_dir()?;
     let store = EventStore::connect(database_url).await?;
@@ -145,6 +170,7 @@ pub async fn run(command: Command) -> CliResult<()> {
         Command::ProjectionsStatus { database_url } => {
             let (store, db) = connect(&database_url).await?;
             let overview = crate::projections::status::overview(&store, &db).await?;
+            println!("{}", hold_line(&overview));
             println!(
                 "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9} {:<20} error",
                 "version", "state", "checkpoint", "head", "lag", "ev/s", "node"

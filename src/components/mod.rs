@@ -80,7 +80,7 @@ pub fn MaybeTime(at: Option<DateTime<Utc>>) -> impl IntoView {
     }
 }
 
-/// "3h 12m" for a number of seconds.
+/// "3h 12m" for a number of seconds; under a minute, the seconds.
 pub fn human_duration(seconds: i64) -> String {
     let (d, h, m) = (
         seconds / 86_400,
@@ -88,6 +88,7 @@ pub fn human_duration(seconds: i64) -> String {
         seconds % 3600 / 60,
     );
     match (d, h) {
+        (0, 0) if m == 0 => format!("{}s", seconds.max(0)),
         (0, 0) => format!("{m}m"),
         (0, _) => format!("{h}h {m}m"),
         _ => format!("{d}d {h}h"),
@@ -98,7 +99,8 @@ pub fn human_duration(seconds: i64) -> String {
 mod tests {
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(super::human_duration(59), "0m");
+        assert_eq!(super::human_duration(59), "59s");
+        assert_eq!(super::human_duration(61), "1m");
         assert_eq!(super::human_duration(3 * 3600 + 12 * 60), "3h 12m");
         assert_eq!(super::human_duration(2 * 86_400 + 3600), "2d 1h");
     }

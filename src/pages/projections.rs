@@ -9,6 +9,7 @@ use crate::api::projections::{
 use crate::components::{human_duration, LocalTime};
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
+use crate::stall::{explain, HoldReport};
 use leptos::prelude::*;
 
 /// The operator actions of the page.
@@ -118,7 +119,18 @@ pub fn ProjectionsPage() -> impl IntoView {
 fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
     let rows: Vec<(VersionStatus, VersionFacts)> =
         o.versions.iter().map(|v| (v.clone(), o.facts(v))).collect();
+    let hold = match (&o.hold, o.long_hold()) {
+        (None, _) => view! {
+            <p class="muted" data-testid="hold-sqlite">
+                "SQLite runs one writer at a time, so no open transaction can hold the projections back."
+            </p>
+        }
+        .into_any(),
+        (Some(_), Some(report)) => view! { <HeldBack report=report.clone() now=o.taken_at/> }.into_any(),
+        (Some(_), None) => ().into_any(),
+    };
     view! {
+        {hold}
         <p class="muted" data-testid="log-status">
             {format!("{} events in the log on {} (head #{})", o.total_events, o.backend, o.head_seq)}
         </p>
@@ -243,6 +255,33 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
             <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>{label}</button></ActionForm>
         }
         .into_any(),
+    }
+}
+
+/// The banner shown while an open transaction elsewhere holds every projection back.
+#[component]
+fn HeldBack(report: HoldReport, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let seconds = report.held_for_seconds(now);
+    let holder = report.blocking_holder().cloned();
+    view! {
+        <section class="conflict" data-testid="held-back" role="alert">
+            <h2>{format!("Projections are held back ({})", human_duration(seconds as i64))}</h2>
+            {holder.map(|h| view! {
+                <p data-testid="holder">
+                    {format!(
+                        "Session {} · {} · user {} · application {} · from {} · open {}",
+                        h.pid,
+                        h.state.clone().unwrap_or_else(|| "state unknown".into()),
+                        h.user.clone().unwrap_or_else(|| "unknown".into()),
+                        h.application_name.clone().filter(|a| !a.is_empty()).unwrap_or_else(|| "unnamed".into()),
+                        h.client_addr.clone().unwrap_or_else(|| "a local socket".into()),
+                        human_duration(h.transaction_age_seconds as i64),
+                    )}
+                </p>
+                {h.query.clone().map(|q| view! { <pre data-testid="holder-query">{q}</pre> })}
+            })}
+            <p>{explain(&report)}</p>
+        </section>
     }
 }
 

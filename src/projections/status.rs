@@ -3,6 +3,7 @@
 //! computation runs on the server.
 
 use super::lifecycle::{AuditAction, VersionFacts, VersionState};
+use crate::stall::HoldReport;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -78,9 +79,25 @@ pub struct ProjectionsOverview {
     pub versions: Vec<VersionStatus>,
     pub nodes: Vec<NodeStatus>,
     pub audit: Vec<AuditView>,
+    /// What holds the projections back, on PostgreSQL (SQLite cannot be held back: it runs one
+    /// writer at a time).
+    pub hold: Option<HoldReport>,
+    /// When the overview was taken, so ages read the same in every time zone and renderer.
+    pub taken_at: DateTime<Utc>,
 }
 
+/// Projections held back for longer than this get a banner: shorter holds are ordinary
+/// appends in flight.
+pub const HELD_BACK_BANNER_AFTER_SECONDS: f64 = 5.0;
+
 impl ProjectionsOverview {
+    /// The hold worth telling an operator about: one that has lasted past the threshold.
+    pub fn long_hold(&self) -> Option<&HoldReport> {
+        self.hold.as_ref().filter(|h| {
+            h.is_held_back() && h.held_for_seconds(self.taken_at) >= HELD_BACK_BANNER_AFTER_SECONDS
+        })
+    }
+
     /// The live version of a projection, if one is.
     pub fn live_version(&self, name: &str) -> Option<i64> {
         self.versions
@@ -197,6 +214,10 @@ mod compute {
                 started_at: n.started_at,
             })
             .collect();
+        let hold = match store.postgres_pool() {
+            Some(pool) => Some(crate::stall::diagnose(pool).await?),
+            None => None,
+        };
         let audit = audit::recent(db, 30)
             .await?
             .into_iter()
@@ -215,6 +236,8 @@ mod compute {
             versions: statuses,
             nodes,
             audit,
+            hold,
+            taken_at: now,
         })
     }
 }

@@ -64,6 +64,16 @@ pub fn prometheus_text(overview: &ProjectionsOverview) -> String {
             );
         }
     }
+    if let Some(hold) = &overview.hold {
+        // Every maintained version reads up to the same frontier, so a hold holds them all.
+        let maintained: Vec<(String, i64)> = overview
+            .versions
+            .iter()
+            .filter(|v| v.state.is_maintained())
+            .map(|v| (v.name.clone(), v.version))
+            .collect();
+        out.push_str(&crate::stall::prometheus_lines(hold, &maintained));
+    }
     let _ = writeln!(
         out,
         "# HELP freightdesk_events_total Events in the log\n# TYPE freightdesk_events_total gauge\nfreightdesk_events_total {}",

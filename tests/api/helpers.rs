@@ -71,6 +71,7 @@ pub async fn store(backend: Backend) -> TestStore {
 
 pub struct TestApp {
     pub address: String,
+    pub database_url: String,
     pub projections: PortableDb,
     pub daemon: Option<freightdesk::projections::DaemonHandle>,
     pub store: EventStore,
@@ -94,7 +95,7 @@ impl TestApp {
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
     let config = Config {
-        database_url: parse_url(&database_url),
+        database_url: parse_url(&database_url.clone()),
         addr: "127.0.0.1:0".parse().unwrap(),
         node: format!("test-{}", Uuid::new_v4().simple()),
         capabilities: freightdesk::projections::Definition::ALL.to_vec(),
@@ -110,6 +111,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestApp {
         address: format!("http://{addr}"),
+        database_url,
         projections,
         daemon: Some(daemon),
         store,

@@ -72,7 +72,9 @@ async fn report(pool: &PgPool) -> HoldReport {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
     let url = fresh_postgres_url().await;
-    let store = EventStore::connect(&url).await.unwrap();
+    let store = EventStore::connect(&crate::helpers::parse_url(&url))
+        .await
+        .unwrap();
     let pool = store.postgres_pool().unwrap().clone();
     let mut forgotten = PgConnection::connect(&url).await.unwrap();
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
@@ -129,4 +131,41 @@ async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
         after.holders.iter().all(|h| h.pid != pid),
         "pid {pid} still named after its commit: {after:?}"
     );
+}
+
+/// The same hold as seen from outside: `/metrics` raises the flag for every maintained version
+/// while the projections' checkpoints stay below the held event; after the commit the flag
+/// drops and the projections apply everything exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn metrics_report_the_hold_and_projections_resume_after_it() {
+    use crate::helpers::{spawn_app, Backend};
+    use crate::projections::{assert_matches_fold, wait_caught_up};
+    use freightdesk::projections::Definition;
+    let app = spawn_app(Backend::Postgres).await;
+    let url = app.database_url.clone();
+    let mut forgotten = PgConnection::connect(&url).await.unwrap();
+    open_schedule(&mut forgotten).await;
+    for _ in 0..2 {
+        schedule_through_the_store(&app.store).await;
+    }
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    sqlx::query("COMMIT").execute(&mut forgotten).await.unwrap();
+    for version in ["1", "2"] {
+        let flag =
+            format!("freightdesk_projection_held_back{{projection=\"shipment_board\",version=\"{version}\"}} 1");
+        assert!(metrics.contains(&flag), "{flag} missing in:\n{metrics}");
+    }
+    assert!(metrics.contains("freightdesk_projections_held_back_seconds "));
+    assert!(!metrics.contains("freightdesk_projections_held_back_seconds 0.000"));
+
+    wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
+    assert_matches_fold(&app.store, &app.projections).await;
 }
