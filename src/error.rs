@@ -61,6 +61,8 @@ pub enum AppError {
     #[error("this shipment changed since you opened it (you saw version {}, it is now at version {})", .0.expected_version, .0.actual_version)]
     Conflict(Box<ConflictDetail>),
     #[error("{message}")]
+    Unauthorized { message: String },
+    #[error("{message}")]
     Forbidden { message: String },
     #[error("the database is not answering; nothing was saved, please try again shortly")]
     Unavailable,
@@ -87,6 +89,7 @@ impl AppError {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::AlreadyExists { .. } => StatusCode::CONFLICT,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::Unavailable | AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
 mod components;

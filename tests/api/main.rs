@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod auth;
 mod board;
 mod cli;
 mod concurrency;

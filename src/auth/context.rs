@@ -1,0 +1,116 @@
+//! What server functions use: the signed-in user of the current request, a role check, and
+//! `AuthError` turned into the one error type clients see. Server functions must check for
+//! themselves: during server rendering they are called in-process, past the middleware.
+
+use super::service::AuthError;
+use super::{CurrentUser, Role};
+use crate::error::AppError;
+
+/// The user the middleware resolved for this request, if any.
+pub fn current_user() -> Option<CurrentUser> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
+}
+
+/// The signed-in user, if their role allows `needed`.
+pub fn require(needed: Role) -> Result<CurrentUser, AppError> {
+    check(current_user(), needed)
+}
+
+fn check(user: Option<CurrentUser>, needed: Role) -> Result<CurrentUser, AppError> {
+    match user {
+        None => Err(AppError::Unauthorized {
+            message: "sign in first".into(),
+        }),
+        Some(user) if !user.allows(needed) => Err(AppError::Forbidden {
+            message: format!("this needs the {} role", needed.label()),
+        }),
+        Some(user) => Ok(user),
+    }
+}
+
+impl From<AuthError> for AppError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::Invalid { field, message } => AppError::Validation {
+                errors: vec![crate::domain::FieldError { field, message }],
+            },
+            e @ (AuthError::WrongCredentials | AuthError::Throttled { .. }) => {
+                AppError::Unauthorized {
+                    message: e.to_string(),
+                }
+            }
+            AuthError::NotFound => AppError::NotFound {
+                what: "user".into(),
+            },
+            AuthError::Refused(message) => AppError::Rejected {
+                message,
+                status: None,
+            },
+            e @ AuthError::SetupUnavailable => AppError::Forbidden {
+                message: e.to_string(),
+            },
+            AuthError::Database(e) => {
+                tracing::error!(error = %e, "auth: database error");
+                match e {
+                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                        AppError::Unavailable
+                    }
+                    _ => AppError::Internal,
+                }
+            }
+            AuthError::Internal(message) => {
+                tracing::error!(error = %message, "auth: internal error");
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_check_tells_signed_out_from_forbidden() {
+        let dispatcher = CurrentUser {
+            name: "dan".into(),
+            display_name: "Dan".into(),
+            role: Role::Dispatcher,
+        };
+        let status = |r: Result<CurrentUser, AppError>| r.map_err(|e| e.status_code());
+        assert_eq!(
+            status(check(None, Role::Dispatcher)),
+            Err(http::StatusCode::UNAUTHORIZED)
+        );
+        assert_eq!(
+            status(check(Some(dispatcher.clone()), Role::Admin)),
+            Err(http::StatusCode::FORBIDDEN)
+        );
+        assert_eq!(
+            check(Some(dispatcher.clone()), Role::Dispatcher),
+            Ok(dispatcher)
+        );
+    }
+
+    #[test]
+    fn auth_errors_become_client_errors_without_detail_for_the_unexpected() {
+        let e = AppError::from(AuthError::WrongCredentials);
+        assert_eq!(e.status_code(), http::StatusCode::UNAUTHORIZED);
+        assert_eq!(e.to_string(), "name or password is wrong");
+        let e = AppError::from(AuthError::Throttled {
+            retry_after_secs: 61,
+        });
+        assert_eq!(
+            e.to_string(),
+            "too many failed sign-ins; try again in 2 minutes"
+        );
+        let e = AppError::from(AuthError::Internal("secret detail".into()));
+        assert!(!e.to_string().contains("secret"));
+        let e = AppError::from(AuthError::Invalid {
+            field: "name".into(),
+            message: "is taken".into(),
+        });
+        assert_eq!(e.field_message("name").as_deref(), Some("is taken"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Authentication and authorisation. The types and the role policy here are pure and shared with
+//! the browser (pages show or hide actions by role); everything that touches the database, hashes
+//! passwords or sees HTTP lives in the ssr-only submodules.
+
+mod names;
+pub mod policy;
+
+#[cfg(feature = "ssr")]
+mod admin;
+#[cfg(feature = "ssr")]
+mod config;
+#[cfg(feature = "ssr")]
+mod context;
+#[cfg(feature = "ssr")]
+mod cookie;
+#[cfg(feature = "ssr")]
+mod db;
+#[cfg(feature = "ssr")]
+pub mod middleware;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub(crate) mod sessions;
+#[cfg(feature = "ssr")]
+pub mod throttle;
+#[cfg(feature = "ssr")]
+pub(crate) mod users;
+
+pub use names::{DisplayName, UserName};
+pub use policy::{access_for, authorize, is_api_path, safe_next, Denied, POLICY};
+
+#[cfg(feature = "ssr")]
+pub use config::AuthConfig;
+#[cfg(feature = "ssr")]
+pub use context::{current_user, require};
+#[cfg(feature = "ssr")]
+pub use middleware::{
+    clear_session_cookie, enforce_policy, refuse_cross_site, session_cookie, session_token,
+    SESSION_COOKIE,
+};
+#[cfg(feature = "ssr")]
+pub use password::{read_password, Password};
+#[cfg(feature = "ssr")]
+pub use service::{Auth, AuthError};
+
+use crate::domain::FieldError;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do. An admin may do everything a dispatcher may, and more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Dispatcher,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 2] = [Role::Dispatcher, Role::Admin];
+
+    /// The stored and serialised form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Dispatcher => "dispatcher",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Reads the stored form (or a form field); case and surrounding space do not matter.
+    pub fn parse(input: &str) -> Result<Self, FieldError> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "dispatcher" => Ok(Role::Dispatcher),
+            "admin" => Ok(Role::Admin),
+            _ => Err(FieldError::new("role", "must be dispatcher or admin")),
+        }
+    }
+
+    /// For people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Dispatcher => "Dispatcher",
+            Role::Admin => "Admin",
+        }
+    }
+
+    /// Whether someone with this role may do what `needed` may.
+    pub fn allows(self, needed: Role) -> bool {
+        matches!(
+            (self, needed),
+            (Role::Admin, _) | (Role::Dispatcher, Role::Dispatcher)
+        )
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The person behind a request, as resolved from a live session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub name: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl CurrentUser {
+    pub fn allows(&self, needed: Role) -> bool {
+        self.role.allows(needed)
+    }
+}
+
+/// One row of the users page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub name: String,
+    pub display_name: String,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+    pub password_changed_at: DateTime<Utc>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// Who may reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Anyone signed in, whatever the role.
+    SignedIn,
+    /// Someone signed in whose role allows this one.
+    Role(Role),
+    /// An admin session, or the configured metrics bearer token (for scrapers).
+    AdminOrMetricsToken,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_admin_may_do_what_a_dispatcher_may_but_not_the_reverse() {
+        assert!(Role::Admin.allows(Role::Dispatcher));
+        assert!(Role::Admin.allows(Role::Admin));
+        assert!(Role::Dispatcher.allows(Role::Dispatcher));
+        assert!(!Role::Dispatcher.allows(Role::Admin));
+    }
+
+    #[test]
+    fn roles_round_trip_through_text_and_json() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            let json = serde_json::to_value(role).unwrap();
+            assert_eq!(json, role.as_str());
+        }
+        assert_eq!(Role::parse(" ADMIN "), Ok(Role::Admin));
+        assert!(Role::parse("root").is_err());
+        assert_eq!(Role::Dispatcher.label(), "Dispatcher");
+    }
+}
