@@ -23,5 +23,16 @@ export E2E_PG_PORT=$(free_port)
 export E2E_SQLITE_URL="sqlite:$tmp/e2e.db"
 export E2E_PG_URL="${TEST_DATABASE_URL%/*}/$db"
 export SERVER_BIN="$PWD/target/server/debug/freightdesk"
+
+# The people the specs sign in as (end2end/tests/helpers.ts knows the same passwords), added
+# through the real CLI, password on standard input.
+add_user() { # url name role password
+  echo "$4" | "$SERVER_BIN" users add "$2" --role "$3" --database-url "$1" >/dev/null
+}
+for url in "$E2E_SQLITE_URL" "$E2E_PG_URL"; do
+  add_user "$url" ada admin 'ada-e2e-password'
+  add_user "$url" dan dispatcher 'dan-e2e-password'
+  add_user "$url" dee dispatcher 'dee-e2e-password'
+done
 cd end2end
 npx playwright test "$@"

@@ -1,6 +1,12 @@
 //! The shell, the router and the layout every page shares.
 
-use crate::pages::{DispatchPage, NotFound, ProjectionsPage, ShipmentPage};
+use crate::api::auth::{who_am_i, LogOut};
+use crate::auth::Role;
+use crate::components::CurrentUserResource;
+use crate::pages::{
+    AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, SetupPage, ShipmentPage,
+    UsersPage,
+};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -33,16 +39,17 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
+    let me: CurrentUserResource = Resource::new(|| (), |_| who_am_i());
+    provide_context(me);
     view! {
         <Stylesheet id="leptos" href="/pkg/freightdesk.css"/>
         <Title text="freightdesk"/>
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"freightdesk"</a>
-                <nav>
-                    <A href="/" exact=true>"Dispatch"</A>
-                    <A href="/projections">"Projections"</A>
-                </nav>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move { view! { <Navigation user=me.await.ok().flatten()/> } })}
+                </Transition>
             </header>
             <main>
                 // Async: the server sends each page complete, so it reads and works without
@@ -51,8 +58,37 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DispatchPage ssr=SsrMode::Async/>
                     <Route path=path!("/shipments/:id") view=ShipmentPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections") view=ProjectionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
     }
+}
+
+/// The links a signed-in person may use, their name and role, and signing out.
+#[component]
+fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
+    let Some(user) = user else {
+        return view! { <nav><a href="/login">"Sign in"</a></nav> }.into_any();
+    };
+    let log_out = ServerAction::<LogOut>::new();
+    let admin = user.allows(Role::Admin);
+    view! {
+        <nav>
+            <A href="/" exact=true>"Dispatch"</A>
+            <A href="/projections">"Projections"</A>
+            {admin.then(|| view! { <A href="/users">"Users"</A> })}
+        </nav>
+        <div class="user" data-testid="signed-in">
+            <a href="/account" data-testid="user-name">{user.display_name.clone()}</a>
+            <span class="role" data-testid="user-role">{user.role.label()}</span>
+            <ActionForm action=log_out attr:class="inline">
+                <button type="submit" class="secondary">"Sign out"</button>
+            </ActionForm>
+        </div>
+    }
+    .into_any()
 }

@@ -1,138 +1,297 @@
-//! The command line: `serve` (default), `projections status`, `projections rebuild NAME@VERSION`,
-//! `seed --shipments N`. Parsing is separate from running so it can be tested.
+//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, and `users`.
+//! Flags win over the environment; `--help` on any command explains it.
 
+use crate::auth::{read_password, Auth, AuthConfig, Role};
 use crate::config::Config;
 use crate::db::{DatabaseUrl, PortableDb};
+use crate::projections::status::ProjectionsOverview;
 use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
 use crate::store::EventStore;
+use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Errors of a command: printed once, and the process exits non-zero.
 pub type CliResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-pub const HELP: &str = "\
-freightdesk — event-sourced freight shipments with an operator console
+#[derive(Debug, Parser)]
+#[command(
+    name = "freightdesk",
+    version,
+    about = "Event-sourced freight shipments with an operator console",
+    after_help = "ENVIRONMENT: every flag can also be set by the variable named in its help. \
+                  RUST_LOG sets the log filter (default info). LEPTOS_SITE_ROOT, \
+                  LEPTOS_SITE_PKG_DIR and LEPTOS_OUTPUT_NAME say where the browser bundle is \
+                  served from (set by `make run`)."
+)]
+pub struct Cli {
+    /// postgres://user[:password]@host:port/db, or sqlite:PATH (created by serve if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = DatabaseUrl::DEFAULT, global = true)]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
 
-USAGE:
-    freightdesk [serve] [--addr HOST:PORT] [--database-url URL]
-    freightdesk projections status [--database-url URL]
-    freightdesk projections rebuild NAME@VERSION [--database-url URL]
-    freightdesk seed --shipments N [--concurrency C] [--database-url URL]
-    freightdesk --help
-
-ENVIRONMENT (flags win over the environment):
-    DATABASE_URL             postgres://user[:password]@host:port/db, or sqlite:PATH.
-                             Default: sqlite:data/freightdesk.db (created if missing).
-    FREIGHTDESK_ADDR         address to listen on. Default: 127.0.0.1:3000.
-    FREIGHTDESK_NODE         this node's name in the node registry. Default: hostname:pid.
-    FREIGHTDESK_PROJECTIONS  projection versions this node may run, e.g.
-                             shipment_board@1,daily_shipments@1. Default: all of them
-                             (shipment_board@1, shipment_board@2, daily_shipments@1).
-    FREIGHTDESK_BATCH_SIZE   events applied per projection transaction. Default: 500.
-    RUST_LOG                 log filter, e.g. info or freightdesk=debug. Default: info.
-    LEPTOS_SITE_ROOT, LEPTOS_SITE_PKG_DIR, LEPTOS_OUTPUT_NAME
-                             where the browser bundle is served from (set by `make run`).
-";
-
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
-    Help,
-    Serve(Config),
-    ProjectionsStatus {
-        database_url: DatabaseUrl,
-    },
-    ProjectionsRebuild {
-        database_url: DatabaseUrl,
-        version: Definition,
-    },
+    /// Serve the console and run this node's projections (the default).
+    Serve(ServeArgs),
+    /// Look at or act on projection versions.
+    #[command(subcommand)]
+    Projections(ProjectionsCommand),
+    /// Schedule realistic shipments with whole lifecycles, through the real command path.
     Seed {
-        database_url: DatabaseUrl,
+        #[arg(long)]
         shipments: u64,
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..))]
         concurrency: u64,
+    },
+    /// Manage who may sign in. Passwords are read from a prompt or standard input, never
+    /// from an argument.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FREIGHTDESK_ADDR", default_value = Config::DEFAULT_ADDR)]
+    pub addr: String,
+    /// This node's name in the node registry (default hostname:pid).
+    #[arg(long, env = "FREIGHTDESK_NODE")]
+    pub node: Option<String>,
+    /// Projection versions this node may run, e.g. shipment_board@1,daily_shipments@1
+    /// (default: all of them).
+    #[arg(long, env = "FREIGHTDESK_PROJECTIONS")]
+    pub projections: Option<String>,
+    /// Events applied per projection transaction (1 to 100000).
+    #[arg(long, env = "FREIGHTDESK_BATCH_SIZE", default_value_t = DEFAULT_BATCH_SIZE,
+          value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub batch_size: i64,
+    /// Mark the session cookie Secure (set it when the console is served over HTTPS).
+    #[arg(long, env = "FREIGHTDESK_SECURE_COOKIES")]
+    pub secure_cookies: bool,
+    /// A bearer token that may read /metrics without a session (for Prometheus).
+    #[arg(long, env = "FREIGHTDESK_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// Hours without a request after which a session ends.
+    #[arg(long, env = "FREIGHTDESK_SESSION_IDLE_HOURS", default_value_t = 12)]
+    pub session_idle_hours: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectionsCommand {
+    /// State, checkpoint, head, lag, rate, node, rebuild progress and error of every version.
+    Status,
+    /// Rebuild a version from the first event beside its current table (NAME@VERSION).
+    Rebuild {
+        #[arg(value_parser = parse_definition)]
+        version: Definition,
     },
 }
 
-/// Reads arguments and environment into a command, or explains what is wrong.
-pub fn parse(args: &[String], env: impl Fn(&str) -> Option<String>) -> Result<Command, String> {
-    let mut database_url = env("DATABASE_URL").unwrap_or_else(|| DatabaseUrl::DEFAULT.into());
-    let mut addr = env("FREIGHTDESK_ADDR").unwrap_or_else(|| Config::DEFAULT_ADDR.into());
-    let mut shipments = None;
-    let mut concurrency = 8;
-    let mut words = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let mut value = |flag: &str| rest.next().cloned().ok_or(format!("{flag} needs a value"));
-        match arg.as_str() {
-            "-h" | "--help" | "help" => return Ok(Command::Help),
-            "--addr" => addr = value("--addr")?,
-            "--database-url" => database_url = value("--database-url")?,
-            "--shipments" => {
-                let n = value("--shipments")?;
-                shipments = Some(
-                    n.parse::<u64>()
-                        .map_err(|_| format!("--shipments {n:?} is not a count"))?,
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user; the password is asked for (or read from standard input).
+    Add {
+        name: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The name shown in the console (default: NAME).
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Set a user's password (ends their sessions).
+    SetPassword { name: String },
+    /// Disable a user (ends their sessions; they can no longer sign in).
+    Disable { name: String },
+    /// List the users.
+    List,
+}
+
+fn parse_definition(key: &str) -> Result<Definition, String> {
+    Definition::parse(key).ok_or_else(|| {
+        let known: Vec<String> = Definition::ALL.iter().map(Definition::key).collect();
+        format!(
+            "unknown projection version {key:?} (known: {})",
+            known.join(", ")
+        )
+    })
+}
+
+fn parse_role(role: &str) -> Result<Role, String> {
+    Role::parse(role).map_err(|e| e.message)
+}
+
+impl ServeArgs {
+    pub fn config(&self, database_url: DatabaseUrl) -> Result<Config, String> {
+        let addr: SocketAddr = self.addr.parse().map_err(|_| {
+            format!(
+                "address {:?} is not HOST:PORT (e.g. 127.0.0.1:3000)",
+                self.addr
+            )
+        })?;
+        let capabilities = parse_capabilities(self.projections.as_deref())
+            .map_err(|e| format!("FREIGHTDESK_PROJECTIONS: {e}"))?;
+        Ok(Config {
+            database_url,
+            addr,
+            node: self.node.clone().unwrap_or_else(Config::default_node_name),
+            capabilities,
+            batch_size: self.batch_size,
+            auth: AuthConfig {
+                idle: Duration::from_secs(self.session_idle_hours.max(1) * 3600),
+                secure_cookies: self.secure_cookies,
+                metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
+                ..AuthConfig::default()
+            },
+        })
+    }
+}
+
+/// Opens the database for a command. Commands that only read refuse a SQLite file that does
+/// not exist instead of creating it (a typo would otherwise "work" on an empty database).
+async fn connect(url: &DatabaseUrl, create: bool) -> CliResult<(EventStore, PortableDb)> {
+    if let DatabaseUrl::Sqlite { path, .. } = url {
+        if !create && !path.exists() {
+            return Err(format!("no database at {} (nothing to read)", path.display()).into());
+        }
+    }
+    if create {
+        url.create_sqlite_dir()?;
+    }
+    let store = EventStore::connect(url).await?;
+    let db = PortableDb::connect(url).await?;
+    Ok((store, db))
+}
+
+pub async fn run(cli: Cli) -> CliResult<()> {
+    let url = DatabaseUrl::parse(&cli.database_url)?;
+    match cli
+        .command
+        .unwrap_or(Command::Serve(ServeArgs::default_from_env()?))
+    {
+        Command::Serve(args) => crate::server::serve(args.config(url)?).await?,
+        Command::Projections(ProjectionsCommand::Status) => {
+            let (store, db) = connect(&url, false).await?;
+            let overview = crate::projections::status::overview(&store, &db).await?;
+            print!("{}", status_table(&overview));
+        }
+        Command::Projections(ProjectionsCommand::Rebuild { version }) => {
+            let (store, db) = connect(&url, false).await?;
+            let (_, total) = store.head().await?;
+            let table =
+                crate::projections::operator::request_rebuild(&db, version, "cli", total).await?;
+            println!(
+                "rebuild of {} requested into {table} ({total} events); the node running it picks it up",
+                version.key()
+            );
+        }
+        Command::Seed {
+            shipments,
+            concurrency,
+        } => {
+            let (store, _) = connect(&url, true).await?;
+            let started = std::time::Instant::now();
+            let report = crate::seed::seed(&store, shipments, concurrency).await?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "seeded {} shipments, {} events in {secs:.1}s ({:.0} commands/s)",
+                report.shipments,
+                report.events,
+                report.events as f64 / secs.max(1e-9)
+            );
+        }
+        Command::Users(command) => users(&url, command).await?,
+    }
+    Ok(())
+}
+
+impl ServeArgs {
+    /// `freightdesk` with no command: serve, configured by the environment alone.
+    fn default_from_env() -> CliResult<Self> {
+        match Cli::try_parse_from(["freightdesk", "serve"])?.command {
+            Some(Command::Serve(args)) => Ok(args),
+            _ => Err("cannot read the serve settings".into()),
+        }
+    }
+}
+
+async fn users(url: &DatabaseUrl, command: UsersCommand) -> CliResult<()> {
+    let (_, db) = connect(url, matches!(command, UsersCommand::Add { .. })).await?;
+    let auth = Auth::new(db.pool.clone(), AuthConfig::default());
+    match command {
+        UsersCommand::Add {
+            name,
+            role,
+            display_name,
+        } => {
+            let password = read_password(&format!("Password for {name}: "))?;
+            let display = display_name.unwrap_or_else(|| name.clone());
+            let user = auth.add_user(&name, &display, role, &password).await?;
+            println!("added {} ({})", user.name, user.role);
+        }
+        UsersCommand::SetPassword { name } => {
+            let password = read_password(&format!("New password for {name}: "))?;
+            auth.reset_password(&name, &password).await?;
+            println!("password of {name} set; their sessions ended");
+        }
+        UsersCommand::Disable { name } => {
+            auth.disable_user(&name).await?;
+            println!("{name} is disabled; their sessions ended");
+        }
+        UsersCommand::List => {
+            println!("{:<24} {:<11} {:<9} display name", "name", "role", "state");
+            for u in auth.list_users().await? {
+                let state = if u.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<24} {:<11} {:<9} {}",
+                    u.name, u.role, state, u.display_name
                 );
             }
-            "--concurrency" => {
-                let n = value("--concurrency")?;
-                concurrency = n
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|c| *c >= 1)
-                    .ok_or(format!("--concurrency {n:?} is not a positive count"))?;
-            }
-            flag if flag.starts_with('-') => return Err(format!("unknown flag {flag:?}")),
-            word => words.push(word.to_string()),
         }
     }
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    let database_url = DatabaseUrl::parse(&database_url).map_err(|e| e.to_string())?;
-    match words.as_slice() {
-        [] | ["serve"] => {
-            let addr: SocketAddr = addr
-                .parse()
-                .map_err(|_| format!("address {addr:?} is not HOST:PORT (e.g. 127.0.0.1:3000)"))?;
-            let capabilities = parse_capabilities(env("FREIGHTDESK_PROJECTIONS").as_deref())
-                .map_err(|e| format!("FREIGHTDESK_PROJECTIONS: {e}"))?;
-            let batch_size = match env("FREIGHTDESK_BATCH_SIZE") {
-                None => DEFAULT_BATCH_SIZE,
-                Some(n) => n
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=100_000).contains(n))
-                    .ok_or(format!(
-                        "FREIGHTDESK_BATCH_SIZE {n:?} is not a count from 1 to 100000"
-                    ))?,
-            };
-            Ok(Command::Serve(Config {
-                database_url,
-                addr,
-                node: env("FREIGHTDESK_NODE").unwrap_or_else(Config::default_node_name),
-                capabilities,
-                batch_size,
-            }))
-        }
-        ["projections", "status"] => Ok(Command::ProjectionsStatus { database_url }),
-        ["projections", "rebuild", key] => {
-            let version = Definition::parse(key).ok_or_else(|| {
-                format!("unknown projection version {key:?} (e.g. shipment_board@2)")
-            })?;
-            Ok(Command::ProjectionsRebuild {
-                database_url,
-                version,
-            })
-        }
-        ["seed"] => Ok(Command::Seed {
-            database_url,
-            shipments: shipments.ok_or("seed needs --shipments N")?,
-            concurrency,
-        }),
-        other => Err(format!("unknown command {:?}", other.join(" "))),
+    Ok(())
+}
+
+/// The status table, with a line on what holds the projections back.
+fn status_table(overview: &ProjectionsOverview) -> String {
+    use std::fmt::Write;
+    let mut out = format!("{}\n", hold_line(overview));
+    let _ = writeln!(
+        out,
+        "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9} {:<20} {:<24} error",
+        "version", "state", "checkpoint", "head", "lag", "ev/s", "node", "rebuild"
+    );
+    for v in &overview.versions {
+        let rebuild = v
+            .rebuild
+            .as_ref()
+            .map(|r| format!("{:.0}% ({}/{})", r.percent(), r.done, r.total))
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            out,
+            "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9.1} {:<20} {:<24} {}",
+            v.key,
+            v.state,
+            v.checkpoint_seq,
+            v.head_seq,
+            v.lag_events,
+            v.events_per_sec,
+            v.owner_node.as_deref().unwrap_or("-"),
+            rebuild,
+            v.error.as_deref().unwrap_or_default()
+        );
     }
+    out
 }
 
 /// One line on what holds the projections back, as the page's banner says it.
-fn hold_line(overview: &crate::projections::status::ProjectionsOverview) -> String {
+fn hold_line(overview: &ProjectionsOverview) -> String {
     let Some(hold) = &overview.hold else {
         return "held back: never on SQLite (one writer at a time)".to_string();
     };
@@ -156,113 +315,72 @@ fn hold_line(overview: &crate::projections::status::ProjectionsOverview) -> Stri
     }
 }
 
-async fn connect(database_url: &DatabaseUrl) -> CliResult<(EventStore, PortableDb)> {
-    database_url.create_sqlite_dir()?;
-    let store = EventStore::connect(database_url).await?;
-    let db = PortableDb::connect(database_url).await?;
-    Ok((store, db))
-}
-
-pub async fn run(command: Command) -> CliResult<()> {
-    match command {
-        Command::Help => print!("{HELP}"),
-        Command::Serve(config) => crate::server::serve(config).await?,
-        Command::ProjectionsStatus { database_url } => {
-            let (store, db) = connect(&database_url).await?;
-            let overview = crate::projections::status::overview(&store, &db).await?;
-            println!("{}", hold_line(&overview));
-            println!(
-                "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9} {:<20} error",
-                "version", "state", "checkpoint", "head", "lag", "ev/s", "node"
-            );
-            for v in overview.versions {
-                println!(
-                    "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9.1} {:<20} {}",
-                    v.key,
-                    v.state,
-                    v.checkpoint_seq,
-                    v.head_seq,
-                    v.lag_events,
-                    v.events_per_sec,
-                    v.owner_node.unwrap_or_else(|| "-".into()),
-                    v.error.unwrap_or_default()
-                );
-            }
-        }
-        Command::ProjectionsRebuild {
-            database_url,
-            version,
-        } => {
-            let (store, db) = connect(&database_url).await?;
-            let (_, total) = store.head().await?;
-            let table =
-                crate::projections::operator::request_rebuild(&db, version, "cli", total).await?;
-            println!(
-                "rebuild of {} requested into {table} ({total} events); the node running it picks it up",
-                version.key()
-            );
-        }
-        Command::Seed {
-            database_url,
-            shipments,
-            concurrency,
-        } => {
-            let (store, _) = connect(&database_url).await?;
-            let started = std::time::Instant::now();
-            let report = crate::seed::seed(&store, shipments, concurrency).await?;
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "seeded {} shipments, {} events in {secs:.1}s ({:.0} commands/s)",
-                report.shipments,
-                report.events,
-                report.events as f64 / secs.max(1e-9)
-            );
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        parse(&args, |k| {
-            env.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("freightdesk").chain(args.iter().copied()))
     }
 
     #[test]
     fn commands_parse() {
-        match parse_with(&[], &[("FREIGHTDESK_PROJECTIONS", "shipment_board@1")]).unwrap() {
-            Command::Serve(c) => {
-                assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
-                assert_eq!(c.capabilities, vec![Definition::ShipmentBoardV1]);
+        assert!(parse(&[]).unwrap().command.is_none());
+        match parse(&[
+            "serve",
+            "--addr",
+            "127.0.0.1:4000",
+            "--projections",
+            "shipment_board@1",
+        ])
+        .unwrap()
+        .command
+        {
+            Some(Command::Serve(args)) => {
+                let config = args
+                    .config(DatabaseUrl::parse(DatabaseUrl::DEFAULT).unwrap())
+                    .unwrap();
+                assert_eq!(config.addr.to_string(), "127.0.0.1:4000");
+                assert_eq!(config.capabilities, vec![Definition::ShipmentBoardV1]);
             }
             other => panic!("{other:?}"),
         }
-        assert_eq!(
-            parse_with(&["projections", "rebuild", "shipment_board@2"], &[]).unwrap(),
-            Command::ProjectionsRebuild {
-                database_url: DatabaseUrl::parse(DatabaseUrl::DEFAULT).unwrap(),
-                version: Definition::ShipmentBoardV2
-            }
-        );
         assert!(matches!(
-            parse_with(&["seed", "--shipments", "10"], &[]).unwrap(),
-            Command::Seed { shipments: 10, .. }
+            parse(&["projections", "rebuild", "shipment_board@2"])
+                .unwrap()
+                .command,
+            Some(Command::Projections(ProjectionsCommand::Rebuild {
+                version: Definition::ShipmentBoardV2
+            }))
         ));
-        assert_eq!(parse_with(&["--help"], &[]).unwrap(), Command::Help);
-        assert!(parse_with(&["seed"], &[])
+        assert!(matches!(
+            parse(&["seed", "--shipments", "10"]).unwrap().command,
+            Some(Command::Seed { shipments: 10, .. })
+        ));
+        assert!(matches!(
+            parse(&["users", "add", "ana", "--role", "admin"])
+                .unwrap()
+                .command,
+            Some(Command::Users(UsersCommand::Add {
+                role: Role::Admin,
+                ..
+            }))
+        ));
+        let missing = parse(&["projections", "rebuild"]).unwrap_err().to_string();
+        assert!(missing.contains("<VERSION>"), "{missing}");
+        let unknown = parse(&["projections", "rebuild", "x@1"])
             .unwrap_err()
-            .contains("--shipments"));
-        assert!(parse_with(&["projections", "rebuild", "x@1"], &[]).is_err());
-        assert!(parse_with(&["--addr", "nope"], &[])
-            .unwrap_err()
-            .contains("HOST:PORT"));
-        assert!(parse_with(&["frobnicate"], &[]).is_err());
+            .to_string();
+        assert!(unknown.contains("unknown projection version"), "{unknown}");
+        assert!(parse(&["seed"]).is_err());
+        assert!(parse(&["users", "add", "ana", "--role", "root"]).is_err());
+        assert!(parse(&["frobnicate"]).is_err());
+        match parse(&["serve", "--addr", "nope"]).unwrap().command {
+            Some(Command::Serve(args)) => assert!(args
+                .config(DatabaseUrl::parse(DatabaseUrl::DEFAULT).unwrap())
+                .unwrap_err()
+                .contains("HOST:PORT")),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! How one process is configured: where its database is, where it listens, which projection
 //! versions it may run. Read from flags and the environment by `cli`, used by `server`.
 
+use crate::auth::AuthConfig;
 use crate::db::DatabaseUrl;
 use crate::projections::Definition;
 use std::net::SocketAddr;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
     pub addr: SocketAddr,
@@ -15,6 +16,8 @@ pub struct Config {
     pub capabilities: Vec<Definition>,
     /// Events per projection transaction.
     pub batch_size: i64,
+    /// Sessions, cookies and the metrics token.
+    pub auth: AuthConfig,
 }
 
 impl Config {

@@ -31,20 +31,17 @@ pub struct ConflictDetail {
     pub attempted: Vec<(String, String)>,
 }
 
-impl ConflictDetail {
-    pub fn attempted(&self, field: &str) -> Option<&str> {
-        self.attempted
-            .iter()
-            .find(|(name, _)| name == field)
-            .map(|(_, value)| value.as_str())
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
     #[error("invalid input: {}", join_field_errors(errors))]
-    Validation { errors: Vec<FieldError> },
+    Validation {
+        errors: Vec<FieldError>,
+        /// What the person typed (field name, text), so a form rendered without JavaScript can
+        /// put it back next to the errors.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attempted: Vec<(String, String)>,
+    },
     #[error("malformed request: {message}")]
     BadRequest { message: String },
     #[error("{what} not found")]
@@ -99,13 +96,49 @@ impl AppError {
     pub fn validation(error: FieldError) -> Self {
         AppError::Validation {
             errors: vec![error],
+            attempted: Vec::new(),
         }
+    }
+
+    /// Several field errors at once, so a form can mark them all.
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        AppError::Validation {
+            errors,
+            attempted: Vec::new(),
+        }
+    }
+
+    /// Carries what was typed back with a validation error (other errors are left as they are).
+    pub fn with_attempted(self, fields: &[(&str, &str)]) -> Self {
+        match self {
+            AppError::Validation { errors, .. } => AppError::Validation {
+                errors,
+                attempted: fields
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), value.to_string()))
+                    .collect(),
+            },
+            other => other,
+        }
+    }
+
+    /// What was typed into `field` before this error, if the error carries it.
+    pub fn attempted(&self, field: &str) -> Option<&str> {
+        let fields = match self {
+            AppError::Validation { attempted, .. } => attempted,
+            AppError::Conflict(detail) => &detail.attempted,
+            _ => return None,
+        };
+        fields
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value.as_str())
     }
 
     /// The message for one form field, if this is a validation error naming it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {
-            AppError::Validation { errors } => errors
+            AppError::Validation { errors, .. } => errors
                 .iter()
                 .find(|e| e.field == field)
                 .map(|e| e.message.clone()),

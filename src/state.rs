@@ -1,5 +1,6 @@
 //! The application state every handler and server function reaches: built once at start.
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::PortableDb;
 use crate::projections::{Daemon, DaemonHandle};
@@ -15,6 +16,8 @@ pub struct AppState {
     pub store: EventStore,
     /// The portable-SQL pool: projection catalog, read models, audit, nodes.
     pub db: PortableDb,
+    /// Users, sessions, sign-in.
+    pub auth: Auth,
     /// Flips to true when the server is stopping, so long-lived responses (live feeds) end.
     pub stopping: watch::Receiver<bool>,
     stop: Arc<watch::Sender<bool>>,
@@ -47,10 +50,12 @@ impl AppState {
         }
         leptos_options.site_addr = config.addr;
         let (stop, stopping) = watch::channel(false);
+        let auth = Auth::new(db.pool.clone(), config.auth.clone());
         Ok(AppState {
             leptos_options,
             store,
             db,
+            auth,
             stopping,
             stop: Arc::new(stop),
         })

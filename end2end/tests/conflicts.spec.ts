@@ -1,8 +1,10 @@
-import { test, expect, Browser, Page } from '@playwright/test';
-import { openHydrated, scheduleInBrowser, timelineVersions, uniquePlace } from './helpers';
+import { Browser, Page } from '@playwright/test';
+import { test, expect, openHydrated, scheduleInBrowser, signIn, timelineVersions, uniquePlace } from './helpers';
 
+/** Another dispatcher (dee) in a browser of her own. */
 async function secondDispatcher(browser: Browser, baseURL: string, url: string): Promise<Page> {
   const context = await browser.newContext({ baseURL });
+  await signIn(context, baseURL, 'dee');
   const page = await context.newPage();
   await openHydrated(page, url);
   return page;
@@ -25,7 +27,7 @@ test('a stale pick-up shows who changed what, and re-applying is refused by the 
   await expect(panel).toContainText('This shipment changed since you opened it');
   await expect(panel.getByTestId('conflict-event')).toHaveCount(1);
   await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentCancelled');
-  await expect(panel.getByTestId('conflict-event')).toContainText('default-dispatcher');
+  await expect(panel.getByTestId('conflict-event')).toContainText('dan');
   await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled: customer withdrew the order');
   await expect(panel.getByTestId('conflict-current').locator('[data-status]')).toHaveAttribute('data-status', 'Cancelled');
 
@@ -97,6 +99,7 @@ test('events from another dispatcher appear in an open timeline without a reload
 test('without JavaScript a conflict keeps the typed reason and re-applies it', async ({ page: a, browser, baseURL }) => {
   await scheduleInBrowser(a, uniquePlace('Porto'), 'Lyon');
   const context = await browser.newContext({ baseURL, javaScriptEnabled: false });
+  await signIn(context, baseURL!, 'dee');
   const b = await context.newPage();
   await b.goto(a.url());
   await expect(b.getByTestId('version')).toHaveText('1');
@@ -129,9 +132,12 @@ test.describe('without JavaScript', () => {
     await form.getByLabel('Planned pickup (UTC)').fill('2026-12-01T08:00');
     await form.getByRole('button', { name: 'Schedule' }).click();
     await expect(page.getByTestId('schedule-form').locator('[data-field="origin"]')).toHaveText('is required');
+    // What was typed is still there, next to the error.
+    await expect(page.getByTestId('schedule-form').getByLabel('Destination')).toHaveValue('Bern');
+    await expect(page.getByTestId('schedule-form').getByLabel('Planned pickup (UTC)')).toHaveValue('2026-12-01T08:00');
 
     const r = await page.request.post('/api/shipments/schedule', {
-      headers: { Accept: 'application/json' },
+      headers: { Accept: 'application/json', Origin: new URL(page.url()).origin },
       form: { origin: uniquePlace('Oslo'), destination: 'Bern', pickup_at: '2026-12-01T08:00' },
     });
     const { shipment_id } = await r.json();

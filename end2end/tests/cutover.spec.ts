@@ -1,5 +1,7 @@
-import { test, expect } from '@playwright/test';
-import { openHydrated } from './helpers';
+import { test, expect, openHydrated } from './helpers';
+
+// Projection actions are for admins.
+test.use({ user: 'ada' });
 
 // Runs after the other specs of its backend (see playwright.config.ts): a cutover changes what
 // every board page says, and other specs' appends would make the candidate lag for a moment.
@@ -16,6 +18,7 @@ test('an admin compares v2 with the live v1, cuts over, and rolls back', async (
   await expect(row('shipment_board@2').getByTestId('state')).toHaveText('live');
   await expect(row('shipment_board@1').getByTestId('state')).toHaveText('standby');
   await expect(page.getByTestId('audit')).toContainText('cut over');
+  await expect(page.getByTestId('audit').locator('tr', { hasText: 'cut over' }).first()).toContainText('ada');
 
   await page.getByRole('link', { name: 'Dispatch' }).click();
   await expect(page.getByTestId('served-by')).toContainText('shipment_board@2');

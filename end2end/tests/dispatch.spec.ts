@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { openHydrated, scheduleInBrowser, timelineVersions, uniquePlace } from './helpers';
+import { test, expect, openHydrated, scheduleInBrowser, timelineVersions, uniquePlace } from './helpers';
 
 test('a dispatcher takes a shipment through its whole lifecycle', async ({ page }) => {
   const origin = uniquePlace('Rotterdam');
@@ -28,7 +27,7 @@ test('a dispatcher takes a shipment through its whole lifecycle', async ({ page 
   const types = await page.getByTestId('timeline').locator('tbody tr td:nth-child(3)').allTextContents();
   expect(types).toEqual(['ShipmentScheduled', 'ShipmentPickedUp', 'LocationRecorded', 'ShipmentDelivered']);
   await expect(page.getByTestId('timeline')).toContainText('At Basel (47.5600, 7.5900)');
-  await expect(page.getByTestId('timeline')).toContainText('default-dispatcher');
+  await expect(page.getByTestId('timeline')).toContainText('dan');
 
   // The board (a projection, so give it a moment) finds it by origin and says who served it.
   await expect(async () => {

@@ -1,4 +1,34 @@
-import { Page, expect } from '@playwright/test';
+import { test as base, BrowserContext, Page, expect } from '@playwright/test';
+
+/** The people scripts/e2e.sh adds to every test database. */
+export const USERS = {
+  ada: { password: 'ada-e2e-password', role: 'admin' },
+  dan: { password: 'dan-e2e-password', role: 'dispatcher' },
+  dee: { password: 'dee-e2e-password', role: 'dispatcher' },
+} as const;
+export type UserName = keyof typeof USERS;
+
+/** Signs a browser context in through the real login endpoint (its cookie jar keeps the session). */
+export async function signIn(context: BrowserContext, baseURL: string, name: UserName) {
+  const response = await context.request.post(`${baseURL}/api/auth/login`, {
+    headers: { Accept: 'application/json', Origin: baseURL },
+    form: { name, password: USERS[name].password },
+  });
+  expect(response.ok(), `sign-in of ${name}: ${response.status()}`).toBeTruthy();
+}
+
+/**
+ * Every spec's `page` belongs to a signed-in person: `dan` (a dispatcher) unless the spec says
+ * `test.use({ user: 'ada' })`. Nothing switches security off.
+ */
+export const test = base.extend<{ user: UserName | null }>({
+  user: ['dan', { option: true }],
+  context: async ({ context, baseURL, user }, use) => {
+    if (user) await signIn(context, baseURL!, user);
+    await use(context);
+  },
+});
+export { expect };
 
 /** Opens a page and waits until the WebAssembly bundle has hydrated it. */
 export async function openHydrated(page: Page, url: string) {

@@ -1,5 +1,7 @@
-import { test, expect } from '@playwright/test';
-import { openHydrated } from './helpers';
+import { test, expect, openHydrated } from './helpers';
+
+// Projection actions are for admins.
+test.use({ user: 'ada' });
 
 test('the projections page shows every version and audits a rebuild', async ({ page }, info) => {
   await openHydrated(page, '/projections');

@@ -1,5 +1,4 @@
-import { test, expect } from '@playwright/test';
-import { openHydrated } from './helpers';
+import { test, expect, openHydrated } from './helpers';
 
 test('the shell renders with navigation and hydrates', async ({ page }) => {
   const errors: string[] = [];

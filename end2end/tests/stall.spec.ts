@@ -1,6 +1,8 @@
-import { test, expect } from '@playwright/test';
 import { spawn } from 'child_process';
-import { openHydrated, scheduleInBrowser, uniquePlace } from './helpers';
+import { test, expect, openHydrated, scheduleInBrowser, uniquePlace } from './helpers';
+
+// Projection actions are for admins.
+test.use({ user: 'ada' });
 
 // A forgotten transaction (here: psql with an open BEGIN that wrote an event) holds every
 // projection back on PostgreSQL. The page names it, and the banner goes once it commits.

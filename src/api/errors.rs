@@ -68,7 +68,5 @@ impl From<OverviewError> for AppError {
 
 /// One validation error listing every field that failed, so a form can mark them all.
 pub fn invalid(errors: impl IntoIterator<Item = Option<FieldError>>) -> AppError {
-    AppError::Validation {
-        errors: errors.into_iter().flatten().collect(),
-    }
+    AppError::invalid(errors.into_iter().flatten().collect())
 }

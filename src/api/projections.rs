@@ -46,12 +46,19 @@ pub struct BoardComparison {
 
 #[server(endpoint = "projections/status")]
 pub async fn get_projections_overview() -> Result<ProjectionsOverview, AppError> {
+    let user = require(Role::Dispatcher)?;
     let state = app_state()?;
-    Ok(crate::projections::status::overview(&state.store, &state.db).await?)
+    let mut overview = crate::projections::status::overview(&state.store, &state.db).await?;
+    // What a holding session runs is for admins' eyes only.
+    if !user.allows(Role::Admin) {
+        overview.hold = overview.hold.map(crate::stall::HoldReport::without_queries);
+    }
+    Ok(overview)
 }
 
 #[server(endpoint = "projections/daily")]
 pub async fn get_daily_shipments() -> Result<DailyView, AppError> {
+    require(Role::Dispatcher)?;
     let state = app_state()?;
     let (def, days) = crate::projections::queries::daily(&state.db, 31).await?;
     Ok(DailyView {
@@ -71,18 +78,20 @@ pub async fn get_daily_shipments() -> Result<DailyView, AppError> {
 
 #[server(endpoint = "projections/rebuild")]
 pub async fn rebuild_projection(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
     let (_, total) = state.store.head().await?;
-    operator::request_rebuild(&state.db, def, ACTOR, total).await?;
+    operator::request_rebuild(&state.db, def, &actor, total).await?;
     Ok(format!("Rebuild of {key} started"))
 }
 
 #[server(endpoint = "projections/retry")]
 pub async fn retry_projection(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
-    operator::retry(&state.db, def, ACTOR).await?;
+    operator::retry(&state.db, def, &actor).await?;
     Ok(format!("{key} resumes from its checkpoint"))
 }
 
@@ -92,6 +101,7 @@ pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> 
     use crate::projections::definition::SHIPMENT_BOARD;
     use crate::projections::diff::board_diff;
     use crate::projections::lifecycle::VersionState;
+    require(Role::Dispatcher)?;
     let state = app_state()?;
     let db = &state.db;
     let versions = crate::projections::versions::load_all(db).await?;
@@ -137,26 +147,28 @@ pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> 
 /// Makes a standby version live (or the previous one again: a rollback).
 #[server(endpoint = "projections/cut-over")]
 pub async fn cut_over_projection(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
-    Ok(operator::cut_over(&state.db, &state.store, def, ACTOR).await?)
+    Ok(operator::cut_over(&state.db, &state.store, def, &actor).await?)
 }
 
 /// Stops maintaining a version that does not serve reads, and drops its table.
 #[server(endpoint = "projections/retire")]
 pub async fn retire_projection(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
-    operator::retire(&state.db, def, ACTOR).await?;
+    operator::retire(&state.db, def, &actor).await?;
     Ok(format!("{key} is retired and its table dropped"))
 }
 
 #[cfg(feature = "ssr")]
-use {super::context::app_state, crate::projections::operator};
-
-/// Until sign-in exists, operator actions are recorded under this name.
-#[cfg(feature = "ssr")]
-const ACTOR: &str = "default-admin";
+use {
+    super::context::app_state,
+    crate::auth::{require, Role},
+    crate::projections::operator,
+};
 
 #[cfg(feature = "ssr")]
 fn definition(key: &str) -> Result<crate::projections::Definition, AppError> {

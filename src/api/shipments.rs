@@ -44,6 +44,7 @@ impl ShipmentView {
 
 #[server(endpoint = "shipments/get")]
 pub async fn get_shipment(shipment_id: String) -> Result<ShipmentView, AppError> {
+    crate::auth::require(crate::auth::Role::Dispatcher)?;
     let state = super::context::app_state()?;
     execution::shipment_view(&state.store, &shipment_id).await
 }
@@ -59,10 +60,16 @@ pub async fn schedule_shipment(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{parse_form_time, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;
+    let attempted = [
+        ("origin", origin.as_str()),
+        ("destination", destination.as_str()),
+        ("pickup_at", pickup_at.as_str()),
+    ];
     let id = if shipment_id.trim().is_empty() {
         ShipmentId::generate()
     } else {
-        ShipmentId::parse(&shipment_id).map_err(AppError::validation)?
+        ShipmentId::parse(&shipment_id)
+            .map_err(|e| AppError::validation(e).with_attempted(&attempted))?
     };
     let origin = PlaceName::parse("origin", &origin);
     let destination = PlaceName::parse("destination", &destination);
@@ -75,14 +82,13 @@ pub async fn schedule_shipment(
             pickup_planned_at,
         },
         (origin, destination, pickup_at) => {
-            return Err(super::errors::invalid([
-                origin.err(),
-                destination.err(),
-                pickup_at.err(),
-            ]))
+            return Err(
+                super::errors::invalid([origin.err(), destination.err(), pickup_at.err()])
+                    .with_attempted(&attempted),
+            )
         }
     };
-    execution::run(id, ExpectedVersion::NoStream, command, &[]).await
+    execution::run(id, ExpectedVersion::NoStream, command, &attempted).await
 }
 
 #[server(endpoint = "shipments/pick-up")]
@@ -129,11 +135,10 @@ pub async fn record_location(
             at: Utc::now(),
         },
         (location, position, notes) => {
-            return Err(super::errors::invalid([
-                location.err(),
-                position.err(),
-                notes.err(),
-            ]))
+            return Err(
+                super::errors::invalid([location.err(), position.err(), notes.err()])
+                    .with_attempted(&attempted),
+            )
         }
     };
     execution::run(id, expected, command, &attempted).await
@@ -163,12 +168,14 @@ pub async fn cancel_shipment(
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{CancelReason, ShipmentCommand};
     let (id, expected) = execution::target(&shipment_id, &expected_version)?;
-    let parsed = CancelReason::parse(&reason).map_err(AppError::validation)?;
+    let attempted = [("reason", reason.as_str())];
+    let parsed = CancelReason::parse(&reason)
+        .map_err(|e| AppError::validation(e).with_attempted(&attempted))?;
     let command = ShipmentCommand::Cancel {
         reason: parsed,
         at: Utc::now(),
     };
-    execution::run(id, expected, command, &[("reason", reason.as_str())]).await
+    execution::run(id, expected, command, &attempted).await
 }
 
 /// One row of the dispatch board.
@@ -213,6 +220,7 @@ pub async fn list_shipments(
     #[server(default)] before: String,
 ) -> Result<BoardView, AppError> {
     use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
+    crate::auth::require(crate::auth::Role::Dispatcher)?;
     let state = super::context::app_state()?;
     let query = BoardQuery::parse(&RawBoardQuery {
         status,
@@ -221,7 +229,7 @@ pub async fn list_shipments(
         after,
         before,
     })
-    .map_err(|errors| AppError::Validation { errors })?;
+    .map_err(AppError::invalid)?;
     let result = board(&state.db, &query).await?;
     let next_cursor = result
         .has_next
@@ -264,9 +272,6 @@ mod execution {
     use crate::store::shipments::{self, CommandContext, CommandError};
     use crate::store::{Conflict, EventStore, ExpectedVersion};
 
-    /// Until sign-in exists every command is recorded under this user.
-    pub const DEFAULT_ACTOR: &str = "default-dispatcher";
-
     /// Parses the shipment id and the version the user saw.
     pub fn target(
         shipment_id: &str,
@@ -297,8 +302,10 @@ mod execution {
         command: ShipmentCommand,
         attempted: &[(&str, &str)],
     ) -> Result<CommandOutcome, AppError> {
+        // The signed-in user is the actor of every event the command appends.
+        let user = crate::auth::require(crate::auth::Role::Dispatcher)?;
         let state = crate::api::context::app_state()?;
-        let context = CommandContext::new(DEFAULT_ACTOR);
+        let context = CommandContext::new(user.name);
         match shipments::execute(&state.store, id, expected, &command, &context).await {
             Ok(appended) => Ok(CommandOutcome {
                 shipment_id: id.to_string(),
@@ -321,6 +328,7 @@ mod execution {
             },
             CommandError::Rejected(e @ DomainError::SameOriginAndDestination) => {
                 AppError::validation(FieldError::new("destination", e.to_string()))
+                    .with_attempted(attempted)
             }
             CommandError::Rejected(e @ DomainError::NotAllowed { status, .. }) => {
                 AppError::Rejected {

@@ -32,9 +32,9 @@ fn check(user: Option<CurrentUser>, needed: Role) -> Result<CurrentUser, AppErro
 impl From<AuthError> for AppError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Invalid { field, message } => AppError::Validation {
-                errors: vec![crate::domain::FieldError { field, message }],
-            },
+            AuthError::Invalid { field, message } => {
+                AppError::invalid(vec![crate::domain::FieldError { field, message }])
+            }
             e @ (AuthError::WrongCredentials | AuthError::Throttled { .. }) => {
                 AppError::Unauthorized {
                     message: e.to_string(),

@@ -1,5 +1,6 @@
 //! Small pieces shared by pages.
 
+use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
@@ -12,6 +13,15 @@ where
     T::Output: Clone + Send + Sync + 'static,
 {
     Signal::derive(move || action.value().get().and_then(Result::err))
+}
+
+/// Who is signed in, as the shell read it once per page load.
+pub type CurrentUserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+/// The signed-in user of this page (provided by the shell).
+pub fn use_current_user() -> CurrentUserResource {
+    use_context::<CurrentUserResource>()
+        .unwrap_or_else(|| Resource::new(|| (), |_| crate::api::auth::who_am_i()))
 }
 
 /// The message for one field of a form, under its input.

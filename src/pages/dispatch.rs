@@ -36,6 +36,18 @@ pub fn DispatchPage() -> impl IntoView {
         }
     });
     let error = last_error(schedule);
+    // Without JavaScript a refused form comes back as a new page: put back what was typed.
+    let typed = {
+        let returned = schedule.value().get_untracked();
+        move |field: &str| {
+            returned
+                .as_ref()
+                .and_then(|r| r.as_ref().err())
+                .and_then(|e| e.attempted(field))
+                .unwrap_or_default()
+                .to_string()
+        }
+    };
 
     view! {
         <h1>"Dispatch"</h1>
@@ -44,17 +56,17 @@ pub fn DispatchPage() -> impl IntoView {
             <ActionForm action=schedule attr:class="form-grid" attr:data-testid="schedule-form">
                 <label>
                     "Origin"
-                    <input name="origin" maxlength="120" autocomplete="off"/>
+                    <input name="origin" maxlength="120" autocomplete="off" value=typed("origin")/>
                     <FieldNote error field="origin"/>
                 </label>
                 <label>
                     "Destination"
-                    <input name="destination" maxlength="120" autocomplete="off"/>
+                    <input name="destination" maxlength="120" autocomplete="off" value=typed("destination")/>
                     <FieldNote error field="destination"/>
                 </label>
                 <label>
                     "Planned pickup (UTC)"
-                    <input name="pickup_at" type="datetime-local"/>
+                    <input name="pickup_at" type="datetime-local" value=typed("pickup_at")/>
                     <FieldNote error field="pickup_at"/>
                 </label>
                 <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>

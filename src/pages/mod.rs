@@ -4,8 +4,12 @@ mod dispatch;
 mod not_found;
 mod projections;
 mod shipment;
+mod sign_in;
+mod users;
 
 pub use dispatch::DispatchPage;
 pub use not_found::NotFound;
 pub use projections::ProjectionsPage;
 pub use shipment::ShipmentPage;
+pub use sign_in::{AccountPage, LoginPage, SetupPage};
+pub use users::UsersPage;

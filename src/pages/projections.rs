@@ -6,6 +6,7 @@ use crate::api::projections::{
     compare_board_versions, get_daily_shipments, get_projections_overview, BoardComparison,
     CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
 };
+use crate::auth::Role;
 use crate::components::{human_duration, LocalTime};
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
@@ -42,6 +43,7 @@ impl Operations {
 
 #[component]
 pub fn ProjectionsPage() -> impl IntoView {
+    let me = crate::components::use_current_user();
     let ops = Operations {
         rebuild: ServerAction::new(),
         retry: ServerAction::new(),
@@ -81,8 +83,9 @@ pub fn ProjectionsPage() -> impl IntoView {
         {outcome}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
                 match overview.await {
-                    Ok(o) => view! { <Overview o ops/> }.into_any(),
+                    Ok(o) => view! { <Overview o ops admin/> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -116,7 +119,7 @@ pub fn ProjectionsPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
+fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoView {
     let rows: Vec<(VersionStatus, VersionFacts)> =
         o.versions.iter().map(|v| (v.clone(), o.facts(v))).collect();
     let hold = match (&o.hold, o.long_hold()) {
@@ -142,7 +145,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|(v, facts)| view! { <VersionRow v facts ops/> }).collect_view()}
+                {rows.into_iter().map(|(v, facts)| view! { <VersionRow v facts ops admin/> }).collect_view()}
             </tbody>
         </table>
         <section class="card">
@@ -179,7 +182,12 @@ fn Overview(o: ProjectionsOverview, ops: Operations) -> impl IntoView {
 }
 
 #[component]
-fn VersionRow(v: VersionStatus, facts: VersionFacts, ops: Operations) -> impl IntoView {
+fn VersionRow(
+    v: VersionStatus,
+    facts: VersionFacts,
+    ops: Operations,
+    admin: bool,
+) -> impl IntoView {
     let key = v.key.clone();
     let state = match &v.error {
         Some(_) => format!("failed ({})", v.state),
@@ -194,9 +202,10 @@ fn VersionRow(v: VersionStatus, facts: VersionFacts, ops: Operations) -> impl In
             human_duration(v.lag_seconds as i64)
         )
     };
-    // Exactly the actions the lifecycle allows; the server checks the same rule again.
+    // Exactly the actions the lifecycle allows, for admins; the server checks both again.
     let actions = allowed_actions(&facts)
         .into_iter()
+        .filter(|_| admin)
         .map(|action| action_button(action, &facts, ops))
         .collect_view();
     view! {

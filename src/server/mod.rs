@@ -1,6 +1,7 @@
 //! The HTTP server: the router, the routes that are not pages or server functions, and
 //! serving with a graceful shutdown.
 
+mod headers;
 mod limits;
 mod live;
 mod metrics;
@@ -20,19 +21,36 @@ use axum::routing::get;
 use axum::Router;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+
+/// The routes that are neither pages nor server functions. The router registers exactly these
+/// (and the policy test walks them), so none can be added without a policy entry.
+pub const PLAIN_ROUTES: [&str; 3] = ["/healthz", "/metrics", "/live/shipments/{id}"];
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::metrics))
-        .route("/live/shipments/{id}", get(live::shipment_feed))
+    let [nosniff, referrer, frames, policy] = headers::layers();
+    let handlers = [
+        get(healthz),
+        get(metrics::metrics),
+        get(live::shipment_feed),
+    ];
+    let plain = PLAIN_ROUTES
+        .into_iter()
+        .zip(handlers)
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        });
+    plain
         .leptos_routes_with_context(
             &state,
             routes,
             {
                 let state = state.clone();
-                move || provide_context(state.clone())
+                move || {
+                    provide_context(state.clone());
+                    headers::set_page_policy();
+                }
             },
             {
                 let options = state.leptos_options.clone();
@@ -45,8 +63,18 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
+        // Who may do what: the policy table, on every route, before any handler runs.
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::enforce_policy,
+        ))
+        .layer(middleware::from_fn(crate::auth::refuse_cross_site))
         // Outermost: a declared oversize is answered before anything else reads the request.
         .layer(middleware::from_fn(limits::refuse_declared_oversize))
+        .layer(policy)
+        .layer(frames)
+        .layer(referrer)
+        .layer(nosniff)
         .with_state(state)
 }
 
@@ -81,16 +109,38 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let daemon = state.start_daemon(&config).await?;
     let app = router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            state.stop();
-        })
-        .await?;
+    let local = listener.local_addr()?;
+    tracing::info!("listening on http://{local}");
+    announce_setup_link(&state, local).await;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        state.stop();
+    })
+    .await?;
     daemon.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// On a database without users, prints (once) the link that creates the first admin. The
+/// token lives in memory only: it dies with the process or when used.
+async fn announce_setup_link(state: &AppState, local: SocketAddr) {
+    match state.auth.setup_token_if_no_users().await {
+        Ok(Some(token)) => {
+            let link = format!("http://{local}/setup?token={token}");
+            tracing::info!("no users yet: open the set-up link to create the first admin");
+            // Plain text on stderr as well, so `make run` shows it whatever the log filter.
+            eprintln!(
+                "\n  ┌─ First run ──────────────────────────────────────────────\n  │ No users yet. Create the first admin here (valid until used\n  │ or until this process stops):\n  │\n  │   {link}\n  └──────────────────────────────────────────────────────────\n"
+            );
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot tell whether any user exists"),
+    }
 }
 
 async fn shutdown_signal() {

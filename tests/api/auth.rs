@@ -27,7 +27,9 @@ pub struct TestAuth {
 /// A fresh database with the event store's migrations (which include the auth tables).
 pub async fn test_auth(backend: Backend, config: AuthConfig) -> TestAuth {
     let (url, dir) = fresh_database_url(backend).await;
-    let store = EventStore::connect(&url).await.expect("connect store");
+    let store = EventStore::connect(&crate::helpers::parse_url(&url))
+        .await
+        .expect("connect store");
     sqlx::any::install_default_drivers();
     let sqlite = url.starts_with("sqlite:");
     let pool = AnyPoolOptions::new()

@@ -18,6 +18,113 @@ fn freightdesk(database_url: &str, args: &[&str]) -> (bool, String) {
     (out.status.success(), text)
 }
 
+/// Runs the binary with `input` on standard input (passwords are never arguments).
+fn freightdesk_with_stdin(database_url: &str, args: &[&str], input: &str) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_freightdesk"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run freightdesk");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write the password");
+    let out = child.wait_with_output().expect("freightdesk ends");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test]
+async fn users_are_managed_from_the_command_line_without_passwords_in_arguments() {
+    let (url, _dir) = fresh_database_url(Backend::Sqlite).await;
+    let (ok, out) = freightdesk_with_stdin(
+        &url,
+        &[
+            "users",
+            "add",
+            "ana",
+            "--role",
+            "admin",
+            "--display-name",
+            "Ana Admin",
+        ],
+        "a long enough secret\n",
+    );
+    assert!(ok && out.contains("added ana (admin)"), "{out}");
+    let (ok, out) = freightdesk_with_stdin(
+        &url,
+        &["users", "add", "bo", "--role", "dispatcher"],
+        "short\n",
+    );
+    assert!(
+        !ok && out.contains("password"),
+        "too short is refused: {out}"
+    );
+    let (ok, out) = freightdesk_with_stdin(
+        &url,
+        &["users", "add", "bo", "--role", "dispatcher"],
+        "bo's own secret\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = freightdesk(
+        &url,
+        &["users", "add", "cy", "--role", "admin", "--password", "x"],
+    );
+    assert!(
+        !ok && out.contains("--password"),
+        "no password flag exists: {out}"
+    );
+    let (ok, out) = freightdesk_with_stdin(
+        &url,
+        &["users", "set-password", "bo"],
+        "a brand new secret\n",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = freightdesk(&url, &["users", "disable", "bo"]);
+    assert!(ok, "{out}");
+    let (ok, out) = freightdesk(&url, &["users", "list"]);
+    assert!(ok, "{out}");
+    let line = |name: &str| {
+        out.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("ana").contains("admin") && line("ana").contains("active"),
+        "{out}"
+    );
+    assert!(line("bo ").contains("disabled"), "{out}");
+    let (ok, out) = freightdesk(&url, &["users", "disable", "ana"]);
+    assert!(!ok, "the last admin cannot be disabled: {out}");
+}
+
+#[tokio::test]
+async fn commands_that_read_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo").join("missing.db");
+    let url = format!("sqlite:{}", path.display());
+    let (ok, out) = freightdesk(&url, &["projections", "status"]);
+    assert!(!ok && out.contains("no database at"), "{out}");
+    assert!(!path.exists() && !path.parent().unwrap().exists());
+    let (ok, out) = freightdesk(&url, &["projections", "rebuild"]);
+    assert!(
+        !ok && out.contains("<VERSION>") && !out.contains("ENVIRONMENT"),
+        "usage, not the whole help: {out}"
+    );
+}
+
 #[tokio::test]
 async fn seed_status_and_rebuild_from_the_command_line() {
     let (url, _dir) = fresh_database_url(Backend::Sqlite).await;
@@ -67,7 +174,7 @@ async fn seed_status_and_rebuild_from_the_command_line() {
 
     let (ok, out) = freightdesk(&url, &["projections", "rebuild", "nope@1"]);
     assert!(!ok && out.contains("unknown projection version"), "{out}");
-    let (ok, out) = freightdesk(&url, &["--help"]);
+    let (ok, out) = freightdesk(&url, &["serve", "--help"]);
     assert!(ok && out.contains("FREIGHTDESK_PROJECTIONS"), "{out}");
 }
 
@@ -77,6 +184,12 @@ async fn serve_logs_where_it_listens_and_stops_cleanly_on_sigterm() {
     let url = crate::helpers::fresh_postgres_url().await;
     // A password in the URL must never reach the log.
     let with_password = url.replacen("postgres@", "postgres:hunter2@", 1);
+    let (ok, out) = freightdesk_with_stdin(
+        &url,
+        &["users", "add", "ops", "--role", "dispatcher"],
+        "night shift only\n",
+    );
+    assert!(ok, "{out}");
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_freightdesk"))
         .arg("serve")
         .env("DATABASE_URL", &with_password)
@@ -110,7 +223,22 @@ async fn serve_logs_where_it_listens_and_stops_cleanly_on_sigterm() {
     assert!(!log.contains("hunter2"), "{log}");
 
     // A live feed is open while the server is asked to stop: it must not hold the shutdown up.
-    let feed = reqwest::get(format!("{address}/live/shipments/{}", uuid::Uuid::new_v4()))
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = client
+        .post(format!("{address}/api/auth/login"))
+        .header("Origin", &address)
+        .header("Accept", "application/json")
+        .form(&[("name", "ops"), ("password", "night shift only")])
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_success(), "{}", login.status());
+    let feed = client
+        .get(format!("{address}/live/shipments/{}", uuid::Uuid::new_v4()))
+        .send()
         .await
         .unwrap();
     assert_eq!(feed.status(), 200);

@@ -69,26 +69,87 @@ pub async fn store(backend: Backend) -> TestStore {
     TestStore { store, _dir: dir }
 }
 
+/// The bearer token `/metrics` accepts in test apps.
+pub const METRICS_TOKEN: &str = "scrape-me-please";
+
+/// The people every test app knows: (name, display name, password).
+pub const ADMIN: (&str, &str, &str) = ("ada", "Ada Admin", "correct horse battery");
+pub const DISPATCHER: (&str, &str, &str) = ("dan", "Dan Dispatcher", "dispatch me gently");
+
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub projections: PortableDb,
     pub daemon: Option<freightdesk::projections::DaemonHandle>,
     pub store: EventStore,
+    /// Signed in as the admin (who may do everything).
     pub client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
 
 impl TestApp {
-    /// Posts a form to a server function, as a script would (no `Accept: text/html`).
+    /// Posts a form to a server function as the admin, as a script would (no `Accept: text/html`).
     pub async fn post_form(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        self.client
+        self.post_form_as(&self.client, endpoint, form).await
+    }
+
+    pub async fn post_form_as(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
             .post(format!("{}/api/{endpoint}", self.address))
             .header("Accept", "application/json")
             .form(form)
             .send()
             .await
             .expect("request")
+    }
+
+    /// A client of this app's own origin with a cookie jar, not signed in.
+    pub fn anonymous(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::ORIGIN,
+            reqwest::header::HeaderValue::from_str(&self.address).expect("origin"),
+        );
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .default_headers(headers)
+            .build()
+            .expect("client")
+    }
+
+    /// A client signed in through the real login endpoint.
+    pub async fn signed_in(&self, (name, _, password): (&str, &str, &str)) -> reqwest::Client {
+        let client = self.anonymous();
+        let response = self
+            .post_form_as(
+                &client,
+                "auth/login",
+                &[("name", name), ("password", password)],
+            )
+            .await;
+        assert!(
+            response.status().is_success(),
+            "sign-in of {name} failed: {}",
+            response.status()
+        );
+        client
+    }
+}
+
+/// Adds the test users through the same service the CLI and the users page use.
+pub async fn add_test_users(auth: &freightdesk::auth::Auth) {
+    use freightdesk::auth::Role;
+    for ((name, display, password), role) in [(ADMIN, Role::Admin), (DISPATCHER, Role::Dispatcher)]
+    {
+        auth.add_user(name, display, role, password)
+            .await
+            .expect("add a test user");
     }
 }
 
@@ -100,27 +161,38 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         node: format!("test-{}", Uuid::new_v4().simple()),
         capabilities: freightdesk::projections::Definition::ALL.to_vec(),
         batch_size: freightdesk::projections::DEFAULT_BATCH_SIZE,
+        auth: freightdesk::auth::AuthConfig {
+            metrics_token: Some(METRICS_TOKEN.into()),
+            ..Default::default()
+        },
     };
     let state = AppState::build(&config).await.expect("app state");
+    add_test_users(&state.auth).await;
     let daemon = state.start_daemon(&config).await.expect("daemon");
     let store = state.store.clone();
     let projections = state.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let app = server::router(state);
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    TestApp {
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap()
+    });
+    let mut app = TestApp {
         address: format!("http://{addr}"),
         database_url,
         projections,
         daemon: Some(daemon),
         store,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        client: reqwest::Client::new(),
         _dir: dir,
-    }
+    };
+    app.client = app.signed_in(ADMIN).await;
+    app
 }
 
 /// Runs an async test body once per backend: `both_backends!(name, |backend| async move {...})`.

@@ -80,7 +80,7 @@ both_backends!(lifecycle_over_http, |backend: Backend| async move {
             "ShipmentDelivered"
         ]
     );
-    assert_eq!(view["timeline"][1]["actor"], "default-dispatcher");
+    assert_eq!(view["timeline"][1]["actor"], crate::helpers::ADMIN.0);
 });
 
 both_backends!(

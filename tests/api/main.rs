@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod http;
 mod nodes;
+mod policy;
 mod projections;
 mod stall;
 mod store_contract;

@@ -36,11 +36,10 @@ impl Actions {
         let record = ServerAction::<RecordLocation>::new();
         let cancel = ServerAction::<CancelShipment>::new();
         // After a form post without JavaScript the outcome arrives with the page (from the
-        // redirect's query string); a conflict carries back what the user typed.
+        // redirect's query string); a conflict or a validation error carries back what the
+        // user typed.
         let typed = |value: Option<Result<_, AppError>>, field: &str| match value {
-            Some(Err(AppError::Conflict(detail))) => {
-                detail.attempted(field).unwrap_or_default().to_string()
-            }
+            Some(Err(e)) => e.attempted(field).unwrap_or_default().to_string(),
             _ => String::new(),
         };
         let recorded = record.value().get_untracked();

@@ -1,0 +1,92 @@
+//! Signing in, the first-run set-up, and one's own account. Every form works without
+//! JavaScript too: it posts to its server function, which redirects back.
+
+use crate::api::auth::{ChangePassword, LogIn, SetUp};
+use crate::components::{last_error, FieldNote};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `/login?next=/where/you/were`
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = query.read_untracked().get("next").unwrap_or_default();
+    let login = ServerAction::<LogIn>::new();
+    let error = last_error(login);
+    view! {
+        <Title text="Sign in · freightdesk"/>
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            <ActionForm action=login attr:class="form-grid" attr:data-testid="login-form">
+                <input type="hidden" name="next" value=next/>
+                <label>"Name"<input name="name" autocomplete="username" required maxlength="64"/></label>
+                <label>"Password"<input name="password" type="password" autocomplete="current-password" required maxlength="1024"/></label>
+                <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
+            </ActionForm>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="login-error">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+/// `/setup?token=…`: the link the server prints on first start creates the first admin.
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = query.read_untracked().get("token").unwrap_or_default();
+    let setup = ServerAction::<SetUp>::new();
+    let error = last_error(setup);
+    view! {
+        <Title text="First admin · freightdesk"/>
+        <section class="card narrow">
+            <h1>"Create the first admin"</h1>
+            <p class="muted">"This link works once, and only while no user exists."</p>
+            <ActionForm action=setup attr:class="form-grid" attr:data-testid="setup-form">
+                <input type="hidden" name="token" value=token/>
+                <label>"Name"<input name="name" autocomplete="username" required maxlength="64"/></label>
+                <FieldNote error field="name"/>
+                <label>"Display name"<input name="display_name" required maxlength="120"/></label>
+                <FieldNote error field="display_name"/>
+                <label>"Password"<input name="password" type="password" autocomplete="new-password" required maxlength="256"/></label>
+                <FieldNote error field="password"/>
+                <button type="submit" disabled=move || setup.pending().get()>"Create admin and sign in"</button>
+            </ActionForm>
+            {move || error.get().filter(|e| e.field_message("name").is_none() && e.field_message("display_name").is_none() && e.field_message("password").is_none())
+                .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+        </section>
+    }
+}
+
+/// `/account`: change one's own password.
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    let error = last_error(change);
+    let me = crate::components::use_current_user();
+    view! {
+        <Title text="Account · freightdesk"/>
+        <section class="card narrow">
+            <h1>"Your account"</h1>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    me.await.ok().flatten().map(|u| view! {
+                        <p data-testid="account-user">{format!("Signed in as {} ({}) — {}", u.display_name, u.name, u.role.label())}</p>
+                    })
+                })}
+            </Transition>
+            <h2>"Change password"</h2>
+            <ActionForm action=change attr:class="form-grid" attr:data-testid="password-form">
+                <label>"Current password"<input name="current_password" type="password" autocomplete="current-password" required/></label>
+                <FieldNote error field="current_password"/>
+                <label>"New password"<input name="new_password" type="password" autocomplete="new-password" required/></label>
+                <FieldNote error field="new_password"/>
+                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+            </ActionForm>
+            {move || change.value().get().map(|r| match r {
+                Ok(message) => view! { <p class="success" role="status" data-testid="password-changed">{message}</p> }.into_any(),
+                Err(e) if e.field_message("current_password").is_some() || e.field_message("new_password").is_some() => ().into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
+    }
+}
