@@ -2,7 +2,7 @@
 
 use crate::api::auth::{who_am_i, LogOut};
 use crate::auth::Role;
-use crate::components::CurrentUserResource;
+use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
     AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, SetupPage, ShipmentPage,
     UsersPage,
@@ -39,7 +39,10 @@ pub fn App() -> impl IntoView {
             let _ = body.set_attribute("data-hydrated", "true");
         }
     });
-    let me: CurrentUserResource = Resource::new(|| (), |_| who_am_i());
+    // Signing in or out bumps this, so the header asks again who is signed in.
+    let signed_in_changes = SignedInChanges(RwSignal::new(0));
+    provide_context(signed_in_changes);
+    let me: CurrentUserResource = Resource::new(move || signed_in_changes.0.get(), |_| who_am_i());
     provide_context(me);
     view! {
         <Stylesheet id="leptos" href="/pkg/freightdesk.css"/>
@@ -75,6 +78,7 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
         return view! { <nav><a href="/login">"Sign in"</a></nav> }.into_any();
     };
     let log_out = ServerAction::<LogOut>::new();
+    crate::components::on_sign_in_change(log_out);
     let admin = user.allows(Role::Admin);
     view! {
         <nav>

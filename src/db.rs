@@ -151,9 +151,15 @@ impl PortableDb {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, sqlx::Error> {
         sqlx::any::install_default_drivers();
         let flavor = url.flavor();
+        // A PostgreSQL that went away answers "unavailable" within seconds; SQLite waits
+        // longer, because there a slow acquire means writers queueing, not an outage.
+        let acquire_timeout = match flavor {
+            Flavor::Postgres => Duration::from_secs(5),
+            Flavor::Sqlite => Duration::from_secs(30),
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if flavor == Flavor::Sqlite {

@@ -155,6 +155,13 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
                 AppError::BadRequest { message }
             }
+            // On the server these can only come from what the client sent (a body that is not
+            // UTF-8, not the declared encoding, or a method the function does not take).
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(message)
+            | ServerFnErrorErr::UnsupportedRequestMethod(message) => AppError::BadRequest {
+                message: format!("the request body cannot be read: {message}"),
+            },
             // The browser could not reach the server at all.
             ServerFnErrorErr::Request(_) => AppError::Unreachable,
             other => {

@@ -79,11 +79,11 @@ test('discarding a conflicting change shows the latest state', async ({ page: a,
   await expect.poll(() => timelineVersions(b)).toEqual(['1', '2']);
 });
 
-test('events from another dispatcher appear in an open timeline without a reload', async ({ page, request }) => {
+test('events from another dispatcher appear in an open timeline without a reload', async ({ page, baseURL }) => {
   const id = await scheduleInBrowser(page, uniquePlace('Madrid'), 'Marseille');
   await page.evaluate(() => ((window as any).__noReload = true));
-  const r = await request.post('/api/shipments/pick-up', {
-    headers: { Accept: 'application/json' },
+  const r = await page.request.post('/api/shipments/pick-up', {
+    headers: { Accept: 'application/json', Origin: baseURL! },
     form: { shipment_id: id, expected_version: '1' },
   });
   expect(r.status()).toBe(200);

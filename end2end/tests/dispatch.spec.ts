@@ -51,11 +51,11 @@ test('the schedule form shows what is wrong next to each field', async ({ page }
   await expect(page).toHaveURL(/\/$/);
 });
 
-test('the board filters by status and pages through results', async ({ page, request }) => {
+test('the board filters by status and pages through results', async ({ page, baseURL }) => {
   const origin = uniquePlace('Pager');
   for (let i = 0; i < 3; i++) {
-    const r = await request.post('/api/shipments/schedule', {
-      headers: { Accept: 'application/json' },
+    const r = await page.request.post('/api/shipments/schedule', {
+      headers: { Accept: 'application/json', Origin: baseURL! },
       form: { origin, destination: `Stop ${i}`, pickup_at: '2026-12-01T08:00' },
     });
     expect(r.status()).toBe(200);
@@ -68,11 +68,11 @@ test('the board filters by status and pages through results', async ({ page, req
   await expect(page.getByTestId('board-empty')).toBeVisible();
 });
 
-test('next and previous walk the board 50 at a time', async ({ page, request }) => {
+test('next and previous walk the board 50 at a time', async ({ page, baseURL }) => {
   const origin = uniquePlace('Pages');
   for (let i = 0; i < 53; i++) {
-    const r = await request.post('/api/shipments/schedule', {
-      headers: { Accept: 'application/json' },
+    const r = await page.request.post('/api/shipments/schedule', {
+      headers: { Accept: 'application/json', Origin: baseURL! },
       form: { origin, destination: `Stop ${i}`, pickup_at: `2026-12-0${1 + (i % 9)}T08:${String(i).padStart(2, '0')}` },
     });
     expect(r.status()).toBe(200);

@@ -50,14 +50,13 @@ impl From<AuthError> for AppError {
             e @ AuthError::SetupUnavailable => AppError::Forbidden {
                 message: e.to_string(),
             },
+            AuthError::Database(e) if crate::db::is_transient(&e) => {
+                tracing::warn!(error = %e, "auth: database unavailable");
+                AppError::Unavailable
+            }
             AuthError::Database(e) => {
                 tracing::error!(error = %e, "auth: database error");
-                match e {
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                        AppError::Unavailable
-                    }
-                    _ => AppError::Internal,
-                }
+                AppError::Internal
             }
             AuthError::Internal(message) => {
                 tracing::error!(error = %message, "auth: internal error");

@@ -24,6 +24,26 @@ pub fn use_current_user() -> CurrentUserResource {
         .unwrap_or_else(|| Resource::new(|| (), |_| crate::api::auth::who_am_i()))
 }
 
+/// Bumped whenever someone signs in or out on this page, so who-is-signed-in is asked again.
+#[derive(Clone, Copy)]
+pub struct SignedInChanges(pub RwSignal<u32>);
+
+/// After `action` succeeds (a sign-in, set-up or sign-out), the header reads the user again.
+pub fn on_sign_in_change<T>(action: ServerAction<T>)
+where
+    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    T::Output: Clone + Send + Sync + 'static,
+{
+    let Some(changes) = use_context::<SignedInChanges>() else {
+        return;
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            changes.0.update(|n| *n += 1);
+        }
+    });
+}
+
 /// The message for one field of a form, under its input.
 #[component]
 pub fn FieldNote(

@@ -13,6 +13,7 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = query.read_untracked().get("next").unwrap_or_default();
     let login = ServerAction::<LogIn>::new();
+    crate::components::on_sign_in_change(login);
     let error = last_error(login);
     view! {
         <Title text="Sign in · freightdesk"/>
@@ -35,6 +36,7 @@ pub fn SetupPage() -> impl IntoView {
     let query = use_query_map();
     let token = query.read_untracked().get("token").unwrap_or_default();
     let setup = ServerAction::<SetUp>::new();
+    crate::components::on_sign_in_change(setup);
     let error = last_error(setup);
     view! {
         <Title text="First admin · freightdesk"/>

@@ -19,7 +19,7 @@ fn freightdesk(database_url: &str, args: &[&str]) -> (bool, String) {
 }
 
 /// Runs the binary with `input` on standard input (passwords are never arguments).
-fn freightdesk_with_stdin(database_url: &str, args: &[&str], input: &str) -> (bool, String) {
+pub fn freightdesk_with_stdin(database_url: &str, args: &[&str], input: &str) -> (bool, String) {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_freightdesk"))
         .args(args)

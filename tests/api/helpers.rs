@@ -155,6 +155,11 @@ pub async fn add_test_users(auth: &freightdesk::auth::Auth) {
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
+    spawn_app_on(database_url, dir).await
+}
+
+/// A test app on a given database (e.g. one reached through a proxy the test controls).
+pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
     let config = Config {
         database_url: parse_url(&database_url.clone()),
         addr: "127.0.0.1:0".parse().unwrap(),
