@@ -34,19 +34,22 @@ pub async fn enforce_policy(
     };
     // Static files are public and many per page: no session lookup for them.
     let token = session_token(request.headers()).filter(|_| !is_static_file(&path));
-    let user = match token.as_deref() {
-        None => None,
+    // `stale_cookie`: the database said this session is gone (not merely unreachable).
+    let (user, stale_cookie) = match token.as_deref() {
+        None => (None, false),
         Some(token) => match auth.resolve_session(token).await {
-            Ok(user) => user,
-            // A public page still works while sessions cannot be read.
+            Ok(user) => {
+                let stale = user.is_none();
+                (user, stale)
+            }
+            // A public page still works while sessions cannot be read; the cookie is kept.
             Err(e) if access == Access::Public => {
                 tracing::warn!(error = %e, "session not resolved for a public route");
-                None
+                (None, false)
             }
             Err(e) => return error_response(api, AppError::from(e)),
         },
     };
-    let stale_cookie = token.is_some() && user.is_none();
     let metrics_token_ok = access == Access::AdminOrMetricsToken
         && bearer_matches(request.headers(), auth.config().metrics_token.as_deref());
     let decision = if metrics_token_ok {
