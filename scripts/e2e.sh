@@ -22,7 +22,9 @@ export E2E_SQLITE_PORT=$(free_port)
 export E2E_PG_PORT=$(free_port)
 export E2E_SQLITE_URL="sqlite:$tmp/e2e.db"
 export E2E_PG_URL="${TEST_DATABASE_URL%/*}/$db"
-export SERVER_BIN="$PWD/target/server/debug/freightdesk"
+# A copy, so a build that runs meanwhile cannot swap the binary under the servers.
+cp target/server/debug/freightdesk "$tmp/freightdesk"
+export SERVER_BIN="$tmp/freightdesk"
 
 # The people the specs sign in as (end2end/tests/helpers.ts knows the same passwords), added
 # through the real CLI, password on standard input.

@@ -162,7 +162,7 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
     stop.send(true).unwrap();
     writer.await.unwrap();
 
-    let traffic = traffic.lock().unwrap();
+    let traffic = std::mem::take(&mut *traffic.lock().unwrap());
     assert!(
         traffic.statuses.iter().all(|s| *s == 200 || *s == 503),
         "only successes and 503s: {:?}",
