@@ -4,8 +4,8 @@ use crate::api::auth::{who_am_i, LogOut};
 use crate::auth::Role;
 use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
-    AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, SetupPage, ShipmentPage,
-    UsersPage,
+    AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, RolloutPage, SetupPage,
+    ShipmentPage, UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -61,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DispatchPage ssr=SsrMode::Async/>
                     <Route path=path!("/shipments/:id") view=ShipmentPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections") view=ProjectionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/projections/:name") view=RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>

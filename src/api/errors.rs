@@ -42,6 +42,7 @@ impl From<ActionError> for AppError {
             ActionError::Refused(refusal) => refusal.into(),
             ActionError::Database(e) => e.into(),
             ActionError::Store(e) => e.into(),
+            ActionError::Query(e) => e.into(),
         }
     }
 }

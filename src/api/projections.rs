@@ -1,7 +1,7 @@
 //! Projection status and operator actions, plus the daily counts read model.
 
 use crate::error::AppError;
-pub use crate::projections::status::ProjectionsOverview;
+pub use crate::projections::status::{ProjectionsOverview, RolloutStatus};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -95,30 +95,17 @@ pub async fn retry_projection(key: String) -> Result<String, AppError> {
     Ok(format!("{key} resumes from its checkpoint"))
 }
 
-/// Every board version that could be cut over to (or rolled back to), compared with the live one.
+/// Every board version that could be cut over to (or rolled back to), compared with the live
+/// one. Each comparison is recorded: the readiness checklist needs a recent one.
 #[server(endpoint = "projections/compare")]
 pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> {
     use crate::projections::definition::SHIPMENT_BOARD;
-    use crate::projections::diff::board_diff;
-    use crate::projections::lifecycle::VersionState;
     require(Role::Dispatcher)?;
     let state = app_state()?;
-    let db = &state.db;
-    let versions = crate::projections::versions::load_all(db).await?;
-    let board: Vec<_> = versions
-        .iter()
-        .filter(|v| v.def.name() == SHIPMENT_BOARD)
-        .collect();
-    let Some(live) = board.iter().find(|v| v.state == VersionState::Live) else {
-        return Ok(Vec::new());
-    };
-    let mut comparisons = Vec::new();
-    for candidate in board
-        .iter()
-        .filter(|v| matches!(v.state, VersionState::Standby | VersionState::Building))
-    {
-        let d = board_diff(db, live.def, candidate.def).await?;
-        comparisons.push(BoardComparison {
+    let diffs = rollout::compare_with_live(&state.db, SHIPMENT_BOARD).await?;
+    Ok(diffs
+        .into_iter()
+        .map(|d| BoardComparison {
             live: d.left.key(),
             candidate: d.right.key(),
             live_rows: d.left_rows,
@@ -139,9 +126,109 @@ pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> 
                     candidate: f.right,
                 })
                 .collect(),
+        })
+        .collect())
+}
+
+/// The blue/green page of one projection: both versions, the readiness checklist, the
+/// latest comparison, settings, skipped events, open alerts and its audit trail.
+#[server(endpoint = "projections/rollout")]
+pub async fn get_rollout(name: String) -> Result<RolloutStatus, AppError> {
+    require(Role::Dispatcher)?;
+    let state = app_state()?;
+    rollout::status(&state.db, &state.store, name.trim())
+        .await?
+        .ok_or_else(|| AppError::NotFound {
+            what: format!("projection {name}"),
+        })
+}
+
+/// Accepts the differences the latest comparison found between a candidate and the live one.
+#[server(endpoint = "projections/accept-differences")]
+pub async fn accept_differences(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
+    let state = app_state()?;
+    Ok(rollout::acknowledge_differences(&state.db, definition(&key)?, &actor).await?)
+}
+
+/// Goes on past the event that made a version fail, with a typed reason.
+#[server(endpoint = "projections/skip")]
+pub async fn skip_poison_event(key: String, reason: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
+    let state = app_state()?;
+    Ok(rollout::skip_event(&state.db, definition(&key)?, &actor, &reason).await?)
+}
+
+#[server(endpoint = "projections/acknowledge-skips")]
+pub async fn acknowledge_skipped_events(key: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
+    let state = app_state()?;
+    Ok(rollout::acknowledge_skips(&state.db, definition(&key)?, &actor).await?)
+}
+
+#[server(endpoint = "projections/acknowledge-alert")]
+pub async fn acknowledge_alert(name: String, id: String) -> Result<String, AppError> {
+    let actor = require(Role::Admin)?.name;
+    let state = app_state()?;
+    let id = id.trim().parse::<i64>().map_err(|_| AppError::BadRequest {
+        message: "id must be a number".into(),
+    })?;
+    Ok(rollout::acknowledge_alert(&state.db, name.trim(), id, &actor).await?)
+}
+
+/// Automatic rollback on or off, the allowed lag, how long a comparison counts.
+#[server(endpoint = "projections/settings")]
+pub async fn save_projection_settings(
+    name: String,
+    #[server(default)] auto_rollback: String,
+    max_lag_events: String,
+    comparison_valid_minutes: String,
+) -> Result<String, AppError> {
+    use crate::domain::FieldError;
+    use crate::projections::status::Settings;
+    let actor = require(Role::Admin)?.name;
+    let state = app_state()?;
+    let number = |field: &str, text: &str, range: std::ops::RangeInclusive<i64>| {
+        text.trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    format!(
+                        "must be a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                )
+            })
+    };
+    let lag = number("max_lag_events", &max_lag_events, 0..=1_000_000);
+    let minutes = number(
+        "comparison_valid_minutes",
+        &comparison_valid_minutes,
+        1..=10_080,
+    );
+    let settings = match (lag, minutes) {
+        (Ok(max_lag_events), Ok(comparison_valid_minutes)) => Settings {
+            // A checkbox sends "on" when ticked and nothing when not.
+            auto_rollback: matches!(auto_rollback.trim(), "on" | "true" | "1"),
+            max_lag_events,
+            comparison_valid_minutes,
+        },
+        (lag, minutes) => return Err(super::errors::invalid([lag.err(), minutes.err()])),
+    };
+    let name = name.trim();
+    if !crate::projections::Definition::ALL
+        .iter()
+        .any(|d| d.name() == name)
+    {
+        return Err(AppError::NotFound {
+            what: format!("projection {name}"),
         });
     }
-    Ok(comparisons)
+    Ok(rollout::save_settings(&state.db, name, &settings, &actor).await?)
 }
 
 /// Makes a standby version live (or the previous one again: a rollback).
@@ -167,7 +254,7 @@ pub async fn retire_projection(key: String) -> Result<String, AppError> {
 use {
     super::context::app_state,
     crate::auth::{require, Role},
-    crate::projections::operator,
+    crate::projections::{operator, rollout},
 };
 
 #[cfg(feature = "ssr")]

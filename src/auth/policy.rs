@@ -21,12 +21,18 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/projections/status", Access::SignedIn),
     ("*", "/api/projections/daily", Access::SignedIn),
     ("*", "/api/projections/compare", Access::SignedIn),
+    ("*", "/api/projections/rollout", Access::SignedIn),
     ("*", "/api/status", Access::SignedIn),
     // Projection operations.
     ("*", "/api/projections/rebuild", ADMIN),
     ("*", "/api/projections/retry", ADMIN),
     ("*", "/api/projections/cut-over", ADMIN),
     ("*", "/api/projections/retire", ADMIN),
+    ("*", "/api/projections/accept-differences", ADMIN),
+    ("*", "/api/projections/skip", ADMIN),
+    ("*", "/api/projections/acknowledge-skips", ADMIN),
+    ("*", "/api/projections/acknowledge-alert", ADMIN),
+    ("*", "/api/projections/settings", ADMIN),
     // Signing in and out.
     ("*", "/api/auth/login", Access::Public),
     ("*", "/api/auth/setup", Access::Public),

@@ -3,6 +3,7 @@
 mod dispatch;
 mod not_found;
 mod projections;
+mod rollout;
 mod shipment;
 mod sign_in;
 mod users;
@@ -10,6 +11,7 @@ mod users;
 pub use dispatch::DispatchPage;
 pub use not_found::NotFound;
 pub use projections::ProjectionsPage;
+pub use rollout::RolloutPage;
 pub use shipment::ShipmentPage;
 pub use sign_in::{AccountPage, LoginPage, SetupPage};
 pub use users::UsersPage;

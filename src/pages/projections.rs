@@ -51,7 +51,7 @@ pub fn ProjectionsPage() -> impl IntoView {
         retire: ServerAction::new(),
     };
     let tick = RwSignal::new(0u32);
-    refresh_every_two_seconds(tick);
+    refresh_every(tick, std::time::Duration::from_secs(2));
     let overview = Resource::new(
         move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
@@ -210,7 +210,7 @@ fn VersionRow(
         .collect_view();
     view! {
         <tr data-version=key.clone()>
-            <td><strong>{key.clone()}</strong><br/><span class="muted">{v.description.clone()}</span></td>
+            <td><a href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span></td>
             <td data-testid="state">{state}</td>
             <td>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
                 <span class="muted">{format!("{} applied", v.events_applied)}</span></td>
@@ -264,6 +264,11 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
             <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>{label}</button></ActionForm>
         }
         .into_any(),
+        // Skipping needs a typed reason: it is done on the projection's own page.
+        OperatorAction::Skip => {
+            let name = facts.key.split('@').next().unwrap_or_default().to_string();
+            view! { <a class="button secondary" href=format!("/projections/{name}")>{format!("{label}…")}</a> }.into_any()
+        }
     }
 }
 
@@ -338,16 +343,16 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
     }
 }
 
-/// Keeps the page current while it is open in a browser.
+/// Keeps a page current while it is open in a browser: bumps `tick` every `period`.
 #[cfg(feature = "hydrate")]
-fn refresh_every_two_seconds(tick: RwSignal<u32>) {
-    if let Ok(handle) = set_interval_with_handle(
-        move || tick.update(|n| *n = n.wrapping_add(1)),
-        std::time::Duration::from_secs(2),
-    ) {
+pub(super) fn refresh_every(tick: RwSignal<u32>, period: std::time::Duration) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), period)
+    {
         on_cleanup(move || handle.clear());
     }
 }
 
+/// The server renders a page once; only the browser refreshes it.
 #[cfg(not(feature = "hydrate"))]
-fn refresh_every_two_seconds(_tick: RwSignal<u32>) {}
+pub(super) fn refresh_every(_tick: RwSignal<u32>, _period: std::time::Duration) {}

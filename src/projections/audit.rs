@@ -39,6 +39,29 @@ pub async fn record(
     Ok(())
 }
 
+/// A step that concerns the whole projection (its settings), not one version: stored as
+/// version 0.
+pub async fn record_for_projection(
+    tx: &mut Tx,
+    actor: &str,
+    action: AuditAction,
+    name: &str,
+    detail: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO projection_audit (at, actor, action, name, version, detail)
+         VALUES ($1, $2, $3, $4, 0, $5)",
+    )
+    .bind(time_text(Utc::now()))
+    .bind(actor.to_string())
+    .bind(action.as_str())
+    .bind(name.to_string())
+    .bind(detail.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// The newest entries first.
 pub async fn recent(db: &PortableDb, limit: i64) -> Result<Vec<AuditEntry>, sqlx::Error> {
     let rows = sqlx::query(
@@ -56,11 +79,10 @@ pub async fn recent(db: &PortableDb, limit: i64) -> Result<Vec<AuditEntry>, sqlx
                 action: AuditAction::parse(&action).ok_or_else(|| {
                     sqlx::Error::Decode(format!("unknown audit action {action:?}").into())
                 })?,
-                projection: format!(
-                    "{}@{}",
-                    col::<String>(r, "name")?,
-                    col::<i64>(r, "version")?
-                ),
+                projection: match (col::<String>(r, "name")?, col::<i64>(r, "version")?) {
+                    (name, 0) => name,
+                    (name, version) => format!("{name}@{version}"),
+                },
                 detail: col(r, "detail")?,
             })
         })

@@ -9,7 +9,7 @@ use super::lease::{self, Lease};
 use super::lifecycle::{AuditAction, VersionState};
 use super::tables::ApplyError;
 use super::versions::{self, Advance, Failure, Rebuild, VersionRow};
-use super::{audit, nodes, operator, Definition};
+use super::{audit, nodes, operator, rollout, skips, Definition};
 use crate::db::{is_transient, PortableDb};
 use crate::store::{Batch, EventStore, Position, StoreError};
 use chrono::Utc;
@@ -94,6 +94,15 @@ impl RateWindow {
         let total: usize = self.0.iter().map(|(_, n)| n).sum();
         total as f64 / horizon.as_secs_f64()
     }
+}
+
+/// The batch without the events skipped for this version. Its `next` position stays where
+/// the read ended, so the checkpoint moves past a skipped event too.
+fn without(mut batch: Batch, skipped: &std::collections::HashSet<i64>) -> Batch {
+    if !skipped.is_empty() {
+        batch.events.retain(|e| !skipped.contains(&e.position.seq));
+    }
+    batch
 }
 
 impl Daemon {
@@ -232,10 +241,12 @@ impl Daemon {
         if row.failure.is_some() || !row.state.is_maintained() {
             return Ok(Progress::Blocked);
         }
+        // Events an admin skipped for this version are left out of every batch it applies.
+        let skipped = skips::seqs(&self.db, def).await?;
         let mut worked = false;
         let limit = self.limit(row.checkpoint, &mut run.narrow_main_until);
-        let batch = self.store.read_all(row.checkpoint, limit).await?;
-        if !batch.events.is_empty() {
+        let batch = without(self.store.read_all(row.checkpoint, limit).await?, &skipped);
+        if batch.next != row.checkpoint {
             match self.apply_main(def, &row, &batch, &mut run.rate).await? {
                 Ok(()) => worked = true,
                 Err(e) => {
@@ -249,8 +260,11 @@ impl Daemon {
         }
         if let Some(rebuild) = &row.rebuild {
             let limit = self.limit(rebuild.checkpoint, &mut run.narrow_rebuild_until);
-            let batch = self.store.read_all(rebuild.checkpoint, limit).await?;
-            if batch.events.is_empty() {
+            let batch = without(
+                self.store.read_all(rebuild.checkpoint, limit).await?,
+                &skipped,
+            );
+            if batch.next == rebuild.checkpoint {
                 self.finish_rebuild(def, &row, rebuild).await?;
             } else {
                 match self.apply_rebuild(def, rebuild, &batch).await? {
@@ -415,6 +429,10 @@ impl Daemon {
         versions::fail(&mut tx, def, &failure).await?;
         audit::record(&mut tx, &self.node, AuditAction::Failed, def, &detail).await?;
         tx.commit().await?;
+        // Reads must not stay on a broken version: go back to the previous one if allowed.
+        if let Err(e) = rollout::roll_back_automatically(&self.db, &self.store, def).await {
+            tracing::error!(error = %e, "automatic rollback of {} failed", def.key());
+        }
         Ok(Progress::Blocked)
     }
 }

@@ -64,14 +64,17 @@ pub enum OperatorAction {
     Retry,
     /// Stop maintaining the version and drop its table.
     Retire,
+    /// Go on past the event that made it fail, with a recorded reason.
+    Skip,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 4] = [
+    pub const ALL: [OperatorAction; 5] = [
         OperatorAction::CutOver,
         OperatorAction::Rebuild,
         OperatorAction::Retry,
         OperatorAction::Retire,
+        OperatorAction::Skip,
     ];
 }
 
@@ -88,10 +91,13 @@ pub enum AuditAction {
     CutOver,
     RolledBack,
     Retired,
+    EventSkipped,
+    Acknowledged,
+    SettingsChanged,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 9] = [
+    pub const ALL: [AuditAction; 12] = [
         AuditAction::Registered,
         AuditAction::CaughtUp,
         AuditAction::RebuildRequested,
@@ -101,6 +107,9 @@ impl AuditAction {
         AuditAction::CutOver,
         AuditAction::RolledBack,
         AuditAction::Retired,
+        AuditAction::EventSkipped,
+        AuditAction::Acknowledged,
+        AuditAction::SettingsChanged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -114,6 +123,9 @@ impl AuditAction {
             AuditAction::CutOver => "cut over",
             AuditAction::RolledBack => "rolled back",
             AuditAction::Retired => "retired",
+            AuditAction::EventSkipped => "event skipped",
+            AuditAction::Acknowledged => "acknowledged",
+            AuditAction::SettingsChanged => "settings changed",
         }
     }
 
@@ -136,6 +148,8 @@ pub struct VersionFacts {
     pub state: VersionState,
     /// The error that stopped it, if it failed.
     pub failure: Option<String>,
+    /// The event that made it fail, if an event did (not the database).
+    pub failed_event: Option<i64>,
     /// Events done and in all, while a rebuild runs.
     pub rebuild: Option<(i64, i64)>,
     /// Events in the log it has not applied yet.
@@ -170,6 +184,16 @@ pub enum Refusal {
     /// Another operator or node changed the version between the check and the write.
     #[error("{0} changed meanwhile; try again")]
     ChangedMeanwhile(String),
+    #[error("{0} did not fail on an event; there is nothing to skip")]
+    NothingToSkip(String),
+    #[error("{key} is not ready: {item}: {reason}")]
+    NotReady {
+        key: String,
+        item: &'static str,
+        reason: String,
+    },
+    #[error("{0}: say why the event is skipped")]
+    ReasonRequired(String),
 }
 
 /// The state `action` leads to, or why it may not be taken now.
@@ -218,6 +242,11 @@ pub fn transition(v: &VersionFacts, action: OperatorAction) -> Result<VersionSta
             VersionState::Retired => Err(Refusal::AlreadyRetired(key())),
             VersionState::Building | VersionState::Standby => Ok(VersionState::Retired),
         },
+        OperatorAction::Skip => match (&v.failure, v.failed_event) {
+            (Some(_), Some(_)) => Ok(v.state),
+            (Some(_), None) => Err(Refusal::NothingToSkip(key())),
+            (None, _) => Err(Refusal::NotFailed(key())),
+        },
     }
 }
 
@@ -246,6 +275,7 @@ pub fn action_label(action: OperatorAction, v: &VersionFacts) -> &'static str {
         OperatorAction::Rebuild => "Rebuild",
         OperatorAction::Retry => "Retry",
         OperatorAction::Retire => "Retire",
+        OperatorAction::Skip => "Skip this event",
     }
 }
 
@@ -260,6 +290,7 @@ mod tests {
             key: "p@2".into(),
             state,
             failure: failed.then(|| "boom".to_string()),
+            failed_event: failed.then_some(7),
             rebuild: rebuilding.then_some((3, 10)),
             behind,
             older_than_live: false,
@@ -293,6 +324,8 @@ mod tests {
                                 (Retire, Live) => Err("is live; cut over"),
                                 (Retire, Retired) => Err("is already retired"),
                                 (Retire, _) => Ok(Retired),
+                                (Skip, s) if failed => Ok(s),
+                                (Skip, _) => Err("has not failed"),
                             };
                             let got = transition(&v, action);
                             match (&got, want) {

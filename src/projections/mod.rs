@@ -8,12 +8,17 @@
 
 pub mod definition;
 pub mod lifecycle;
+pub mod readiness;
 pub mod status;
 
+#[cfg(feature = "ssr")]
+pub mod alerts;
 #[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
 mod board;
+#[cfg(feature = "ssr")]
+pub mod comparisons;
 #[cfg(feature = "ssr")]
 mod daemon;
 #[cfg(feature = "ssr")]
@@ -28,6 +33,12 @@ pub mod nodes;
 pub mod operator;
 #[cfg(feature = "ssr")]
 pub mod queries;
+#[cfg(feature = "ssr")]
+pub mod rollout;
+#[cfg(feature = "ssr")]
+pub mod settings;
+#[cfg(feature = "ssr")]
+pub mod skips;
 #[cfg(feature = "ssr")]
 mod tables;
 #[cfg(feature = "ssr")]

@@ -48,3 +48,20 @@ pub async fn list(db: &PortableDb) -> Result<Vec<NodeRow>, sqlx::Error> {
         })
         .collect()
 }
+
+/// Seconds since `node` last sent a heartbeat, if it ever did.
+pub async fn heartbeat_age(
+    db: &PortableDb,
+    node: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<f64>, sqlx::Error> {
+    let row = sqlx::query("SELECT heartbeat_at FROM nodes WHERE name = $1")
+        .bind(node.to_string())
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row
+        .map(|r| time_col(&r, "heartbeat_at"))
+        .transpose()?
+        .flatten()
+        .map(|at| (now - at).num_milliseconds().max(0) as f64 / 1000.0))
+}

@@ -21,6 +21,8 @@ pub enum ActionError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Query(#[from] super::queries::QueryError),
 }
 
 /// Makes sure the version has its catalog row and table. The first version of a projection
@@ -103,9 +105,11 @@ pub async fn retry(db: &PortableDb, def: Definition, actor: &str) -> Result<(), 
 }
 
 /// Makes `def` the version that serves reads, and the current live version its standby. Only a
-/// caught-up, healthy standby can take over; the flip is one transaction and is audited with
-/// who did it and where both versions stood. Rolling back is the same flip the other way,
-/// instant because the old version was kept current.
+/// caught-up, healthy standby can take over, and going forward also needs every item of the
+/// readiness checklist green; both are checked again inside the transaction, after the live
+/// row is locked, so a concurrent cutover is refused rather than applied twice. The flip is
+/// audited with who did it and where both versions stood. Rolling back is the same flip the
+/// other way, instant because the old version was kept current.
 #[tracing::instrument(skip(db, store))]
 pub async fn cut_over(
     db: &PortableDb,
@@ -117,13 +121,34 @@ pub async fn cut_over(
     let live_version = versions::live(db, def.name())
         .await?
         .map(|(live, _)| live.version());
+    // The projection's settings may allow a small lag ("caught up within N events"): under
+    // steady appends a version is rarely at zero at the instant of the click.
+    let allowed_lag = super::settings::load(db, def.name()).await?.max_lag_events;
     let (behind, _) = store.backlog(candidate.checkpoint).await?;
     transition(
-        &candidate.facts(behind, live_version),
+        &candidate.facts((behind - allowed_lag).max(0), live_version),
         OperatorAction::CutOver,
     )?;
     let mut tx = db.begin().await?;
-    let previous = versions::demote_live(&mut tx, def.name()).await?;
+    let previous = versions::demote_live(&mut tx, def.name(), def.version()).await?;
+    // The candidate as it is now, under the lock: a concurrent cutover may have made it live.
+    let row = versions::load_in(&mut tx, def).await?;
+    let (behind, _) = store.backlog(row.checkpoint).await?;
+    transition(
+        &row.facts((behind - allowed_lag).max(0), previous),
+        OperatorAction::CutOver,
+    )?;
+    if previous.is_some_and(|p| p < def.version()) {
+        let facts = super::rollout::readiness(db, &row, behind, previous).await?;
+        if let Some(failing) = super::readiness::first_failing(&facts) {
+            return Err(Refusal::NotReady {
+                key: def.key(),
+                item: failing.item.title(),
+                reason: failing.reason,
+            }
+            .into());
+        }
+    }
     if !versions::promote(&mut tx, def).await? {
         return Err(Refusal::ChangedMeanwhile(def.key()).into());
     }

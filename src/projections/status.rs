@@ -35,6 +35,7 @@ pub struct VersionStatus {
     pub error: Option<String>,
     /// The event that made it fail: "#seq Type on stream id".
     pub error_event: Option<String>,
+    pub error_event_seq: Option<i64>,
     pub checkpoint_seq: i64,
     pub head_seq: i64,
     pub lag_events: i64,
@@ -86,6 +87,109 @@ pub struct ProjectionsOverview {
     pub taken_at: DateTime<Utc>,
 }
 
+/// Per-projection rollout settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Roll back on its own when the live version fails and the previous one is healthy.
+    pub auto_rollback: bool,
+    /// How far behind the log a candidate may be and still count as caught up.
+    pub max_lag_events: i64,
+    /// How long a comparison with the live version counts.
+    pub comparison_valid_minutes: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            auto_rollback: true,
+            max_lag_events: 0,
+            comparison_valid_minutes: 15,
+        }
+    }
+}
+
+/// An event an admin told a version to go past, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedEvent {
+    pub seq: i64,
+    pub stream_id: String,
+    pub event_type: String,
+    pub error: String,
+    pub reason: String,
+    pub skipped_by: String,
+    pub skipped_at: DateTime<Utc>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Something the system did on its own that a person must see (an automatic rollback).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub id: i64,
+    pub kind: String,
+    pub detail: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The latest recorded comparison of the candidate with the live version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub live: String,
+    pub candidate: String,
+    pub identical: bool,
+    pub differing: i64,
+    pub only_live: i64,
+    pub only_candidate: i64,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Everything the blue/green page of one projection shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutStatus {
+    pub name: String,
+    /// The live version.
+    pub blue: Option<VersionStatus>,
+    /// The newest version that is neither live nor retired: the candidate, or (when older
+    /// than blue) the version a rollback goes back to.
+    pub green: Option<VersionStatus>,
+    /// The readiness checklist for green (empty when green is the rollback target).
+    pub checklist: Vec<crate::projections::readiness::Check>,
+    pub comparison: Option<ComparisonView>,
+    pub settings: Settings,
+    pub skipped: Vec<SkippedEvent>,
+    pub alerts: Vec<Alert>,
+    pub audit: Vec<AuditView>,
+    pub head_seq: i64,
+    pub taken_at: DateTime<Utc>,
+}
+
+impl RolloutStatus {
+    /// Green is older than blue: the page offers a rollback, not a cutover.
+    pub fn rollback_window(&self) -> bool {
+        matches!((&self.blue, &self.green), (Some(b), Some(g)) if g.version < b.version)
+    }
+
+    pub fn ready(&self) -> bool {
+        !self.checklist.is_empty() && self.checklist.iter().all(|c| c.ok)
+    }
+
+    /// The lifecycle facts of one of the two versions shown; it may lag by as much as the
+    /// settings allow (the checklist's "caught up").
+    pub fn facts(&self, v: &VersionStatus) -> VersionFacts {
+        let allowed_lag = self.settings.max_lag_events;
+        VersionFacts {
+            key: v.key.clone(),
+            state: v.state,
+            failure: v.error.clone(),
+            failed_event: v.error_event_seq,
+            rebuild: v.rebuild.as_ref().map(|r| (r.done, r.total)),
+            behind: (v.lag_events - allowed_lag).max(0),
+            older_than_live: self.blue.as_ref().is_some_and(|b| b.version > v.version),
+        }
+    }
+}
+
 /// Projections held back for longer than this get a banner: shorter holds are ordinary
 /// appends in flight.
 pub const HELD_BACK_BANNER_AFTER_SECONDS: f64 = 5.0;
@@ -112,6 +216,7 @@ impl ProjectionsOverview {
             key: v.key.clone(),
             state: v.state,
             failure: v.error.clone(),
+            failed_event: v.error_event_seq,
             rebuild: v.rebuild.as_ref().map(|r| (r.done, r.total)),
             behind: v.lag_events,
             older_than_live: self.live_version(&v.name).is_some_and(|l| l > v.version),
@@ -120,7 +225,7 @@ impl ProjectionsOverview {
 }
 
 #[cfg(feature = "ssr")]
-pub use compute::overview;
+pub use compute::{overview, version_status};
 
 #[cfg(feature = "ssr")]
 mod compute {
@@ -160,7 +265,7 @@ mod compute {
         }
     }
 
-    async fn version_status(
+    pub async fn version_status(
         store: &EventStore,
         row: VersionRow,
         head_seq: i64,
@@ -181,6 +286,7 @@ mod compute {
             version: row.def.version(),
             description: row.def.description().to_string(),
             state: row.state,
+            error_event_seq: row.failure.as_ref().and_then(|f| f.event_seq),
             error: row.failure.map(|f| f.error),
             error_event,
             checkpoint_seq: row.checkpoint.seq,

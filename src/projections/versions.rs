@@ -49,6 +49,7 @@ impl VersionRow {
             key: self.def.key(),
             state: self.state,
             failure: self.failure.as_ref().map(|f| f.error.clone()),
+            failed_event: self.failure.as_ref().and_then(|f| f.event_seq),
             rebuild: self.rebuild.as_ref().map(|r| (r.done, r.total)),
             behind,
             older_than_live: live_version.is_some_and(|live| live > self.def.version()),
@@ -145,6 +146,16 @@ pub async fn load(db: &PortableDb, def: Definition) -> Result<VersionRow, sqlx::
         .bind(def.name())
         .bind(def.version())
         .fetch_one(&db.pool)
+        .await?;
+    decode(&row)?.ok_or(sqlx::Error::RowNotFound)
+}
+
+/// The same, inside a transaction: what the row is where a decision is written.
+pub async fn load_in(tx: &mut Tx, def: Definition) -> Result<VersionRow, sqlx::Error> {
+    let row = sqlx::query("SELECT * FROM projection_versions WHERE name = $1 AND version = $2")
+        .bind(def.name())
+        .bind(def.version())
+        .fetch_one(&mut **tx)
         .await?;
     decode(&row)?.ok_or(sqlx::Error::RowNotFound)
 }
@@ -388,17 +399,19 @@ pub async fn revive(tx: &mut Tx, def: Definition, table: &TableName) -> Result<b
     Ok(revived.rows_affected() == 1)
 }
 
-/// Demotes the projection's live version to standby and returns its version. Doing this first
-/// also locks that row, so concurrent cutovers queue behind each other.
-pub async fn demote_live(tx: &mut Tx, name: &str) -> Result<Option<i64>, sqlx::Error> {
+/// Demotes the projection's live version to standby (unless it is `keep`) and returns its
+/// version. Doing this first also locks that row, so concurrent cutovers queue behind each
+/// other, and the second one then finds its candidate already live.
+pub async fn demote_live(tx: &mut Tx, name: &str, keep: i64) -> Result<Option<i64>, sqlx::Error> {
     sqlx::query(
         "UPDATE projection_versions SET state = $1, updated_at = $2
-         WHERE name = $3 AND state = $4 RETURNING version",
+         WHERE name = $3 AND state = $4 AND version <> $5 RETURNING version",
     )
     .bind(VersionState::Standby.as_str())
     .bind(now())
     .bind(name.to_string())
     .bind(VersionState::Live.as_str())
+    .bind(keep)
     .fetch_optional(&mut **tx)
     .await?
     .map(|row| col::<i64>(&row, "version"))

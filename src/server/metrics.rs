@@ -8,16 +8,21 @@ use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    match overview(&state.store, &state.db).await {
-        Ok(overview) => (
+    let skipped = crate::projections::skips::counts(&state.db).await;
+    match (overview(&state.store, &state.db).await, skipped) {
+        (Ok(overview), Ok(skipped)) => (
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            prometheus_text(&overview),
+            prometheus_text(&overview) + &skipped_text(&overview, &skipped),
         )
             .into_response(),
-        Err(e) => {
+        (_, Err(e)) => {
+            tracing::warn!(error = %e, "metrics: cannot count skipped events");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+        (Err(e), _) => {
             tracing::warn!(error = %e, "metrics: cannot read the projection status");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
@@ -79,5 +84,24 @@ pub fn prometheus_text(overview: &ProjectionsOverview) -> String {
         "# HELP freightdesk_events_total Events in the log\n# TYPE freightdesk_events_total gauge\nfreightdesk_events_total {}",
         overview.total_events
     );
+    out
+}
+
+/// Events an admin skipped, per version (0 for versions without any), so an alert can fire.
+fn skipped_text(overview: &ProjectionsOverview, skipped: &[(String, i64, i64)]) -> String {
+    let name = "freightdesk_projection_skipped_events";
+    let mut out =
+        format!("# HELP {name} Events skipped by an admin for this version\n# TYPE {name} gauge\n");
+    for v in &overview.versions {
+        let n = skipped
+            .iter()
+            .find(|(p, version, _)| *p == v.name && *version == v.version)
+            .map_or(0, |(_, _, n)| *n);
+        let _ = writeln!(
+            out,
+            "{name}{{projection=\"{}\",version=\"{}\"}} {n}",
+            v.name, v.version
+        );
+    }
     out
 }

@@ -23,6 +23,13 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/api/projections/status", Access::SignedIn),
     ("/api/projections/daily", Access::SignedIn),
     ("/api/projections/compare", Access::SignedIn),
+    ("/api/projections/rollout", Access::SignedIn),
+    ("/api/projections/accept-differences", A),
+    ("/api/projections/skip", A),
+    ("/api/projections/acknowledge-skips", A),
+    ("/api/projections/acknowledge-alert", A),
+    ("/api/projections/settings", A),
+    ("/projections/{name}", Access::SignedIn),
     ("/api/projections/rebuild", A),
     ("/api/projections/retry", A),
     ("/api/projections/cut-over", A),
@@ -95,6 +102,7 @@ async fn every_entry_point_has_a_policy_and_it_is_the_expected_one() {
 
 fn concrete(path: &str) -> String {
     path.replace("{id}", &uuid::Uuid::new_v4().to_string())
+        .replace("{name}", "shipment_board")
 }
 
 async fn call(app: &TestApp, client: &Client, path: &str, method: &str) -> reqwest::Response {

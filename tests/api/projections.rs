@@ -7,7 +7,7 @@ use freightdesk::db::PortableDb;
 use freightdesk::domain::*;
 use freightdesk::projections::lifecycle::{AuditAction, VersionState};
 use freightdesk::projections::queries::{self, BoardQuery};
-use freightdesk::projections::{audit, diff, operator, versions};
+use freightdesk::projections::{audit, diff, operator, rollout, versions};
 use freightdesk::projections::{BoardRow, Daemon, Definition};
 use freightdesk::store::shipments::{execute_with_retry, CommandContext};
 use freightdesk::store::{EventStore, Position, RecordedEvent};
@@ -229,7 +229,7 @@ pub async fn assert_matches_fold(app_store: &EventStore, db: &PortableDb) {
     assert_eq!(actual, expected_daily(&events), "daily_shipments@1");
 }
 
-async fn app_with_history(backend: Backend) -> TestApp {
+pub async fn app_with_history(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
     random_history(&app.store, 40, 300, 0x5eed).await;
     wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
@@ -617,6 +617,17 @@ both_backends!(
             .await
             .unwrap_err();
         assert!(refused.to_string().contains("already live"), "{refused}");
+        // Going forward needs a recorded comparison (the readiness checklist).
+        let not_compared = operator::cut_over(db, &app.store, v2, "admin")
+            .await
+            .unwrap_err();
+        assert!(
+            not_compared.to_string().contains("Compared with live"),
+            "{not_compared}"
+        );
+        rollout::compare_with_live(db, "shipment_board")
+            .await
+            .unwrap();
         let detail = operator::cut_over(db, &app.store, v2, "admin")
             .await
             .unwrap();

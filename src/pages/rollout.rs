@@ -1,0 +1,364 @@
+//! `/projections/{name}`: the guided blue/green rollout of one projection. Blue (live) and green
+//! (the candidate, or after a cutover the version a rollback returns to) side by side, the
+//! readiness checklist the server enforces, the comparison, alerts, skipped events, settings and
+//! the audit trail; updated every second.
+
+use crate::api::projections::{
+    get_rollout, AcceptDifferences, AcknowledgeAlert, AcknowledgeSkippedEvents,
+    CompareBoardVersions, CutOverProjection, RebuildProjection, RetryProjection,
+    SaveProjectionSettings, SkipPoisonEvent,
+};
+use crate::auth::Role;
+use crate::components::{human_duration, LocalTime};
+use crate::error::AppError;
+use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
+use crate::projections::status::{RolloutStatus, VersionStatus};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+#[derive(Clone, Copy)]
+struct RolloutActions {
+    cut_over: ServerAction<CutOverProjection>,
+    rebuild: ServerAction<RebuildProjection>,
+    retry: ServerAction<RetryProjection>,
+    compare: ServerAction<CompareBoardVersions>,
+    accept: ServerAction<AcceptDifferences>,
+    skip: ServerAction<SkipPoisonEvent>,
+    ack_skips: ServerAction<AcknowledgeSkippedEvents>,
+    ack_alert: ServerAction<AcknowledgeAlert>,
+    settings: ServerAction<SaveProjectionSettings>,
+}
+
+impl RolloutActions {
+    fn new() -> Self {
+        Self {
+            cut_over: ServerAction::new(),
+            rebuild: ServerAction::new(),
+            retry: ServerAction::new(),
+            compare: ServerAction::new(),
+            accept: ServerAction::new(),
+            skip: ServerAction::new(),
+            ack_skips: ServerAction::new(),
+            ack_alert: ServerAction::new(),
+            settings: ServerAction::new(),
+        }
+    }
+
+    /// The message of the last action that answered, success or refusal.
+    fn outcome(&self) -> Option<Result<String, AppError>> {
+        let compared = self
+            .compare
+            .value()
+            .get()
+            .map(|r| r.map(|list| format!("Compared {} version(s) with live", list.len())));
+        [
+            self.cut_over.value().get(),
+            self.rebuild.value().get(),
+            self.retry.value().get(),
+            compared,
+            self.accept.value().get(),
+            self.skip.value().get(),
+            self.ack_skips.value().get(),
+            self.ack_alert.value().get(),
+            self.settings.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    }
+
+    fn pending(&self) -> bool {
+        self.cut_over.pending().get() || self.rebuild.pending().get() || self.retry.pending().get()
+    }
+}
+
+#[component]
+pub fn RolloutPage() -> impl IntoView {
+    let params = use_params_map();
+    let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
+    let me = crate::components::use_current_user();
+    let actions = RolloutActions::new();
+    let tick = RwSignal::new(0u32);
+    super::projections::refresh_every(tick, std::time::Duration::from_secs(1));
+    // The page keeps the comparison fresh while it is open (every 10 s, and on load).
+    Effect::new(move |_| {
+        if tick.get() % 10 == 0 {
+            actions.compare.dispatch(CompareBoardVersions {});
+        }
+    });
+    let status = Resource::new(
+        move || (name.get(), tick.get()),
+        |(name, _)| get_rollout(name),
+    );
+    view! {
+        <Title text=move || format!("{} · Projections · freightdesk", name.get())/>
+        <p><a href="/projections">"← All projections"</a></p>
+        <h1>{move || format!("{} — blue/green", name.get())}</h1>
+        <div aria-live="polite">
+            {move || actions.outcome().map(|r| match r {
+                Ok(m) => view! { <p class="success" role="status" data-testid="rollout-ok">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="rollout-error">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
+                match status.await {
+                    Ok(s) => view! { <Rollout s admin actions/> }.into_any(),
+                    Err(AppError::NotFound { .. }) => view! { <super::NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoView {
+    let rollback = s.rollback_window();
+    let ready = s.ready();
+    let green_facts = s.green.as_ref().map(|g| s.facts(g));
+    let blue_facts = s.blue.as_ref().map(|b| s.facts(b));
+    let alerts = s.alerts.clone();
+    let name = s.name.clone();
+    view! {
+        {alerts.into_iter().map(|a| {
+            let name = name.clone();
+            view! {
+                <section class="conflict" role="alert" data-testid="alert">
+                    <h2>"Rolled back automatically"</h2>
+                    <p>{a.detail.clone()}" · "<LocalTime at=a.at/></p>
+                    {admin.then(|| view! {
+                        <ActionForm action=actions.ack_alert>
+                            <input type="hidden" name="name" value=name.clone()/>
+                            <input type="hidden" name="id" value=a.id.to_string()/>
+                            <button type="submit" class="secondary">"Acknowledge"</button>
+                        </ActionForm>
+                    })}
+                </section>
+            }
+        }).collect_view()}
+        <div class="blue-green">
+            {s.blue.clone().map(|b| view! { <VersionCard v=b role="blue" title="Blue · live"/> })}
+            {s.green.clone().map(|g| {
+                let title = if rollback { "Green · standby (rollback target)" } else { "Green · candidate" };
+                view! { <VersionCard v=g role="green" title/> }
+            })}
+        </div>
+        {(s.green.is_none()).then(|| view! {
+            <p class="muted" data-testid="no-candidate">"No other version is maintained: nothing to cut over to. Rebuild or register a new version to start a rollout."</p>
+        })}
+        {(!rollback && !s.checklist.is_empty()).then(|| view! { <Checklist s=s.clone()/> })}
+        {s.comparison.clone().map(|c| {
+            let key = c.candidate.clone();
+            let verdict = if c.identical {
+                "identical in every shared column".to_string()
+            } else {
+                format!("{} rows differ, {} only in {}, {} only in {}", c.differing, c.only_live, c.live, c.only_candidate, c.candidate)
+            };
+            view! {
+                <section class="card" data-testid="rollout-comparison">
+                    <h2>{format!("{} compared with {}", c.candidate, c.live)}</h2>
+                    <p>{verdict}" · compared "<LocalTime at=c.at/></p>
+                    {c.acknowledged_by.clone().map(|who| view! { <p class="muted">{format!("Differences accepted by {who}")}</p> })}
+                    {(admin && !c.identical && c.acknowledged_by.is_none()).then(|| view! {
+                        <ActionForm action=actions.accept>
+                            <input type="hidden" name="key" value=key/>
+                            <button type="submit" class="secondary">"Accept these differences"</button>
+                        </ActionForm>
+                    })}
+                </section>
+            }
+        })}
+        {admin.then(|| view! {
+            <section class="card" data-testid="rollout-actions">
+                <h2>"Actions"</h2>
+                {green_facts.clone().zip(s.blue.clone()).map(|(g, b)| {
+                    let key = g.key.clone();
+                    let allowed = allowed_actions(&g).contains(&OperatorAction::CutOver) && (rollback || ready);
+                    let what = if rollback {
+                        format!("Readers go back to {key} at once; {} stays on standby and current.", b.key)
+                    } else {
+                        format!("Readers switch from {} to {key} at once; {} stays on standby and current, so a rollback is one click.", b.key, b.key)
+                    };
+                    let label = action_label(OperatorAction::CutOver, &g);
+                    view! {
+                        <details class="confirm" data-testid="cut-over">
+                            <summary>{format!("{label} ({key})…")}</summary>
+                            <p>{what}</p>
+                            <ActionForm action=actions.cut_over>
+                                <input type="hidden" name="key" value=key/>
+                                <button type="submit" class=if rollback { "danger" } else { "" } disabled=move || !allowed || actions.pending()>
+                                    {format!("Confirm: {}", label.to_lowercase())}
+                                </button>
+                            </ActionForm>
+                            {(!allowed).then(|| view! { <p class="muted">"Not possible now: see the checklist and the versions above."</p> })}
+                        </details>
+                    }
+                })}
+                {[green_facts.clone(), blue_facts.clone()].into_iter().flatten().map(|f| {
+                    let key = f.key.clone();
+                    let allowed = allowed_actions(&f);
+                    view! {
+                        <div class="form-row">
+                            {allowed.contains(&OperatorAction::Retry).then(|| { let key = key.clone(); view! {
+                                <ActionForm action=actions.retry>
+                                    <input type="hidden" name="key" value=key.clone()/>
+                                    <button type="submit">{format!("Retry {key}")}</button>
+                                </ActionForm>
+                            }})}
+                            {allowed.contains(&OperatorAction::Skip).then(|| { let key = key.clone(); view! {
+                                <ActionForm action=actions.skip attr:data-testid="skip-form">
+                                    <input type="hidden" name="key" value=key.clone()/>
+                                    <label>{format!("Why skip the failing event of {key}?")}
+                                        <input name="reason" required maxlength="500"/>
+                                    </label>
+                                    <button type="submit" class="danger">"Skip this event"</button>
+                                </ActionForm>
+                            }})}
+                            {allowed.contains(&OperatorAction::Rebuild).then(|| { let key = key.clone(); view! {
+                                <ActionForm action=actions.rebuild>
+                                    <input type="hidden" name="key" value=key.clone()/>
+                                    <button type="submit" class="secondary">{format!("Rebuild {key}")}</button>
+                                </ActionForm>
+                            }})}
+                        </div>
+                    }
+                }).collect_view()}
+            </section>
+        })}
+        <Skipped s=s.clone() admin actions/>
+        {admin.then(|| view! { <SettingsForm s=s.clone() actions/> })}
+        <section class="card">
+            <h2>"Audit trail"</h2>
+            <div class="table-scroll">
+            <table data-testid="rollout-audit">
+                <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
+                <tbody>
+                    {s.audit.into_iter().map(|a| view! {
+                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn VersionCard(v: VersionStatus, role: &'static str, title: &'static str) -> impl IntoView {
+    let progress = v
+        .rebuild
+        .clone()
+        .map(|r| (r.percent(), r.eta_seconds, r.done, r.total))
+        .or_else(|| {
+            // A building version catches up on the log itself: its progress is checkpoint/head.
+            (v.state == crate::projections::lifecycle::VersionState::Building && v.head_seq > 0)
+                .then(|| {
+                    let pct = (v.checkpoint_seq as f64 / v.head_seq as f64 * 100.0).min(100.0);
+                    let eta =
+                        (v.events_per_sec > 0.0).then(|| v.lag_events as f64 / v.events_per_sec);
+                    (pct, eta, v.checkpoint_seq, v.head_seq)
+                })
+        });
+    view! {
+        <section class=format!("card version-card {role}") data-testid=role data-version=v.key.clone()>
+            <h2>{title}</h2>
+            <p><strong>{v.key.clone()}</strong>" — "{v.description.clone()}</p>
+            <dl class="facts">
+                <dt>"State"</dt><dd data-testid="state">{match &v.error { Some(_) => format!("failed ({})", v.state), None => v.state.to_string() }}</dd>
+                <dt>"Checkpoint / head"</dt><dd>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}</dd>
+                <dt>"Lag"</dt><dd data-testid="lag">{if v.lag_events == 0 { "caught up".to_string() } else { format!("{} events · {}", v.lag_events, human_duration(v.lag_seconds as i64)) }}</dd>
+                <dt>"Rate"</dt><dd>{format!("{:.1} events/s", v.events_per_sec)}</dd>
+                <dt>"Node"</dt><dd>{v.owner_node.clone().unwrap_or_else(|| "none".into())}</dd>
+                <dt>"Events applied"</dt><dd>{v.events_applied}</dd>
+            </dl>
+            {progress.map(|(pct, eta, done, total)| view! {
+                <div data-testid="progress">
+                    <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
+                        <span style=format!("width: {pct:.1}%")></span>
+                    </div>
+                    {format!("{pct:.0}% · {done} of {total} events{}", eta.map(|s| format!(" · ETA {}", human_duration(s.ceil() as i64))).unwrap_or_default())}
+                </div>
+            })}
+            {v.error.clone().map(|e| view! {
+                <p class="error" data-testid="version-error">{e}{v.error_event.clone().map(|ev| format!(" — at event {ev}"))}</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Checklist(s: RolloutStatus) -> impl IntoView {
+    let ready = s.ready();
+    view! {
+        <section class="card" data-testid="checklist" data-ready=ready.to_string()>
+            <h2>{if ready { "Ready to cut over" } else { "Not ready to cut over yet" }}</h2>
+            <ul class="checklist">
+                {s.checklist.into_iter().map(|c| view! {
+                    <li class=if c.ok { "ok" } else { "bad" } data-testid=format!("check-{:?}", c.item).to_lowercase() data-ok=c.ok.to_string()>
+                        <span aria-hidden="true">{if c.ok { "✔ " } else { "✘ " }}</span>
+                        <strong>{c.item.title()}</strong>{if c.ok { " — ok: " } else { " — not yet: " }}{c.reason}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoView {
+    let unacknowledged = s.skipped.iter().any(|e| e.acknowledged_by.is_none());
+    let green = s.green.as_ref().map(|g| g.key.clone());
+    (!s.skipped.is_empty()).then(|| view! {
+        <section class="card" data-testid="skipped">
+            <h2>"Skipped events"</h2>
+            <div class="table-scroll">
+            <table>
+                <thead><tr><th>"Event"</th><th>"Shipment"</th><th>"Error"</th><th>"Why"</th><th>"Who"</th><th>"When"</th><th>"Acknowledged"</th></tr></thead>
+                <tbody>
+                    {s.skipped.into_iter().map(|e| view! {
+                        <tr>
+                            <td>{format!("#{} {}", e.seq, e.event_type)}</td>
+                            <td><a href=format!("/shipments/{}", e.stream_id)>{e.stream_id.chars().take(8).collect::<String>()}</a></td>
+                            <td>{e.error}</td>
+                            <td>{e.reason}</td>
+                            <td>{e.skipped_by}</td>
+                            <td><LocalTime at=e.skipped_at/></td>
+                            <td>{e.acknowledged_by.unwrap_or_else(|| "—".into())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+            <p class="muted">"The rows of these shipments may differ from the other version: compare before cutting over."</p>
+            {(admin && unacknowledged).then(|| green.map(|key| view! {
+                <ActionForm action=actions.ack_skips>
+                    <input type="hidden" name="key" value=key/>
+                    <button type="submit" class="secondary">"Acknowledge skipped events"</button>
+                </ActionForm>
+            }))}
+        </section>
+    })
+}
+
+#[component]
+fn SettingsForm(s: RolloutStatus, actions: RolloutActions) -> impl IntoView {
+    let settings = s.settings.clone();
+    view! {
+        <section class="card" data-testid="settings">
+            <h2>"Settings"</h2>
+            <ActionForm action=actions.settings attr:class="form-grid">
+                <input type="hidden" name="name" value=s.name.clone()/>
+                <label class="inline">
+                    <input type="checkbox" name="auto_rollback" checked=settings.auto_rollback/>
+                    "Roll back automatically when the live version fails"
+                </label>
+                <label>"Caught up within (events)"<input name="max_lag_events" inputmode="numeric" value=settings.max_lag_events.to_string()/></label>
+                <label>"A comparison counts for (minutes)"<input name="comparison_valid_minutes" inputmode="numeric" value=settings.comparison_valid_minutes.to_string()/></label>
+                <button type="submit" class="secondary">"Save settings"</button>
+            </ActionForm>
+        </section>
+    }
+}
