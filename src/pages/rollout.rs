@@ -83,7 +83,7 @@ pub fn RolloutPage() -> impl IntoView {
     super::projections::refresh_every(tick, std::time::Duration::from_secs(1));
     // The page keeps the comparison fresh while it is open (every 10 s, and on load).
     Effect::new(move |_| {
-        if tick.get() % 10 == 0 {
+        if tick.get().is_multiple_of(10) {
             actions.compare.dispatch(CompareBoardVersions {});
         }
     });
