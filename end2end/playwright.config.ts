@@ -6,8 +6,9 @@ const repoRoot = path.resolve(__dirname, '..');
 const serverBin = process.env.SERVER_BIN ?? path.join(repoRoot, 'target/server/debug/freightdesk');
 const sqlitePort = Number(process.env.E2E_SQLITE_PORT ?? 3101);
 const pgPort = Number(process.env.E2E_PG_PORT ?? 3102);
+const rolloutPort = Number(process.env.E2E_ROLLOUT_PORT ?? 3103);
 
-function server(port: number, databaseUrl: string) {
+function server(port: number, databaseUrl: string, extraEnv: Record<string, string> = {}) {
   return {
     command: `${serverBin} serve`,
     cwd: repoRoot,
@@ -23,6 +24,7 @@ function server(port: number, databaseUrl: string) {
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_SITE_PKG_DIR: 'pkg',
       RUST_LOG: 'warn',
+      ...extraEnv,
     },
   };
 }
@@ -49,8 +51,8 @@ export default defineConfig({
     trace: 'off',
   },
   projects: [
-    { name: 'sqlite', testIgnore: /cutover|stall/, use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
-    { name: 'postgres', testIgnore: /cutover|stall/, use: { baseURL: `http://127.0.0.1:${pgPort}` } },
+    { name: 'sqlite', testIgnore: /cutover|stall|rollout/, use: { baseURL: `http://127.0.0.1:${sqlitePort}` } },
+    { name: 'postgres', testIgnore: /cutover|stall|rollout/, use: { baseURL: `http://127.0.0.1:${pgPort}` } },
     // The cutover changes every board page of its server, so it runs once the rest is done.
     {
       name: 'sqlite-cutover',
@@ -72,9 +74,22 @@ export default defineConfig({
       dependencies: ['postgres-cutover'],
       use: { baseURL: `http://127.0.0.1:${pgPort}` },
     },
+    // Two nodes share one database; after the stall spec, whose open transaction would hold
+    // every database of the server back.
+    {
+      name: 'rollout',
+      testMatch: /rollout/,
+      dependencies: ['postgres-stall'],
+      use: { baseURL: `http://127.0.0.1:${rolloutPort}` },
+    },
   ],
   webServer: [
     server(sqlitePort, process.env.E2E_SQLITE_URL ?? 'sqlite:data/e2e.db'),
     server(pgPort, process.env.E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
+    // The "blue" node of the rollout: it knows only v1 of the board (and the daily counts).
+    server(rolloutPort, process.env.E2E_ROLLOUT_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', {
+      FREIGHTDESK_NODE: 'blue-node',
+      FREIGHTDESK_PROJECTIONS: 'shipment_board@1,daily_shipments@1',
+    }),
   ],
 });

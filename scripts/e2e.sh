@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the Playwright suite against two real server processes: one on a fresh SQLite file,
-# one on a fresh PostgreSQL database, each on a free port.
+# Runs the Playwright suite against real server processes, each on a free port: one on a fresh
+# SQLite file, one on a fresh PostgreSQL database, and a node of a two-node rollout on a third
+# database (the rollout spec starts the second node itself).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${TEST_DATABASE_URL:=postgres://postgres@127.0.0.1:5432/postgres}"
@@ -11,13 +12,19 @@ free_port() {
 
 tmp=$(mktemp -d)
 db="fd_test_e2e_$$"
+rollout_db="fd_test_e2e_rollout_$$"
 cleanup() {
   rm -rf "$tmp"
-  psql -X -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  for d in "$db" "$rollout_db"; do
+    psql -X -q "$TEST_DATABASE_URL" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" >/dev/null 2>&1 || true
+  done
 }
 trap cleanup EXIT
 
 psql -X -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
+psql -X -q "$TEST_DATABASE_URL" -c "CREATE DATABASE $rollout_db" >/dev/null
+export E2E_ROLLOUT_PORT=$(free_port)
+export E2E_ROLLOUT_URL="${TEST_DATABASE_URL%/*}/$rollout_db"
 export E2E_SQLITE_PORT=$(free_port)
 export E2E_PG_PORT=$(free_port)
 export E2E_SQLITE_URL="sqlite:$tmp/e2e.db"
@@ -31,7 +38,7 @@ export SERVER_BIN="$tmp/freightdesk"
 add_user() { # url name role password
   echo "$4" | "$SERVER_BIN" users add "$2" --role "$3" --database-url "$1" >/dev/null
 }
-for url in "$E2E_SQLITE_URL" "$E2E_PG_URL"; do
+for url in "$E2E_SQLITE_URL" "$E2E_PG_URL" "$E2E_ROLLOUT_URL"; do
   add_user "$url" ada admin 'ada-e2e-password'
   add_user "$url" dan dispatcher 'dan-e2e-password'
   add_user "$url" dee dispatcher 'dee-e2e-password'

@@ -45,27 +45,31 @@ impl RolloutActions {
         }
     }
 
-    /// The message of the last action that answered, success or refusal.
-    fn outcome(&self) -> Option<Result<String, AppError>> {
-        let compared = self
-            .compare
-            .value()
-            .get()
-            .map(|r| r.map(|list| format!("Compared {} version(s) with live", list.len())));
-        [
-            self.cut_over.value().get(),
-            self.rebuild.value().get(),
-            self.retry.value().get(),
-            compared,
-            self.accept.value().get(),
-            self.skip.value().get(),
-            self.ack_skips.value().get(),
-            self.ack_alert.value().get(),
-            self.settings.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
+    /// Keeps `latest` on the answer of whichever action answered last (the background
+    /// comparison excepted), so the page shows what the person just did.
+    fn report_into(&self, latest: RwSignal<Option<Result<String, AppError>>>) {
+        fn follow<T>(action: ServerAction<T>, latest: RwSignal<Option<Result<String, AppError>>>)
+        where
+            T: leptos::server_fn::ServerFn<Output = String, Error = AppError>
+                + Clone
+                + Send
+                + Sync
+                + 'static,
+        {
+            Effect::new(move |_| {
+                if let Some(outcome) = action.value().get() {
+                    latest.set(Some(outcome));
+                }
+            });
+        }
+        follow(self.cut_over, latest);
+        follow(self.rebuild, latest);
+        follow(self.retry, latest);
+        follow(self.accept, latest);
+        follow(self.skip, latest);
+        follow(self.ack_skips, latest);
+        follow(self.ack_alert, latest);
+        follow(self.settings, latest);
     }
 
     fn pending(&self) -> bool {
@@ -79,6 +83,8 @@ pub fn RolloutPage() -> impl IntoView {
     let name = Memo::new(move |_| params.read().get("name").unwrap_or_default());
     let me = crate::components::use_current_user();
     let actions = RolloutActions::new();
+    let latest = RwSignal::new(None);
+    actions.report_into(latest);
     let tick = RwSignal::new(0u32);
     super::projections::refresh_every(tick, std::time::Duration::from_secs(1));
     // The page keeps the comparison fresh while it is open (every 10 s, and on load).
@@ -96,7 +102,7 @@ pub fn RolloutPage() -> impl IntoView {
         <p><a href="/projections">"← All projections"</a></p>
         <h1>{move || format!("{} — blue/green", name.get())}</h1>
         <div aria-live="polite">
-            {move || actions.outcome().map(|r| match r {
+            {move || latest.get().map(|r| match r {
                 Ok(m) => view! { <p class="success" role="status" data-testid="rollout-ok">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert" data-testid="rollout-error">{e.to_string()}</p> }.into_any(),
             })}
