@@ -220,3 +220,50 @@ both_backends!(
         assert!(elapsed < AT_ONCE, "{elapsed:?}");
     }
 );
+
+/// Without JavaScript: the form post's redirect sets the cookie, and the server-rendered board
+/// that follows waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_javascript_the_next_page_load_waits_too() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let origin = unique("Bremen");
+    let response = app
+        .client
+        .post(format!("{}/api/shipments/schedule", app.address))
+        .header("Accept", "text/html")
+        .header("Referer", format!("{}/", app.address))
+        .form(&[
+            ("origin", origin.as_str()),
+            ("destination", "Milan"),
+            ("pickup_at", "2026-12-01T08:00"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let cookies: Vec<_> = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .collect();
+    assert!(
+        cookies.iter().any(|c| c.starts_with("fd_seen=")),
+        "{cookies:?}"
+    );
+
+    let page = app
+        .client
+        .get(format!("{}/?q={}", app.address, origin.replace(' ', "+")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    // A table cell, not the search box that echoes the query.
+    assert!(
+        html.contains(&format!(">{origin}<")),
+        "the board shows the new shipment"
+    );
+    assert!(!html.contains("data-testid=\"catching-up\""));
+}
