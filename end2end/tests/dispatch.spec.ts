@@ -105,3 +105,24 @@ test('unknown and malformed shipment ids show the not-found page', async ({ page
     await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   }
 });
+
+test('the board shows my own new shipment on the next page load, without retrying', async ({ page }) => {
+  const origin = uniquePlace('Own write');
+  await openHydrated(page, '/');
+  const form = page.getByTestId('schedule-form');
+  await form.getByLabel('Origin').fill(origin);
+  await form.getByLabel('Destination').fill('Milan');
+  // The latest planned pickup of any spec: the board lists it first on page 1.
+  await form.getByLabel('Planned pickup (UTC)').fill('2099-12-31T23:59');
+  await form.getByRole('button', { name: 'Schedule' }).click();
+  await expect(page).toHaveURL(/\/shipments\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('version')).toHaveText('1');
+  const id = (await page.getByTestId('shipment-id').textContent())!.trim();
+
+  // One load of the board, no reload loop: it waited for the projection to reach the command.
+  await page.getByRole('link', { name: 'Dispatch', exact: true }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.locator(`tr[data-shipment="${id}"]`)).toBeVisible({ timeout: 3_000 });
+  await expect(page.locator(`tr[data-shipment="${id}"]`)).toContainText(origin);
+  await expect(page.getByTestId('catching-up')).toHaveCount(0);
+});

@@ -7,5 +7,7 @@ mod context;
 #[cfg(feature = "ssr")]
 mod errors;
 pub mod projections;
+#[cfg(feature = "ssr")]
+pub mod read_your_writes;
 pub mod shipments;
 pub mod users;

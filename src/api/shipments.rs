@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 pub struct CommandOutcome {
     pub shipment_id: String,
     pub version: i64,
+    /// The global sequence number of the last event appended: pass it as `wait_for` to a read
+    /// (the `fd_seen` cookie carries it too) to see this command reflected.
+    pub position: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -200,6 +203,8 @@ pub struct BoardView {
     pub next_cursor: Option<String>,
     /// Where the previous page ends (`before=`), if there is one.
     pub prev_cursor: Option<String>,
+    /// The board had not yet caught up with the reader's latest command when the wait ran out.
+    pub catching_up: bool,
 }
 
 impl BoardView {
@@ -210,7 +215,8 @@ impl BoardView {
 
 /// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page`
 /// (1-based), and optionally `after` or `before`: the cursor of the page next to this one, as
-/// given in `next_cursor` / `prev_cursor`.
+/// given in `next_cursor` / `prev_cursor`. `wait_for` (a command's `position`; the `fd_seen`
+/// cookie counts too) makes the read wait, up to 2 s, until the board reflects that command.
 #[server(endpoint = "shipments/board")]
 pub async fn list_shipments(
     #[server(default)] status: String,
@@ -218,7 +224,9 @@ pub async fn list_shipments(
     #[server(default)] page: String,
     #[server(default)] after: String,
     #[server(default)] before: String,
+    #[server(default)] wait_for: String,
 ) -> Result<BoardView, AppError> {
+    use crate::projections::definition::SHIPMENT_BOARD;
     use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
     crate::auth::require(crate::auth::Role::Dispatcher)?;
     let state = super::context::app_state()?;
@@ -230,6 +238,7 @@ pub async fn list_shipments(
         before,
     })
     .map_err(AppError::invalid)?;
+    let caught_up = super::read_your_writes::catch_up(&state, SHIPMENT_BOARD, &wait_for).await?;
     let result = board(&state.db, &query).await?;
     let next_cursor = result
         .has_next
@@ -261,6 +270,7 @@ pub async fn list_shipments(
         page_size: result.page_size,
         next_cursor,
         prev_cursor,
+        catching_up: !caught_up,
     })
 }
 
@@ -307,10 +317,14 @@ mod execution {
         let state = crate::api::context::app_state()?;
         let context = CommandContext::new(user.name);
         match shipments::execute(&state.store, id, expected, &command, &context).await {
-            Ok(appended) => Ok(CommandOutcome {
-                shipment_id: id.to_string(),
-                version: appended.version,
-            }),
+            Ok(appended) => {
+                crate::api::read_your_writes::remember(&state, appended.last_seq);
+                Ok(CommandOutcome {
+                    shipment_id: id.to_string(),
+                    version: appended.version,
+                    position: appended.last_seq,
+                })
+            }
             Err(e) => Err(command_error(&state.store, id, e, attempted).await),
         }
     }

@@ -23,7 +23,8 @@ pub fn DispatchPage() -> impl IntoView {
     let board = Resource::new(
         move || (params(), schedule.version().get()),
         |((status, search, page, after, before), _)| {
-            list_shipments(status, search, page, after, before)
+            // The `fd_seen` cookie makes the board wait for this user's latest command.
+            list_shipments(status, search, page, after, before, String::new())
         },
     );
     let navigate = use_navigate();
@@ -157,7 +158,15 @@ fn Board(view: BoardView) -> impl IntoView {
         .map(|c| page_link(&status, &search, view.page + 1, Some(("after", c))));
     let with_locations = view.with_locations;
     let empty = view.entries.is_empty();
+    let catching_up = view.catching_up.then(|| {
+        view! {
+            <p class="notice" role="status" data-testid="catching-up">
+                "Catching up: your latest change may take a moment to appear"
+            </p>
+        }
+    });
     view! {
+        {catching_up}
         <p class="served-by" data-testid="served-by">
             {format!("Served by {} · {} shipments", view.served_by, view.total)}
         </p>

@@ -79,6 +79,11 @@ pub(super) trait Backend {
         -> Result<Vec<RecordedEvent>, StoreError>;
 
     async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
+
+    /// True when a reader at `checkpoint` has passed the event with sequence number `seq`:
+    /// no event with that seq lies beyond the checkpoint in this dialect's read order. A seq
+    /// that names no event (a stale or made-up position) has nothing to wait for.
+    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError>;
 }
 
 /// Appends in one transaction. The version check is the first write, so a loser takes no

@@ -275,6 +275,14 @@ impl EventStore {
         on_backend!(self, b => b.backlog(after).await)
     }
 
+    /// True when a reader whose checkpoint is `checkpoint` has read past the event with
+    /// sequence number `seq` (read-your-writes). A seq that names no event is passed: a stale
+    /// or made-up position never makes a reader wait.
+    #[tracing::instrument(skip(self))]
+    pub async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
+        on_backend!(self, b => b.has_passed(checkpoint, seq).await)
+    }
+
     /// The highest sequence number stored, and how many events there are.
     pub async fn head(&self) -> Result<(i64, i64), StoreError> {
         let sql = "SELECT COALESCE(MAX(seq), 0), COUNT(*) FROM events";

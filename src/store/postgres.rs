@@ -255,4 +255,17 @@ impl Backend for PostgresBackend {
         .fetch_one(&self.pool)
         .await?)
     }
+
+    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
+        // Readers order by (tx_id, seq), so a lower seq may still lie beyond the checkpoint.
+        Ok(sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM events
+                                WHERE seq = $1 AND (tx_id, seq) > ($2::text::xid8, $3))",
+        )
+        .bind(seq)
+        .bind(checkpoint.tx.to_string())
+        .bind(checkpoint.seq)
+        .fetch_one(&self.pool)
+        .await?)
+    }
 }

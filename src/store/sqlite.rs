@@ -232,4 +232,17 @@ impl Backend for SqliteBackend {
             })?;
         Ok((count, oldest))
     }
+
+    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
+        // `seq` order is commit order here: the seq alone says whether it lies beyond.
+        Ok(
+            sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM events WHERE seq = ? AND seq > ?)",
+            )
+            .bind(seq)
+            .bind(checkpoint.seq)
+            .fetch_one(&self.pool)
+            .await?,
+        )
+    }
 }

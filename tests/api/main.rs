@@ -11,6 +11,7 @@ mod http;
 mod nodes;
 mod policy;
 mod projections;
+mod read_your_writes;
 mod resilience;
 mod rollout;
 mod stall;
