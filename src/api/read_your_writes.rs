@@ -70,6 +70,8 @@ pub fn parse_wait_for(raw: &str) -> Result<Option<i64>, AppError> {
 pub fn remember(state: &AppState, seq: i64) {
     if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
         let secure = state.auth.config().secure_cookies;
+        // Never lower it: with two tabs, the answer that arrives last may be the older one.
+        let seq = requested(Some(seq)).unwrap_or(seq);
         response.append_header(SET_COOKIE, seen_cookie(seq, secure));
     }
 }
