@@ -253,3 +253,52 @@ async fn events_and_the_audit_carry_the_signed_in_user() {
         .unwrap();
     assert_eq!(audit[0].actor, crate::helpers::ADMIN.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_response_carries_the_security_headers_and_pages_a_fresh_nonce() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let nonce_of = |csp: &str| -> String {
+        let at = csp.find("'nonce-").expect("a nonce in the page policy") + "'nonce-".len();
+        csp[at..].split('\'').next().unwrap().to_string()
+    };
+    let mut nonces = Vec::new();
+    for _ in 0..2 {
+        let page = app
+            .anonymous()
+            .get(format!("{}/login", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let headers = page.headers().clone();
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["referrer-policy"], "same-origin");
+        assert_eq!(headers["x-frame-options"], "DENY");
+        let csp = headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(
+            !csp.contains("'unsafe-inline'")
+                || !csp
+                    .split(';')
+                    .any(|d| d.trim().starts_with("script-src") && d.contains("'unsafe-inline'")),
+            "{csp}"
+        );
+        let nonce = nonce_of(&csp);
+        let body = page.text().await.unwrap();
+        assert!(
+            body.contains(&format!("nonce=\"{nonce}\"")),
+            "the hydration script carries the header's nonce"
+        );
+        nonces.push(nonce);
+    }
+    assert_ne!(nonces[0], nonces[1], "a new nonce for every response");
+    let api = app.post_form("shipments/board", &[]).await;
+    let csp = api.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(csp.starts_with("default-src 'none'"), "{csp}");
+}
