@@ -181,7 +181,7 @@ pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) 
     let app = server::router(state);
     tokio::spawn(async move {
         axum::serve(
-            listener,
+            server::without_nagle(listener),
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .await
