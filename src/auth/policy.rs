@@ -21,6 +21,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/projections/status", Access::SignedIn),
     ("*", "/api/projections/daily", Access::SignedIn),
     ("*", "/api/projections/compare", Access::SignedIn),
+    ("*", "/api/projections/samples", Access::SignedIn),
     ("*", "/api/status", Access::SignedIn),
     // Projection operations.
     ("*", "/api/projections/rebuild", ADMIN),

@@ -111,6 +111,7 @@ pub fn DispatchPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <crate::components::charts::DailyChart/>
     }
 }
 

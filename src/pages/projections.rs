@@ -52,6 +52,7 @@ pub fn ProjectionsPage() -> impl IntoView {
     };
     let tick = RwSignal::new(0u32);
     refresh_every_two_seconds(tick);
+    crate::components::charts::provide_sample_feed(tick);
     let overview = Resource::new(
         move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
@@ -210,7 +211,8 @@ fn VersionRow(
         .collect_view();
     view! {
         <tr data-version=key.clone()>
-            <td><strong>{key.clone()}</strong><br/><span class="muted">{v.description.clone()}</span></td>
+            <td><strong>{key.clone()}</strong><br/><span class="muted">{v.description.clone()}</span>
+                <crate::components::charts::VersionCharts key=key.clone()/></td>
             <td data-testid="state">{state}</td>
             <td>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
                 <span class="muted">{format!("{} applied", v.events_applied)}</span></td>

@@ -29,6 +29,8 @@ pub mod operator;
 #[cfg(feature = "ssr")]
 pub mod queries;
 #[cfg(feature = "ssr")]
+pub mod samples;
+#[cfg(feature = "ssr")]
 mod tables;
 #[cfg(feature = "ssr")]
 pub mod versions;

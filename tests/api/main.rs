@@ -12,5 +12,6 @@ mod nodes;
 mod policy;
 mod projections;
 mod resilience;
+mod samples;
 mod stall;
 mod store_contract;

@@ -23,6 +23,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/api/projections/status", Access::SignedIn),
     ("/api/projections/daily", Access::SignedIn),
     ("/api/projections/compare", Access::SignedIn),
+    ("/api/projections/samples", Access::SignedIn),
     ("/api/projections/rebuild", A),
     ("/api/projections/retry", A),
     ("/api/projections/cut-over", A),
