@@ -164,35 +164,48 @@ pub fn Sparkline(
 #[derive(Clone, Copy)]
 pub(crate) struct SampleFeed(Resource<Result<Vec<VersionSeries>, AppError>>);
 
-/// Starts the page's samples feed; `VersionCharts` below it read from it.
-pub(crate) fn provide_sample_feed(tick: RwSignal<u32>) {
-    let feed = Resource::new(move || tick.get(), |_| get_projection_samples());
-    provide_context(SampleFeed(feed));
+impl SampleFeed {
+    /// Waits for the current samples. The page awaits this in the same `Suspend` as the rows,
+    /// so the rows draw their charts synchronously: the server's HTML and the browser's first
+    /// render agree (a chart awaiting its own data inside a row fails to hydrate).
+    pub(crate) async fn ready(self) {
+        let _ = self.0.await;
+    }
 }
 
-/// Lag and rate of one version over the last hour (needs `provide_sample_feed` above it).
+/// Starts the page's samples feed, re-read on `tick`, for the `VersionCharts` below it.
+pub(crate) fn provide_sample_feed(tick: RwSignal<u32>) -> SampleFeed {
+    let feed = SampleFeed(Resource::new(
+        move || tick.get(),
+        |_| get_projection_samples(),
+    ));
+    provide_context(feed);
+    feed
+}
+
+/// Lag and rate of one version over the last hour, from the page's feed (see `SampleFeed`);
+/// nothing while the samples are not there.
 #[component]
 pub fn VersionCharts(#[prop(into)] key: String) -> impl IntoView {
-    let feed = use_context::<SampleFeed>();
-    Suspend::new(async move {
-        let all = feed?.0.await.ok()?;
-        let series = all.into_iter().find(|s| s.key == key)?;
-        let lag = series
-            .points
-            .iter()
-            .map(|p| (p.seconds_ago, p.lag_events as f64))
-            .collect();
-        let rate = series
-            .points
-            .iter()
-            .map(|p| (p.seconds_ago, p.events_per_sec))
-            .collect();
-        Some(view! {
-            <div class="version-charts" data-testid="version-charts">
-                <Sparkline label="lag" unit="events" decimals=0 samples=lag/>
-                <Sparkline label="rate" unit="events/s" decimals=1 samples=rate/>
-            </div>
-        })
+    let all = use_context::<SampleFeed>()
+        .and_then(|feed| feed.0.get_untracked())
+        .and_then(Result::ok)?;
+    let series = all.into_iter().find(|s| s.key == key)?;
+    let lag = series
+        .points
+        .iter()
+        .map(|p| (p.seconds_ago, p.lag_events as f64))
+        .collect();
+    let rate = series
+        .points
+        .iter()
+        .map(|p| (p.seconds_ago, p.events_per_sec))
+        .collect();
+    Some(view! {
+        <div class="version-charts" data-testid="version-charts">
+            <Sparkline label="lag" unit="events" decimals=0 samples=lag/>
+            <Sparkline label="rate" unit="events/s" decimals=1 samples=rate/>
+        </div>
     })
 }
 

@@ -52,7 +52,7 @@ pub fn ProjectionsPage() -> impl IntoView {
     };
     let tick = RwSignal::new(0u32);
     refresh_every_two_seconds(tick);
-    crate::components::charts::provide_sample_feed(tick);
+    let samples = crate::components::charts::provide_sample_feed(tick);
     let overview = Resource::new(
         move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
@@ -85,6 +85,7 @@ pub fn ProjectionsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
+                samples.ready().await;
                 match overview.await {
                     Ok(o) => view! { <Overview o ops admin/> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
