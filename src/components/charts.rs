@@ -362,7 +362,7 @@ fn DailyBars(days: Vec<DailyRow>) -> impl IntoView {
         .iter()
         .enumerate()
         // Weekly, counted back from today, so today always has its label.
-        .filter(|(i, _)| (last - i) % 7 == 0)
+        .filter(|(i, _)| (last - i).is_multiple_of(7))
         .map(|(i, r)| {
             let x = DAILY_LEFT + group * (i as f64 + 0.5);
             let label = r.day.get(5..).unwrap_or(&r.day).to_string();
@@ -452,6 +452,10 @@ fn DailyBars(days: Vec<DailyRow>) -> impl IntoView {
 mod tests {
     use super::*;
 
+    /// `(seconds_ago, value)` samples, or points, of a case.
+    type Pairs = &'static [(f64, f64)];
+    type Range = Option<(f64, f64)>;
+
     #[test]
     fn numbers_are_grouped_by_thousands() {
         let cases = [
@@ -471,7 +475,7 @@ mod tests {
 
     #[test]
     fn the_range_starts_at_zero_unless_values_go_below() {
-        let cases: [(&[f64], Option<(f64, f64)>); 5] = [
+        let cases: [(&[f64], Range); 5] = [
             (&[], None),
             (&[5.0, 9.0], Some((0.0, 9.0))),
             (&[0.0, 0.0], Some((0.0, 0.0))),
@@ -485,7 +489,7 @@ mod tests {
 
     #[test]
     fn sparklines_scale_time_across_and_values_up() {
-        let cases: [(&[(f64, f64)], &[(f64, f64)]); 6] = [
+        let cases: [(Pairs, Pairs); 6] = [
             // Empty: nothing to draw.
             (&[], &[]),
             // An hour ago at the left, now at the right; zero at the bottom, the max at the top.
@@ -508,7 +512,7 @@ mod tests {
 
     #[test]
     fn sparklines_say_what_they_show() {
-        let cases: [(&str, &str, usize, &[(f64, f64)], &str); 4] = [
+        let cases: [(&str, &str, usize, Pairs, &str); 4] = [
             ("lag", "events", 0, &[], "lag: no samples in the last hour"),
             (
                 "lag",
