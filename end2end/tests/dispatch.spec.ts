@@ -126,3 +126,14 @@ test('the board shows my own new shipment on the next page load, without retryin
   await expect(page.locator(`tr[data-shipment="${id}"]`)).toContainText(origin);
   await expect(page.getByTestId('catching-up')).toHaveCount(0);
 });
+
+test('the board page charts the last 30 days of shipments', async ({ page }) => {
+  await openHydrated(page, '/');
+  const chart = page.getByTestId('daily-chart');
+  await expect(chart.getByRole('heading', { name: 'Shipments per day, last 30 days (UTC)' })).toBeVisible();
+  await expect(chart.getByRole('img', { name: /^Shipments per day over the last 30 days/ })).toBeVisible();
+  await expect(chart.getByTestId('daily-legend').getByRole('listitem')).toHaveText(['Scheduled', 'Picked up', 'Delivered', 'Cancelled']);
+  // The same numbers as a table for screen readers and keyboards: one row per day.
+  await chart.getByText('The same counts as a table').click();
+  await expect(chart.getByTestId('daily-chart-table').locator('tbody tr')).toHaveCount(30);
+});

@@ -20,3 +20,31 @@ test('the projections page shows every version and audits a rebuild', async ({ p
   // It finishes on its own and says so.
   await expect(page.getByTestId('audit')).toContainText('rebuild finished', { timeout: 15_000 });
 });
+
+test('every version row charts its lag and rate over the last hour', async ({ page }) => {
+  await openHydrated(page, '/projections');
+  const versions = page.getByTestId('versions');
+  for (const key of ['shipment_board@1', 'shipment_board@2', 'daily_shipments@1']) {
+    const row = versions.locator(`tr[data-version="${key}"]`);
+    // The daemon samples each version as soon as it runs it: a named chart, in words, with units.
+    await expect(row.getByRole('img', { name: /^lag: .* events over the last hour, now [\d,]+$/ })).toBeVisible();
+    await expect(row.getByRole('img', { name: /^rate: .* events\/s over the last hour, now [\d,.]+$/ })).toBeVisible();
+  }
+  await expect(versions.locator('tr[data-version="shipment_board@1"] [data-series="lag"] polyline')).toHaveCount(1);
+});
+
+test('the rate chart moves live when events arrive', async ({ page, baseURL }) => {
+  await openHydrated(page, '/projections');
+  for (let i = 0; i < 6; i++) {
+    const r = await page.request.post('/api/shipments/schedule', {
+      headers: { Accept: 'application/json', Origin: baseURL! },
+      form: { origin: 'Chartville', destination: `Stop ${i}`, pickup_at: '2026-12-01T08:00' },
+    });
+    expect(r.status()).toBe(200);
+  }
+  // Without a reload: the next sample (every 5 s) counts the applied events in its
+  // rate (six a minute: 0.1 events/s).
+  const rate = page.getByTestId('versions').locator('tr[data-version="shipment_board@1"]')
+    .getByRole('img', { name: /^rate: / });
+  await expect(rate).toHaveAccessibleName(/now (?!0\.0$)[\d,.]+$/, { timeout: 15_000 });
+});

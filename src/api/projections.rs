@@ -20,6 +20,22 @@ pub struct DailyView {
     pub days: Vec<DailyRow>,
 }
 
+/// One sample of a version's lag and rate, `seconds_ago` before the answer was made (so the
+/// browser's clock does not matter).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplePoint {
+    pub seconds_ago: f64,
+    pub lag_events: i64,
+    pub events_per_sec: f64,
+}
+
+/// A version's samples of the last hour, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSeries {
+    pub key: String,
+    pub points: Vec<SamplePoint>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiffSample {
     pub shipment_id: String,
@@ -56,11 +72,28 @@ pub async fn get_projections_overview() -> Result<ProjectionsOverview, AppError>
     Ok(overview)
 }
 
+/// How many calendar days the daily counts cover, today included.
+pub const DAILY_DAYS: u32 = 30;
+
+/// The last `DAILY_DAYS` calendar days (UTC), newest first, days without activity as zeros.
 #[server(endpoint = "projections/daily")]
-pub async fn get_daily_shipments() -> Result<DailyView, AppError> {
+pub async fn get_daily_shipments(
+    /// A position (from a command's answer) the counts must include; the `fd_seen` cookie
+    /// counts too. Waits at most 2 s.
+    #[server(default)]
+    wait_for: String,
+) -> Result<DailyView, AppError> {
     require(Role::Dispatcher)?;
     let state = app_state()?;
-    let (def, days) = crate::projections::queries::daily(&state.db, 31).await?;
+    super::read_your_writes::catch_up(
+        &state,
+        crate::projections::definition::DAILY_SHIPMENTS,
+        &wait_for,
+    )
+    .await?;
+    let today = chrono::Utc::now().date_naive();
+    let (def, days) =
+        crate::projections::queries::daily_calendar(&state.db, today, DAILY_DAYS).await?;
     Ok(DailyView {
         served_by: def.key(),
         days: days
@@ -74,6 +107,32 @@ pub async fn get_daily_shipments() -> Result<DailyView, AppError> {
             })
             .collect(),
     })
+}
+
+/// Every version's lag and rate over the last hour, for the projections page's charts.
+#[server(endpoint = "projections/samples")]
+pub async fn get_projection_samples() -> Result<Vec<VersionSeries>, AppError> {
+    use crate::projections::samples;
+    require(Role::Dispatcher)?;
+    let state = app_state()?;
+    let now = chrono::Utc::now();
+    let mut series = Vec::new();
+    for row in crate::projections::versions::load_all(&state.db).await? {
+        let points = samples::recent(&state.db, row.def, now - samples::WINDOW)
+            .await?
+            .into_iter()
+            .map(|s| SamplePoint {
+                seconds_ago: ((now - s.at).num_milliseconds() as f64 / 1000.0).max(0.0),
+                lag_events: s.lag_events,
+                events_per_sec: s.events_per_sec,
+            })
+            .collect();
+        series.push(VersionSeries {
+            key: row.def.key(),
+            points,
+        });
+    }
+    Ok(series)
 }
 
 #[server(endpoint = "projections/rebuild")]

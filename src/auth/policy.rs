@@ -22,6 +22,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/projections/daily", Access::SignedIn),
     ("*", "/api/projections/compare", Access::SignedIn),
     ("*", "/api/projections/rollout", Access::SignedIn),
+    ("*", "/api/projections/samples", Access::SignedIn),
     ("*", "/api/status", Access::SignedIn),
     // Projection operations.
     ("*", "/api/projections/rebuild", ADMIN),

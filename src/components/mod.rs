@@ -1,5 +1,7 @@
 //! Small pieces shared by pages.
 
+pub mod charts;
+
 use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;
 use crate::error::AppError;

@@ -112,6 +112,7 @@ pub fn DispatchPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <crate::components::charts::DailyChart/>
     }
 }
 

@@ -52,6 +52,7 @@ pub fn ProjectionsPage() -> impl IntoView {
     };
     let tick = RwSignal::new(0u32);
     refresh_every(tick, std::time::Duration::from_secs(2));
+    let samples = crate::components::charts::provide_sample_feed(tick);
     let overview = Resource::new(
         move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
@@ -60,7 +61,10 @@ pub fn ProjectionsPage() -> impl IntoView {
         move || (tick.get() / 5, ops.versions()),
         |_| compare_board_versions(),
     );
-    let daily = Resource::new(move || tick.get() / 5, |_| get_daily_shipments());
+    let daily = Resource::new(
+        move || tick.get() / 5,
+        |_| get_daily_shipments(String::new()),
+    );
     let outcome = move || {
         [
             ops.rebuild.value().get(),
@@ -84,6 +88,7 @@ pub fn ProjectionsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
+                samples.ready().await;
                 match overview.await {
                     Ok(o) => view! { <Overview o ops admin/> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
@@ -210,7 +215,8 @@ fn VersionRow(
         .collect_view();
     view! {
         <tr data-version=key.clone()>
-            <td><a href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span></td>
+            <td><a href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span>
+                <crate::components::charts::VersionCharts key=key.clone()/></td>
             <td data-testid="state">{state}</td>
             <td>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
                 <span class="muted">{format!("{} applied", v.events_applied)}</span></td>

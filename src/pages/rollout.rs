@@ -93,6 +93,14 @@ pub fn RolloutPage() -> impl IntoView {
             actions.compare.dispatch(CompareBoardVersions {});
         }
     });
+    // Lag and rate charts: samples come every few seconds, so read them every fifth tick.
+    let sample_tick = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if tick.get().is_multiple_of(5) {
+            sample_tick.update(|n| *n = n.wrapping_add(1));
+        }
+    });
+    let samples = crate::components::charts::provide_sample_feed(sample_tick);
     let status = Resource::new(
         move || (name.get(), tick.get()),
         |(name, _)| get_rollout(name),
@@ -110,6 +118,7 @@ pub fn RolloutPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
+                samples.ready().await;
                 match status.await {
                     Ok(s) => view! { <Rollout s admin actions/> }.into_any(),
                     Err(AppError::NotFound { .. }) => view! { <super::NotFound/> }.into_any(),
@@ -291,6 +300,7 @@ fn VersionCard(v: VersionStatus, role: &'static str, title: &'static str) -> imp
             {v.error.clone().map(|e| view! {
                 <p class="error" data-testid="version-error">{e}{v.error_event.clone().map(|ev| format!(" — at event {ev}"))}</p>
             })}
+            <crate::components::charts::VersionCharts key=v.key.clone()/>
         </section>
     }
 }

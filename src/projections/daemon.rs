@@ -3,10 +3,11 @@
 //! advances the checkpoint in the same transaction. The checkpoint update is itself
 //! conditional on the old checkpoint, so even a node that lost its lease without noticing
 //! cannot apply a batch twice. It only orchestrates: the SQL lives in `versions`, `audit`,
-//! `nodes` and the projections.
+//! `nodes`, `samples` and the projections.
 
 use super::lease::{self, Lease};
 use super::lifecycle::{AuditAction, VersionState};
+use super::samples::{self, Sample};
 use super::tables::ApplyError;
 use super::versions::{self, Advance, Failure, Rebuild, VersionRow};
 use super::{audit, nodes, operator, rollout, skips, Definition};
@@ -25,8 +26,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a node that does not own a version tries to take it over.
 const TAKEOVER_INTERVAL: Duration = Duration::from_secs(1);
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
-/// How often the rate shown to operators is written while idle.
-const RATE_INTERVAL: Duration = Duration::from_secs(5);
+/// How often the lag and rate shown to operators are sampled, busy or idle.
+const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Daemon {
@@ -193,10 +194,15 @@ impl Daemon {
     ) -> bool {
         let mut appended = self.store.subscribe();
         let mut run = RunState::default();
-        let mut last_rate_write = Instant::now();
+        let mut last_sample: Option<Instant> = None;
         loop {
             if *shutdown.borrow() {
                 return true;
+            }
+            // By elapsed time at the top, so a version busy catching up is sampled too.
+            if last_sample.is_none_or(|t| t.elapsed() >= SAMPLE_INTERVAL) {
+                self.sample(def, &mut run.rate).await;
+                last_sample = Some(Instant::now());
             }
             let progress = match self.step(def, &mut run).await {
                 Ok(progress) => progress,
@@ -208,12 +214,6 @@ impl Daemon {
             if matches!(progress, Progress::Worked) {
                 continue;
             }
-            if last_rate_write.elapsed() > RATE_INTERVAL {
-                if let Err(e) = versions::set_rate(&self.db, def, run.rate.per_second()).await {
-                    tracing::warn!(error = %e, "cannot record the rate of {}", def.key());
-                }
-                last_rate_write = Instant::now();
-            }
             if !lease.still_held().await {
                 return false;
             }
@@ -222,6 +222,28 @@ impl Daemon {
                 _ = tokio::time::sleep(POLL_INTERVAL) => {}
                 _ = shutdown.changed() => return true,
             }
+        }
+    }
+
+    /// Records the version's lag and rate for the operators' charts, and the rate on its row
+    /// (which otherwise only moves when a batch is applied, so it would never fall to zero).
+    /// Trouble here only costs a point on a chart: it is logged, never fatal.
+    async fn sample(&self, def: Definition, rate: &mut RateWindow) {
+        let events_per_sec = rate.per_second();
+        let result = async {
+            versions::set_rate(&self.db, def, events_per_sec).await?;
+            let checkpoint = versions::load(&self.db, def).await?.checkpoint;
+            let (lag_events, _) = self.store.backlog(checkpoint).await?;
+            let sample = Sample {
+                at: Utc::now(),
+                lag_events,
+                events_per_sec,
+            };
+            samples::record(&self.db, def, &sample).await?;
+            Ok::<_, StepError>(())
+        };
+        if let Err(e) = result.await {
+            tracing::warn!(error = %e, "cannot sample the lag and rate of {}", def.key());
         }
     }
 

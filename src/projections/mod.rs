@@ -36,6 +36,8 @@ pub mod queries;
 #[cfg(feature = "ssr")]
 pub mod rollout;
 #[cfg(feature = "ssr")]
+pub mod samples;
+#[cfg(feature = "ssr")]
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod skips;

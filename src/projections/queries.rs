@@ -5,6 +5,7 @@ use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
 use super::{versions, DayCounts, Definition};
 use crate::db::{col, parse_time, time_text, PortableDb, SqlBuilder, TableName};
 use crate::domain::{FieldError, ShipmentId, ShipmentStatus};
+use chrono::NaiveDate;
 
 pub const BOARD_PAGE_SIZE: i64 = 50;
 /// Longer searches are cut to this many characters.
@@ -315,24 +316,94 @@ async fn daily_once(
         .await?;
     let days = rows
         .iter()
-        .map(|r| {
-            Ok((
-                col(r, "day")?,
-                DayCounts {
-                    scheduled: col(r, "scheduled")?,
-                    picked_up: col(r, "picked_up")?,
-                    delivered: col(r, "delivered")?,
-                    cancelled: col(r, "cancelled")?,
-                },
-            ))
-        })
+        .map(|r| Ok((col(r, "day")?, day_counts(r)?)))
         .collect::<Result<_, sqlx::Error>>()?;
     Ok((def, days))
+}
+
+/// The `days` calendar days up to and including `today` (UTC), newest first, each with its
+/// counts: a day without activity is there with zeros, so a chart's days are evenly spaced.
+pub async fn daily_calendar(
+    db: &PortableDb,
+    today: NaiveDate,
+    days: u32,
+) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
+    match daily_calendar_once(db, today, days).await {
+        Err(QueryError::Database(sqlx::Error::Database(_))) => {
+            daily_calendar_once(db, today, days).await
+        }
+        result => result,
+    }
+}
+
+async fn daily_calendar_once(
+    db: &PortableDb,
+    today: NaiveDate,
+    days: u32,
+) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
+    let (def, table) = live(db, DAILY_SHIPMENTS).await?;
+    let calendar = calendar_days(today, days);
+    let (Some(newest), Some(oldest)) = (calendar.first(), calendar.last()) else {
+        return Ok((def, Vec::new()));
+    };
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM {table} WHERE day >= $1 AND day <= $2"
+    ))
+    .bind(oldest.clone())
+    .bind(newest.clone())
+    .fetch_all(&db.pool)
+    .await?;
+    let mut counted = std::collections::HashMap::new();
+    for r in &rows {
+        counted.insert(col::<String>(r, "day")?, day_counts(r)?);
+    }
+    let filled = calendar
+        .into_iter()
+        .map(|day| {
+            let counts = counted.get(&day).copied().unwrap_or_default();
+            (day, counts)
+        })
+        .collect();
+    Ok((def, filled))
+}
+
+fn day_counts(r: &sqlx::any::AnyRow) -> Result<DayCounts, sqlx::Error> {
+    Ok(DayCounts {
+        scheduled: col(r, "scheduled")?,
+        picked_up: col(r, "picked_up")?,
+        delivered: col(r, "delivered")?,
+        cancelled: col(r, "cancelled")?,
+    })
+}
+
+/// `days` days as the daily table writes them (`2026-11-29`), from `today` back, newest first.
+fn calendar_days(today: NaiveDate, days: u32) -> Vec<String> {
+    today
+        .iter_days()
+        .rev()
+        .take(days as usize)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calendar_days_count_back_from_today_across_months_and_years() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let cases: [(&str, u32, &[&str]); 4] = [
+            ("2026-11-29", 0, &[]),
+            ("2026-11-29", 1, &["2026-11-29"]),
+            ("2026-03-01", 3, &["2026-03-01", "2026-02-28", "2026-02-27"]),
+            ("2027-01-01", 2, &["2027-01-01", "2026-12-31"]),
+        ];
+        for (today, n, want) in cases {
+            assert_eq!(calendar_days(day(today), n), want, "{today} {n}");
+        }
+        assert_eq!(calendar_days(day("2026-11-29"), 30).len(), 30);
+    }
 
     #[test]
     fn search_wildcards_are_literal() {

@@ -14,5 +14,6 @@ mod projections;
 mod read_your_writes;
 mod resilience;
 mod rollout;
+mod samples;
 mod stall;
 mod store_contract;

@@ -30,6 +30,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/api/projections/acknowledge-alert", A),
     ("/api/projections/settings", A),
     ("/projections/{name}", Access::SignedIn),
+    ("/api/projections/samples", Access::SignedIn),
     ("/api/projections/rebuild", A),
     ("/api/projections/retry", A),
     ("/api/projections/cut-over", A),
