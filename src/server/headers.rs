@@ -2,9 +2,10 @@
 //! source is the nonce of that one response (so the hydration script runs and nothing
 //! injected does); every other response gets a policy that allows no script at all.
 
-use axum::http::{header, HeaderName, HeaderValue};
-use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
+use axum::body::Body;
+use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 /// For responses that are not pages: nothing may run, be framed or be loaded.
@@ -13,7 +14,7 @@ const NO_SCRIPT_POLICY: &str =
 
 /// The policy of a page rendered with `nonce`. WebAssembly needs `'wasm-unsafe-eval'` to be
 /// compiled; inline `style` attributes (progress bars) need `'unsafe-inline'` for styles only.
-pub fn page_policy(nonce: &str) -> String {
+pub fn page_policy_for(nonce: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
@@ -21,17 +22,56 @@ pub fn page_policy(nonce: &str) -> String {
     )
 }
 
-/// Called while a page renders: sets that page's policy with the nonce Leptos put on its
-/// scripts. Server functions have no nonce and keep the no-script policy.
-pub fn set_page_policy() {
-    let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
-    else {
-        return;
-    };
-    if let Ok(value) = HeaderValue::from_str(&page_policy(&nonce)) {
-        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
+/// Gives every HTML page the policy of the nonce its own scripts carry. The nonce is read from
+/// the page itself (the first `<script … nonce="…">`; user text cannot produce a `<script`
+/// tag, it is escaped), so header and scripts always agree, whichever way Leptos rendered it.
+pub async fn page_policy(request: Request<Body>, next: Next) -> Response {
+    const MAX_PAGE_BYTES: usize = 16 * 1024 * 1024;
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html
+        || response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY)
+    {
+        return response;
     }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+        tracing::error!("a page could not be read to set its security policy");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Some(value) =
+        script_nonce(&bytes).and_then(|nonce| HeaderValue::from_str(&page_policy_for(nonce)).ok())
+    {
+        parts.headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The nonce of the first script tag that has one.
+fn script_nonce(html: &[u8]) -> Option<&str> {
+    let html = std::str::from_utf8(html).ok()?;
+    let mut rest = html;
+    while let Some(at) = rest.find("<script") {
+        let tag_end = rest[at..].find('>')? + at;
+        let tag = &rest[at..tag_end];
+        if let Some(n) = tag.find(" nonce=\"") {
+            let value = &tag[n + " nonce=\"".len()..];
+            let value = &value[..value.find('"')?];
+            let valid = !value.is_empty()
+                && value
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '='));
+            return valid.then_some(value);
+        }
+        rest = &rest[tag_end..];
+    }
+    None
 }
 
 /// The layers, outermost last: fixed headers overwrite, the default policy fills in.
@@ -48,4 +88,29 @@ pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
             HeaderValue::from_static(NO_SCRIPT_POLICY),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_nonce;
+
+    #[test]
+    fn the_nonce_comes_from_the_first_script_that_has_one() {
+        let cases: [(&str, Option<&str>); 5] = [
+            (
+                r#"<head><script type="module" nonce="abc-_1">x</script>"#,
+                Some("abc-_1"),
+            ),
+            (
+                r#"<title>nonce="evil"</title><script src="/a.js"></script><script nonce="ok">"#,
+                Some("ok"),
+            ),
+            (r#"<p>&lt;script nonce="evil"&gt;</p>"#, None),
+            (r#"<script nonce="bad value">"#, None),
+            ("<html></html>", None),
+        ];
+        for (html, want) in cases {
+            assert_eq!(script_nonce(html.as_bytes()), want, "{html}");
+        }
+    }
 }

@@ -47,10 +47,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let state = state.clone();
-                move || {
-                    provide_context(state.clone());
-                    headers::set_page_policy();
-                }
+                move || provide_context(state.clone())
             },
             {
                 let options = state.leptos_options.clone();
@@ -71,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(crate::auth::refuse_cross_site))
         // Outermost: a declared oversize is answered before anything else reads the request.
         .layer(middleware::from_fn(limits::refuse_declared_oversize))
+        .layer(middleware::from_fn(headers::page_policy))
         .layer(policy)
         .layer(frames)
         .layer(referrer)
