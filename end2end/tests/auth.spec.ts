@@ -1,9 +1,8 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { test, expect, openHydrated, scheduleInBrowser, signIn, uniquePlace, USERS } from './helpers';
+import { test, expect, openHydrated, scheduleInBrowser, signIn, uniquePlace, USERS, freePort } from './helpers';
 
 test.describe('signed out', () => {
   test.use({ user: null });
@@ -105,15 +104,6 @@ test('text with HTML or script is stored as typed and shown as text, never run',
   await other.close();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test.describe('first run', () => {
   test.use({ user: null });

@@ -1,4 +1,5 @@
 import { test as base, BrowserContext, Page, expect } from '@playwright/test';
+import * as net from 'net';
 
 /** The people scripts/e2e.sh adds to every test database. */
 export const USERS = {
@@ -62,4 +63,15 @@ export async function timelineVersions(page: Page): Promise<string[]> {
   return page.getByTestId('timeline').locator('tbody tr').evaluateAll((rows) =>
     rows.map((r) => r.getAttribute('data-version') ?? ''),
   );
+}
+
+/** A TCP port nothing listens on right now, for a server a spec starts itself. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
 }

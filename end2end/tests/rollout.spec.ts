@@ -1,8 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'child_process';
-import * as net from 'net';
 import * as path from 'path';
 import { APIRequestContext, Page } from '@playwright/test';
-import { test, expect, openHydrated, signIn, uniquePlace } from './helpers';
+import { test, expect, openHydrated, signIn, uniquePlace, freePort } from './helpers';
 
 // The whole blue/green rollout across two nodes on one PostgreSQL database: the blue node (a
 // Playwright web server) runs only shipment_board@1 and daily_shipments@1; the green node,
@@ -15,15 +14,6 @@ const databaseUrl = process.env.E2E_ROLLOUT_URL!;
 let green: ChildProcess | null = null;
 let greenPort = 0;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts the green node (every version, small batches) and waits until it answers. */
 async function startGreen(request: APIRequestContext) {

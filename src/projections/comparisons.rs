@@ -83,21 +83,6 @@ pub async fn latest(
     row.as_ref().map(decode).transpose()
 }
 
-pub async fn latest_in(
-    tx: &mut Tx,
-    name: &str,
-    candidate: i64,
-    live: i64,
-) -> Result<Option<Comparison>, sqlx::Error> {
-    let row = sqlx::query(LATEST)
-        .bind(name.to_string())
-        .bind(candidate)
-        .bind(live)
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.as_ref().map(decode).transpose()
-}
-
 /// Accepts the differences of one comparison; false when it was accepted already.
 pub async fn acknowledge(tx: &mut Tx, id: i64, actor: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(

@@ -323,13 +323,7 @@ pub async fn status(
         .into_iter()
         .filter(|a| a.projection == name || a.projection.starts_with(&format!("{name}@")))
         .take(30)
-        .map(|a| super::status::AuditView {
-            at: a.at,
-            actor: a.actor,
-            action: a.action,
-            projection: a.projection,
-            detail: a.detail,
-        })
+        .map(super::status::AuditView::from)
         .collect();
     let status_of = |row: Option<VersionRow>| async move {
         match row {

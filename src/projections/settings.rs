@@ -27,18 +27,6 @@ pub async fn load(db: &PortableDb, name: &str) -> Result<Settings, sqlx::Error> 
         .map(Option::unwrap_or_default)
 }
 
-/// The same, inside a transaction (the cutover reads them where it decides).
-pub async fn load_in(tx: &mut Tx, name: &str) -> Result<Settings, sqlx::Error> {
-    let row = sqlx::query(SELECT)
-        .bind(name.to_string())
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.as_ref()
-        .map(decode)
-        .transpose()
-        .map(Option::unwrap_or_default)
-}
-
 pub async fn save(tx: &mut Tx, name: &str, s: &Settings, actor: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO projection_settings

@@ -49,6 +49,22 @@ pub struct VersionStatus {
 /// A node that has not sent a heartbeat for this long is taken for dead.
 pub const NODE_ALIVE_WITHIN_SECONDS: f64 = 10.0;
 
+impl VersionStatus {
+    /// What the lifecycle decides on, given the live version of its projection and the lag
+    /// the projection's settings still count as caught up.
+    pub fn facts(&self, live_version: Option<i64>, allowed_lag: i64) -> VersionFacts {
+        VersionFacts {
+            key: self.key.clone(),
+            state: self.state,
+            failure: self.error.clone(),
+            failed_event: self.error_event_seq,
+            rebuild: self.rebuild.as_ref().map(|r| (r.done, r.total)),
+            behind: (self.lag_events - allowed_lag).max(0),
+            older_than_live: live_version.is_some_and(|l| l > self.version),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeStatus {
     pub name: String,
@@ -177,16 +193,8 @@ impl RolloutStatus {
     /// The lifecycle facts of one of the two versions shown; it may lag by as much as the
     /// settings allow (the checklist's "caught up").
     pub fn facts(&self, v: &VersionStatus) -> VersionFacts {
-        let allowed_lag = self.settings.max_lag_events;
-        VersionFacts {
-            key: v.key.clone(),
-            state: v.state,
-            failure: v.error.clone(),
-            failed_event: v.error_event_seq,
-            rebuild: v.rebuild.as_ref().map(|r| (r.done, r.total)),
-            behind: (v.lag_events - allowed_lag).max(0),
-            older_than_live: self.blue.as_ref().is_some_and(|b| b.version > v.version),
-        }
+        let live = self.blue.as_ref().map(|b| b.version);
+        v.facts(live, self.settings.max_lag_events)
     }
 }
 
@@ -212,15 +220,7 @@ impl ProjectionsOverview {
 
     /// What the lifecycle decides on for one of the versions shown.
     pub fn facts(&self, v: &VersionStatus) -> VersionFacts {
-        VersionFacts {
-            key: v.key.clone(),
-            state: v.state,
-            failure: v.error.clone(),
-            failed_event: v.error_event_seq,
-            rebuild: v.rebuild.as_ref().map(|r| (r.done, r.total)),
-            behind: v.lag_events,
-            older_than_live: self.live_version(&v.name).is_some_and(|l| l > v.version),
-        }
+        v.facts(self.live_version(&v.name), 0)
     }
 }
 
@@ -300,6 +300,18 @@ mod compute {
         })
     }
 
+    impl From<audit::AuditEntry> for AuditView {
+        fn from(a: audit::AuditEntry) -> Self {
+            AuditView {
+                at: a.at,
+                actor: a.actor,
+                action: a.action,
+                projection: a.projection,
+                detail: a.detail,
+            }
+        }
+    }
+
     pub async fn overview(
         store: &EventStore,
         db: &PortableDb,
@@ -327,13 +339,7 @@ mod compute {
         let audit = audit::recent(db, 30)
             .await?
             .into_iter()
-            .map(|a| AuditView {
-                at: a.at,
-                actor: a.actor,
-                action: a.action,
-                projection: a.projection,
-                detail: a.detail,
-            })
+            .map(AuditView::from)
             .collect();
         Ok(ProjectionsOverview {
             backend: store.backend_name().to_string(),
