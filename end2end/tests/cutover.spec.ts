@@ -13,7 +13,10 @@ test('an admin compares v2 with the live v1, cuts over, and rolls back', async (
   const comparison = page.locator('[data-testid="comparison"][data-candidate="shipment_board@2"]');
   await expect(comparison.getByTestId('verdict')).toHaveText('Identical in every compared column.', { timeout: 15_000 });
 
-  await row('shipment_board@2').getByRole('button', { name: 'Cut over' }).click();
+  // A dangerous action asks first, saying what will happen.
+  await row('shipment_board@2').getByText('Cut over…').click();
+  await expect(row('shipment_board@2')).toContainText('Readers switch to shipment_board@2 at once');
+  await row('shipment_board@2').getByRole('button', { name: 'Confirm: cut over' }).click();
   await expect(page.getByTestId('action-ok')).toContainText('shipment_board@1 → shipment_board@2');
   await expect(row('shipment_board@2').getByTestId('state')).toHaveText('live');
   await expect(row('shipment_board@1').getByTestId('state')).toHaveText('standby');
@@ -25,7 +28,8 @@ test('an admin compares v2 with the live v1, cuts over, and rolls back', async (
   await expect(page.getByTestId('board').locator('th', { hasText: 'Last location' })).toBeVisible();
 
   await page.getByRole('link', { name: 'Projections' }).click();
-  await row('shipment_board@1').getByRole('button', { name: 'Roll back to this version' }).click();
+  await row('shipment_board@1').getByText('Roll back to this version…').click();
+  await row('shipment_board@1').getByRole('button', { name: 'Confirm: roll back to this version' }).click();
   await expect(row('shipment_board@1').getByTestId('state')).toHaveText('live');
   await expect(page.getByTestId('audit')).toContainText('rolled back');
   await page.getByRole('link', { name: 'Dispatch' }).click();

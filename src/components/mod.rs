@@ -62,11 +62,7 @@ pub fn FieldNote(
 
 #[component]
 pub fn StatusBadge(status: ShipmentStatus) -> impl IntoView {
-    let label = match status {
-        ShipmentStatus::InTransit => "In transit",
-        other => other.as_str(),
-    };
-    view! { <span class=format!("status status-{}", status.as_str()) data-status=status.as_str()>{label}</span> }
+    view! { <span class=format!("status status-{}", status.as_str()) data-status=status.as_str()>{status.label()}</span> }
 }
 
 /// A time in the reader's local time zone, with the UTC instant on hover. The server renders

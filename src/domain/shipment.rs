@@ -35,6 +35,16 @@ impl ShipmentStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == input)
     }
 
+    /// How a person reads it (the stored name is `as_str`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ShipmentStatus::Scheduled => "Scheduled",
+            ShipmentStatus::InTransit => "In transit",
+            ShipmentStatus::Delivered => "Delivered",
+            ShipmentStatus::Cancelled => "Cancelled",
+        }
+    }
+
     /// Which commands this status allows; the UI shows exactly these actions.
     pub fn allowed_commands(&self) -> &'static [CommandKind] {
         match self {

@@ -51,6 +51,7 @@ pub fn DispatchPage() -> impl IntoView {
     };
 
     view! {
+        <leptos_meta::Title text="Dispatch · freightdesk"/>
         <h1>"Dispatch"</h1>
         <section class="card">
             <h2>"Schedule shipment"</h2>
@@ -88,7 +89,7 @@ pub fn DispatchPage() -> impl IntoView {
                         .into_iter()
                         .map(|s| {
                             let selected = move || params().0 == s.as_str();
-                            view! { <option value=s.as_str() selected=selected>{s.as_str()}</option> }
+                            view! { <option value=s.as_str() selected=selected>{s.label()}</option> }
                         })
                         .collect_view()}
                 </select>
@@ -169,7 +170,12 @@ fn Board(view: BoardView) -> impl IntoView {
     view! {
         {catching_up}
         <p class="served-by" data-testid="served-by">
-            {format!("Served by {} · {} shipments", view.served_by, view.total)}
+            {format!(
+                "Served by {} · {} shipment{}",
+                view.served_by,
+                view.total,
+                if view.total == 1 { "" } else { "s" }
+            )}
         </p>
         <table data-testid="board">
             <thead>

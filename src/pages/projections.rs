@@ -83,6 +83,7 @@ pub fn ProjectionsPage() -> impl IntoView {
         .collect_view()
     };
     view! {
+        <leptos_meta::Title text="Projections · freightdesk"/>
         <h1>"Projections"</h1>
         {outcome}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -254,10 +255,23 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
         <input type="hidden" name="key" value=key/>
     };
     match action {
-        OperatorAction::CutOver => view! {
-            <ActionForm action=ops.cut_over>{fields}<button type="submit" disabled=busy>{label}</button></ActionForm>
+        // Dangerous actions open a confirmation that says what will happen (works without
+        // JavaScript too).
+        OperatorAction::CutOver => {
+            let what = if facts.older_than_live {
+                format!("Readers go back to {} at once; the live version stays on standby.", facts.key)
+            } else {
+                format!("Readers switch to {} at once; the live version stays on standby for a rollback.", facts.key)
+            };
+            view! {
+                <details class="confirm">
+                    <summary>{format!("{label}…")}</summary>
+                    <p>{what}</p>
+                    <ActionForm action=ops.cut_over>{fields}<button type="submit" disabled=busy>{format!("Confirm: {}", label.to_lowercase())}</button></ActionForm>
+                </details>
+            }
+            .into_any()
         }
-        .into_any(),
         OperatorAction::Rebuild => view! {
             <ActionForm action=ops.rebuild>{fields}<button type="submit" class="secondary" disabled=busy>{label}</button></ActionForm>
         }
@@ -266,10 +280,20 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
             <ActionForm action=ops.retry>{fields}<button type="submit" disabled=busy>{label}</button></ActionForm>
         }
         .into_any(),
-        OperatorAction::Retire => view! {
-            <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>{label}</button></ActionForm>
+        OperatorAction::Retire => {
+            let what = format!(
+                "{} is no longer kept current and its table is dropped; a rebuild brings it back.",
+                facts.key
+            );
+            view! {
+                <details class="confirm">
+                    <summary>{format!("{label}…")}</summary>
+                    <p>{what}</p>
+                    <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>"Confirm: retire"</button></ActionForm>
+                </details>
+            }
+            .into_any()
         }
-        .into_any(),
         // Skipping needs a typed reason: it is done on the projection's own page.
         OperatorAction::Skip => {
             let name = facts.key.split('@').next().unwrap_or_default().to_string();

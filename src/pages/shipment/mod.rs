@@ -87,6 +87,7 @@ fn Detail(view: ShipmentView, actions: Actions, reload: RwSignal<u32>) -> impl I
     let version = view.version;
     let allowed = s.status.allowed_commands();
     view! {
+        <leptos_meta::Title text=format!("{} → {} · Shipment · freightdesk", s.origin, s.destination)/>
         <h1>{format!("{} → {}", s.origin, s.destination)}</h1>
         <p class="muted">
             "Shipment " <code data-testid="shipment-id">{id.clone()}</code>

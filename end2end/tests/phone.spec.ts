@@ -1,0 +1,25 @@
+import { test, expect, openHydrated, scheduleInBrowser, uniquePlace } from './helpers';
+
+// A dispatcher in the yard: at 390 px no page is wider than the screen (tables scroll inside
+// their own box, the header wraps, long words wrap).
+test.use({ user: 'ada', viewport: { width: 390, height: 844 } });
+
+async function pageWidth(page: import('@playwright/test').Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth);
+}
+
+test('no page is wider than a phone', async ({ page }) => {
+  const longWord = 'x'.repeat(300);
+  const id = await scheduleInBrowser(page, uniquePlace('Yard'), 'Quay');
+  await page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
+  await expect(page.getByTestId('version')).toHaveText('2');
+  const record = page.getByTestId('record-location-form');
+  await record.getByLabel('Location').fill('Gate 4');
+  await record.getByLabel('Notes').fill(longWord);
+  await record.getByRole('button', { name: 'Record location' }).click();
+  await expect(page.getByTestId('version')).toHaveText('3');
+  for (const url of ['/', `/shipments/${id}`, '/projections', '/projections/shipment_board', '/users', '/account']) {
+    await openHydrated(page, url);
+    expect(await pageWidth(page), url).toBeLessThanOrEqual(390);
+  }
+});
