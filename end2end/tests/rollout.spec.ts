@@ -79,6 +79,8 @@ test('an admin rolls shipment_board@2 out across two nodes, guided by the checkl
   // It builds beside the live version; once it has caught up it waits on standby.
   await expect(greenCard.getByTestId('state')).toHaveText('standby', { timeout: 30_000 });
   await expect(page.getByTestId('blue').getByTestId('state')).toHaveText('live');
+  // Both tables hold one row per shipment.
+  await expect(greenCard.getByTestId('rows')).toHaveText(await page.getByTestId('blue').getByTestId('rows').innerText());
 
   // The green node dies and the log moves on: green lags, the checklist is red, and the server
   // refuses a cutover however it is asked.

@@ -155,10 +155,10 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
             }
         }).collect_view()}
         <div class="blue-green">
-            {s.blue.clone().map(|b| view! { <VersionCard v=b role="blue" title="Blue · live"/> })}
+            {s.blue.clone().map(|b| view! { <VersionCard v=b rows=s.blue_rows role="blue" title="Blue · live"/> })}
             {s.green.clone().map(|g| {
                 let title = if rollback { "Green · standby (rollback target)" } else { "Green · candidate" };
-                view! { <VersionCard v=g role="green" title/> }
+                view! { <VersionCard v=g rows=s.green_rows role="green" title/> }
             })}
         </div>
         {(s.green.is_none()).then(|| view! {
@@ -262,7 +262,12 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
 }
 
 #[component]
-fn VersionCard(v: VersionStatus, role: &'static str, title: &'static str) -> impl IntoView {
+fn VersionCard(
+    v: VersionStatus,
+    rows: Option<i64>,
+    role: &'static str,
+    title: &'static str,
+) -> impl IntoView {
     let progress = v
         .rebuild
         .clone()
@@ -288,6 +293,7 @@ fn VersionCard(v: VersionStatus, role: &'static str, title: &'static str) -> imp
                 <dt>"Rate"</dt><dd>{format!("{:.1} events/s", v.events_per_sec)}</dd>
                 <dt>"Node"</dt><dd>{v.owner_node.clone().unwrap_or_else(|| "none".into())}</dd>
                 <dt>"Events applied"</dt><dd>{v.events_applied}</dd>
+                <dt>"Rows"</dt><dd data-testid="rows">{rows.map_or_else(|| "—".to_string(), |n| n.to_string())}</dd>
             </dl>
             {progress.map(|(pct, eta, done, total)| view! {
                 <div data-testid="progress">

@@ -325,6 +325,16 @@ pub async fn status(
         .take(30)
         .map(super::status::AuditView::from)
         .collect();
+    let rows_of = |row: &Option<VersionRow>| {
+        let table = row.as_ref().map(|r| r.physical_table.clone());
+        async move {
+            match table {
+                Some(table) => versions::row_count(db, &table).await.ok(),
+                None => None,
+            }
+        }
+    };
+    let (blue_rows, green_rows) = (rows_of(&blue_row).await, rows_of(&green_row).await);
     let status_of = |row: Option<VersionRow>| async move {
         match row {
             Some(r) => Ok::<_, ActionError>(Some(version_status(store, r, head_seq, now).await?)),
@@ -343,5 +353,7 @@ pub async fn status(
         audit,
         head_seq,
         taken_at: now,
+        blue_rows,
+        green_rows,
     }))
 }

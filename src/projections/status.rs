@@ -178,6 +178,10 @@ pub struct RolloutStatus {
     pub audit: Vec<AuditView>,
     pub head_seq: i64,
     pub taken_at: DateTime<Utc>,
+    /// Rows in blue's and green's tables (none when a table could not be counted, e.g. it was
+    /// just swapped by a rebuild).
+    pub blue_rows: Option<i64>,
+    pub green_rows: Option<i64>,
 }
 
 impl RolloutStatus {

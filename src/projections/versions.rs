@@ -150,6 +150,14 @@ pub async fn load(db: &PortableDb, def: Definition) -> Result<VersionRow, sqlx::
     decode(&row)?.ok_or(sqlx::Error::RowNotFound)
 }
 
+/// How many rows a version's table holds (what readers of it see).
+pub async fn row_count(db: &PortableDb, table: &TableName) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+        .fetch_one(&db.pool)
+        .await?;
+    col(&row, "n")
+}
+
 /// The same, inside a transaction: what the row is where a decision is written.
 pub async fn load_in(tx: &mut Tx, def: Definition) -> Result<VersionRow, sqlx::Error> {
     let row = sqlx::query("SELECT * FROM projection_versions WHERE name = $1 AND version = $2")
