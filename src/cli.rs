@@ -219,7 +219,7 @@ impl ServeArgs {
 
 async fn users(url: &DatabaseUrl, command: UsersCommand) -> CliResult<()> {
     let (_, db) = connect(url, matches!(command, UsersCommand::Add { .. })).await?;
-    let auth = Auth::new(db.pool.clone(), AuthConfig::default());
+    let auth = Auth::new(db, AuthConfig::default());
     match command {
         UsersCommand::Add {
             name,

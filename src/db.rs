@@ -204,8 +204,13 @@ pub fn time_col(
     name: &str,
 ) -> Result<Option<chrono::DateTime<chrono::Utc>>, sqlx::Error> {
     col::<Option<String>>(row, name)?
-        .map(|t| parse_time(&t).map_err(|e| sqlx::Error::Decode(e.into())))
+        .map(|t| decode_time(&t))
         .transpose()
+}
+
+/// `parse_time` for a value read from a table: a bad one is a decode error.
+pub fn decode_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
+    parse_time(text).map_err(|e| sqlx::Error::Decode(e.into()))
 }
 
 /// The one text form of a time where it is stored as text (SQLite, portable tables):

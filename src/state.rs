@@ -50,7 +50,7 @@ impl AppState {
         }
         leptos_options.site_addr = config.addr;
         let (stop, stopping) = watch::channel(false);
-        let auth = Auth::new(db.pool.clone(), config.auth.clone());
+        let auth = Auth::new(db.clone(), config.auth.clone());
         Ok(AppState {
             leptos_options,
             store,

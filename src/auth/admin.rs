@@ -2,7 +2,6 @@
 //! table and `require(Role::Admin)`); these keep the rules that hold whoever acts: there is always
 //! an enabled admin, and a user who loses access loses their sessions at once.
 
-use super::db::begin;
 use super::password::{self, Password};
 use super::service::{Auth, AuthError};
 use super::{sessions, throttle, users, DisplayName, Role, UserName, UserSummary};
@@ -26,7 +25,7 @@ impl Auth {
         let password = Password::parse("password", password, &name)?;
         let hash = password::hash(&password).await?;
         let now = Utc::now();
-        if !users::create(&self.pool, &name, &display_name, role, &hash, now).await? {
+        if !users::create(&self.db.pool, &name, &display_name, role, &hash, now).await? {
             return Err(FieldError::new("name", "is taken").into());
         }
         tracing::info!(user = %name, role = %role, "user added");
@@ -42,16 +41,16 @@ impl Auth {
 
     #[tracing::instrument(skip(self))]
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, AuthError> {
-        Ok(users::list(&self.pool).await?)
+        Ok(users::list(&self.db.pool).await?)
     }
 
     /// Disables a user and ends their sessions. Disabling a disabled user changes nothing.
     #[tracing::instrument(skip(self))]
     pub async fn disable_user(&self, name: &str) -> Result<(), AuthError> {
         let name = UserName::parse(name)?;
-        let mut tx = begin(&self.pool, self.flavor).await?;
+        let mut tx = self.db.begin().await?;
         // Admin rows first (locked on PostgreSQL), then the user: see count_enabled_admins.
-        let admins = users::count_enabled_admins(&mut tx, self.flavor).await?;
+        let admins = users::count_enabled_admins(&mut tx, self.db.flavor).await?;
         let user = users::find(&mut *tx, &name)
             .await?
             .ok_or(AuthError::NotFound)?;
@@ -75,13 +74,13 @@ impl Auth {
         let name = UserName::parse(name)?;
         let password = Password::parse("new_password", new_password, &name)?;
         let hash = password::hash(&password).await?;
-        let mut tx = begin(&self.pool, self.flavor).await?;
+        let mut tx = self.db.begin().await?;
         if !users::set_password(&mut *tx, &name, &hash, Utc::now()).await? {
             return Err(AuthError::NotFound);
         }
         let ended = sessions::delete_for_user(&mut *tx, name.as_str(), None).await?;
         tx.commit().await?;
-        throttle::clear(&self.pool, &throttle::name_key(name.as_str())).await?;
+        throttle::clear(&self.db.pool, &throttle::name_key(name.as_str())).await?;
         tracing::info!(user = %name, sessions_ended = ended, "password reset");
         Ok(())
     }
@@ -91,8 +90,8 @@ impl Auth {
     #[tracing::instrument(skip(self))]
     pub async fn change_role(&self, name: &str, role: Role) -> Result<(), AuthError> {
         let name = UserName::parse(name)?;
-        let mut tx = begin(&self.pool, self.flavor).await?;
-        let admins = users::count_enabled_admins(&mut tx, self.flavor).await?;
+        let mut tx = self.db.begin().await?;
+        let admins = users::count_enabled_admins(&mut tx, self.db.flavor).await?;
         let user = users::find(&mut *tx, &name)
             .await?
             .ok_or(AuthError::NotFound)?;

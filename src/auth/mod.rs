@@ -14,8 +14,6 @@ mod context;
 #[cfg(feature = "ssr")]
 mod cookie;
 #[cfg(feature = "ssr")]
-mod db;
-#[cfg(feature = "ssr")]
 pub mod middleware;
 #[cfg(feature = "ssr")]
 pub mod password;

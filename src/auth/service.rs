@@ -3,14 +3,13 @@
 //! talk to this, never to the tables.
 
 use super::config::AuthConfig;
-use super::db::Flavor;
 use super::password::{self, HashError, Password, DUMMY_HASH};
 use super::sessions::{self, CreateError};
 use super::throttle::{self, Throttle};
 use super::{users, CurrentUser, DisplayName, Role, UserName};
+use crate::db::PortableDb;
 use crate::domain::FieldError;
 use chrono::{DateTime, Utc};
-use sqlx::AnyPool;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use subtle::ConstantTimeEq;
@@ -71,8 +70,7 @@ impl From<CreateError> for AuthError {
 /// Cheap to clone: one pool, shared config and set-up token.
 #[derive(Clone)]
 pub struct Auth {
-    pub(crate) pool: AnyPool,
-    pub(crate) flavor: Flavor,
+    pub(crate) db: PortableDb,
     config: Arc<AuthConfig>,
     /// Exists only while there are no users; whoever holds it may create the first admin.
     setup_token: Arc<Mutex<Option<String>>>,
@@ -87,11 +85,10 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
-    /// `pool` must reach the database whose migrations the event store ran.
-    pub fn new(pool: AnyPool, config: AuthConfig) -> Self {
+    /// `db` must reach the database whose migrations the event store ran.
+    pub fn new(db: PortableDb, config: AuthConfig) -> Self {
         Self {
-            flavor: Flavor::of(&pool),
-            pool,
+            db,
             config: Arc::new(config),
             setup_token: Arc::new(Mutex::new(None)),
         }
@@ -111,7 +108,7 @@ impl Auth {
     /// same token is returned until it is used; it is never stored, so it dies with the process.
     #[tracing::instrument(skip(self))]
     pub async fn setup_token_if_no_users(&self) -> Result<Option<String>, AuthError> {
-        if users::count(&self.pool).await? > 0 {
+        if users::count(&self.db.pool).await? > 0 {
             *self.setup_slot() = None;
             return Ok(None);
         }
@@ -172,7 +169,7 @@ impl Auth {
         display_name: &DisplayName,
         hash: &str,
     ) -> Result<(), AuthError> {
-        let mut tx = super::db::begin(&self.pool, self.flavor).await?;
+        let mut tx = self.db.begin().await?;
         if users::count(&mut *tx).await? > 0 {
             return Err(AuthError::SetupUnavailable);
         }
@@ -200,7 +197,7 @@ impl Auth {
             .chain(addr_key.clone())
             .collect();
         self.hold_back(&keys, now).await?;
-        let user = users::find(&self.pool, &name).await?;
+        let user = users::find(&self.db.pool, &name).await?;
         let (hash, usable) = match &user {
             Some(u) if !u.disabled => (u.password_hash.as_str(), true),
             _ => (DUMMY_HASH, false),
@@ -209,15 +206,16 @@ impl Auth {
             && password::verify(password, hash).await?
             && usable;
         let Some(user) = user.filter(|_| matched) else {
-            throttle::record_failure(&self.pool, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db.pool, &keys, Utc::now()).await?;
             tracing::info!(user = %name, "sign-in refused");
             return Err(AuthError::WrongCredentials);
         };
-        throttle::record_success(&self.pool, &name_key, addr_key.as_deref()).await?;
+        throttle::record_success(&self.db.pool, &name_key, addr_key.as_deref()).await?;
         // Housekeeping rides on successful sign-ins: they are regular and not attacker-driven.
-        sessions::purge_expired(&self.pool, now).await?;
-        throttle::purge_stale(&self.pool, now).await?;
-        let token = sessions::create(&self.pool, &user.name, self.config.lifetimes(), now).await?;
+        sessions::purge_expired(&self.db.pool, now).await?;
+        throttle::purge_stale(&self.db.pool, now).await?;
+        let token =
+            sessions::create(&self.db.pool, &user.name, self.config.lifetimes(), now).await?;
         tracing::info!(user = %name, "signed in");
         let current = CurrentUser {
             name: user.name,
@@ -229,7 +227,7 @@ impl Auth {
 
     /// Counts a password try and waits or refuses as the throttle says.
     async fn hold_back(&self, keys: &[String], now: DateTime<Utc>) -> Result<(), AuthError> {
-        match throttle::begin_attempt(&self.pool, keys, now).await? {
+        match throttle::begin_attempt(&self.db.pool, keys, now).await? {
             Throttle::Allow => Ok(()),
             Throttle::Delay(delay) => {
                 tokio::time::sleep(delay).await;
@@ -244,13 +242,13 @@ impl Auth {
     /// The user behind a session token, if the session is still live.
     #[tracing::instrument(skip(self, token))]
     pub async fn resolve_session(&self, token: &str) -> Result<Option<CurrentUser>, AuthError> {
-        Ok(sessions::resolve(&self.pool, token, self.config.lifetimes(), Utc::now()).await?)
+        Ok(sessions::resolve(&self.db.pool, token, self.config.lifetimes(), Utc::now()).await?)
     }
 
     /// Signs out: the session ends everywhere at once.
     #[tracing::instrument(skip(self, token))]
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        Ok(sessions::delete(&self.pool, token).await?)
+        Ok(sessions::delete(&self.db.pool, token).await?)
     }
 
     /// Changes the signed-in user's password after checking the current one, and ends their
@@ -266,21 +264,21 @@ impl Auth {
         let name = UserName::parse(&user.name)?;
         let keys = [throttle::name_key(name.as_str())];
         self.hold_back(&keys, Utc::now()).await?;
-        let stored = users::find(&self.pool, &name)
+        let stored = users::find(&self.db.pool, &name)
             .await?
             .filter(|u| !u.disabled)
             .ok_or(AuthError::NotFound)?;
         if !password::verify(current, &stored.password_hash).await? {
-            throttle::record_failure(&self.pool, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db.pool, &keys, Utc::now()).await?;
             return Err(FieldError::new("current_password", "is wrong").into());
         }
-        throttle::clear(&self.pool, &keys[0]).await?;
+        throttle::clear(&self.db.pool, &keys[0]).await?;
         let new = Password::parse("new_password", new, &name)?;
         if new.expose() == current {
             return Err(FieldError::new("new_password", "is the same as the current one").into());
         }
         let hash = password::hash(&new).await?;
-        let mut tx = super::db::begin(&self.pool, self.flavor).await?;
+        let mut tx = self.db.begin().await?;
         users::set_password(&mut *tx, &name, &hash, Utc::now()).await?;
         sessions::delete_for_user(&mut *tx, name.as_str(), Some(keep_token)).await?;
         tx.commit().await?;

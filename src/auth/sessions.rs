@@ -1,8 +1,8 @@
 //! The `sessions` table. A session is a random 256-bit token held by the browser in a cookie;
 //! the table keeps only its SHA-256, so reading the database does not let anyone sign in.
 
-use super::db::{parse_time, time_text};
 use super::{CurrentUser, Role};
+use crate::db::{decode_time as parse_time, time_text};
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::{Any, AnyPool, Executor, Row};

@@ -5,7 +5,7 @@
 //! A try is counted when it starts and taken back when it succeeds, so guesses sent in
 //! parallel each see a higher count instead of all passing under the same one.
 
-use super::db::{parse_time, time_text};
+use crate::db::{decode_time as parse_time, time_text};
 use chrono::{DateTime, TimeDelta, Utc};
 use sqlx::{AnyPool, Row};
 use std::time::Duration;

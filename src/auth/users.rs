@@ -1,8 +1,8 @@
 //! The `users` table: every statement on it is here. Functions take any executor, so the
 //! service can run several of them in one transaction.
 
-use super::db::{parse_optional_time, parse_time, time_text, Flavor, Tx};
 use super::{DisplayName, Role, UserName, UserSummary};
+use crate::db::{decode_time as parse_time, time_col, time_text, Flavor, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
@@ -83,7 +83,7 @@ pub(crate) async fn list<'e, E: Executor<'e, Database = Any>>(
                 role: role_col(row)?,
                 created_at: parse_time(&row.try_get::<String, _>("created_at")?)?,
                 password_changed_at: parse_time(&row.try_get::<String, _>("password_changed_at")?)?,
-                disabled_at: parse_optional_time(row.try_get("disabled_at")?)?,
+                disabled_at: time_col(row, "disabled_at")?,
             })
         })
         .collect()

@@ -70,6 +70,27 @@ pub async fn recent(db: &PortableDb, limit: i64) -> Result<Vec<AuditEntry>, sqlx
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
+    decode_all(&rows)
+}
+
+/// The newest entries of one projection (all its versions and its settings) first.
+pub async fn recent_for(
+    db: &PortableDb,
+    name: &str,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT at, actor, action, name, version, detail FROM projection_audit
+         WHERE name = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(name.to_string())
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    decode_all(&rows)
+}
+
+fn decode_all(rows: &[sqlx::any::AnyRow]) -> Result<Vec<AuditEntry>, sqlx::Error> {
     rows.iter()
         .map(|r| {
             let action: String = col(r, "action")?;

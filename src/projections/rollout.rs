@@ -318,11 +318,9 @@ pub async fn status(
     if let Some(blue) = &blue_row {
         skipped.extend(skips::list(db, blue.def).await?);
     }
-    let audit = audit::recent(db, 200)
+    let audit = audit::recent_for(db, name, 30)
         .await?
         .into_iter()
-        .filter(|a| a.projection == name || a.projection.starts_with(&format!("{name}@")))
-        .take(30)
         .map(super::status::AuditView::from)
         .collect();
     let rows_of = |row: &Option<VersionRow>| {

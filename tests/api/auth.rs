@@ -8,8 +8,8 @@ mod throttle;
 use crate::both_backends;
 use crate::helpers::{fresh_database_url, Backend};
 use freightdesk::auth::{Auth, AuthConfig, AuthError, CurrentUser, Role};
+use freightdesk::db::PortableDb;
 use freightdesk::store::EventStore;
-use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -19,6 +19,7 @@ pub const DAN_PASSWORD: &str = "dispatch all day";
 
 pub struct TestAuth {
     pub auth: Auth,
+    pub db: PortableDb,
     pub pool: AnyPool,
     _store: EventStore,
     _dir: Option<tempfile::TempDir>,
@@ -30,25 +31,13 @@ pub async fn test_auth(backend: Backend, config: AuthConfig) -> TestAuth {
     let store = EventStore::connect(&crate::helpers::parse_url(&url))
         .await
         .expect("connect store");
-    sqlx::any::install_default_drivers();
-    let sqlite = url.starts_with("sqlite:");
-    let pool = AnyPoolOptions::new()
-        .max_connections(8)
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if sqlite {
-                    sqlx::query("PRAGMA busy_timeout = 30000")
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Ok(())
-            })
-        })
-        .connect(&url)
+    let db = PortableDb::connect(&crate::helpers::parse_url(&url))
         .await
-        .expect("connect auth pool");
+        .expect("connect the portable pool");
+    let pool = db.pool.clone();
     TestAuth {
-        auth: Auth::new(pool.clone(), config),
+        auth: Auth::new(db.clone(), config),
+        db,
         pool,
         _store: store,
         _dir: dir,
@@ -224,7 +213,7 @@ both_backends!(idle_and_old_sessions_expire, |backend| async move {
     );
 
     let short = Auth::new(
-        t.pool.clone(),
+        t.db.clone(),
         AuthConfig {
             absolute: Duration::from_millis(700),
             ..AuthConfig::default()
