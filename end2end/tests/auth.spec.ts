@@ -10,6 +10,9 @@ test.describe('signed out', () => {
   test('a page sends a signed-out person to the login page and back', async ({ page }) => {
     await page.goto('/projections');
     await expect(page).toHaveURL(/\/login\?next=%2Fprojections$/);
+    // Act on the hydrated page (a click before hydration is a plain form post, also fine, but
+    // then the page reloads under the test).
+    await expect(page.locator('body')).toHaveAttribute('data-hydrated', 'true');
     const form = page.getByTestId('login-form');
     await form.getByLabel('Name').fill('dan');
     await form.getByLabel('Password').fill('not the password');
