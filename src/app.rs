@@ -5,7 +5,7 @@ use crate::auth::Role;
 use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
     AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, RolloutPage, SetupPage,
-    ShipmentPage, UsersPage,
+    ShipmentPage, SubscriptionPage, SubscriptionsPage, UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -66,6 +66,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                     <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/subscriptions/:id") view=SubscriptionPage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -85,6 +87,7 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
         <nav>
             <A href="/" exact=true>"Dispatch"</A>
             <A href="/projections">"Projections"</A>
+            {admin.then(|| view! { <A href="/subscriptions">"Subscriptions"</A> })}
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
         </nav>
         <div class="user" data-testid="signed-in">

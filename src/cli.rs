@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, and `users`.
+//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users` and
+//! `subscriptions`.
 //! Flags win over the environment; `--help` on any command explains it.
 
 use crate::auth::{read_password, Auth, AuthConfig, Role};
@@ -7,6 +8,8 @@ use crate::db::{DatabaseUrl, PortableDb};
 use crate::projections::status::ProjectionsOverview;
 use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
 use crate::store::EventStore;
+use crate::subscriptions::operations::{self, SubscriptionInput};
+use crate::subscriptions::{SubscriptionState, WebhookConfig};
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -50,6 +53,9 @@ pub enum Command {
     /// from an argument.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage webhook subscriptions (as the console's Subscriptions page does).
+    #[command(subcommand)]
+    Subscriptions(SubscriptionsCommand),
 }
 
 #[derive(Debug, Clone, Args)]
@@ -77,6 +83,22 @@ pub struct ServeArgs {
     /// Hours without a request after which a session ends.
     #[arg(long, env = "FREIGHTDESK_SESSION_IDLE_HOURS", default_value_t = 12)]
     pub session_idle_hours: u64,
+    /// Let webhooks target private, loopback and link-local addresses (on-premises receivers).
+    #[arg(long, env = "FREIGHTDESK_WEBHOOK_ALLOW_PRIVATE",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub webhook_allow_private: bool,
+    /// Milliseconds one webhook attempt may take, connect to last byte.
+    #[arg(long, env = "FREIGHTDESK_WEBHOOK_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_timeout_ms: u64,
+    /// Milliseconds before the first retry of a failed delivery (doubled per retry, at most 10 min).
+    #[arg(long, env = "FREIGHTDESK_WEBHOOK_RETRY_BASE_MS", default_value_t = 2_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub webhook_retry_base_ms: u64,
+    /// Deliveries of one subscription in flight at once.
+    #[arg(long, env = "FREIGHTDESK_WEBHOOK_CONCURRENCY", default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub webhook_concurrency: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +129,49 @@ pub enum UsersCommand {
     Disable { name: String },
     /// List the users.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubscriptionsCommand {
+    /// Subscribe a URL to shipment events; prints the signing secret (shown only this once).
+    Add {
+        name: String,
+        /// Where deliveries are POSTed (http or https).
+        #[arg(long)]
+        url: String,
+        /// Event types, comma-separated (default: every shipment event).
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        /// Only shipments whose origin or destination contains this text.
+        #[arg(long, default_value = "")]
+        place: String,
+        /// Attempts per delivery before it is dead-lettered (default 8).
+        #[arg(long, default_value = "")]
+        max_attempts: String,
+        /// Allow a private, loopback or link-local target (as FREIGHTDESK_WEBHOOK_ALLOW_PRIVATE).
+        #[arg(long, env = "FREIGHTDESK_WEBHOOK_ALLOW_PRIVATE",
+              value_parser = clap::builder::BoolishValueParser::new())]
+        allow_private: bool,
+    },
+    /// Every subscription with its state, checkpoint, lag and delivery counts.
+    List,
+    /// Stop reading and sending until resumed (nothing is lost).
+    Pause {
+        name: String,
+    },
+    Resume {
+        name: String,
+    },
+    /// Deliver again every matching event from a position or a UTC time (e.g. 2026-11-28T14:30).
+    Rewind {
+        name: String,
+        #[arg(long)]
+        to: String,
+    },
+    /// Delete a subscription and its deliveries.
+    Remove {
+        name: String,
+    },
 }
 
 fn parse_definition(key: &str) -> Result<Definition, String> {
@@ -144,6 +209,13 @@ impl ServeArgs {
                 secure_cookies: self.secure_cookies,
                 metrics_token: self.metrics_token.clone().filter(|t| !t.trim().is_empty()),
                 ..AuthConfig::default()
+            },
+            webhooks: WebhookConfig {
+                allow_private_targets: self.webhook_allow_private,
+                timeout: Duration::from_millis(self.webhook_timeout_ms),
+                retry_base: Duration::from_millis(self.webhook_retry_base_ms),
+                concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(4),
+                ..WebhookConfig::default()
             },
         })
     }
@@ -203,6 +275,7 @@ pub async fn run(cli: Cli) -> CliResult<()> {
             );
         }
         Command::Users(command) => users(&url, command).await?,
+        Command::Subscriptions(command) => subscriptions(&url, command).await?,
     }
     Ok(())
 }
@@ -256,6 +329,102 @@ async fn users(url: &DatabaseUrl, command: UsersCommand) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// The CLI acts as this actor in the subscriptions' audit trail.
+const CLI_ACTOR: &str = "cli";
+
+async fn subscriptions(url: &DatabaseUrl, command: SubscriptionsCommand) -> CliResult<()> {
+    let (store, db) = connect(url, matches!(command, SubscriptionsCommand::Add { .. })).await?;
+    let by_name = |name: String| {
+        let db = db.clone();
+        async move { CliResult::Ok(operations::find_by_name(&db, &name).await?) }
+    };
+    match command {
+        SubscriptionsCommand::Add {
+            name,
+            url,
+            events,
+            place,
+            max_attempts,
+            allow_private,
+        } => {
+            let config = WebhookConfig {
+                allow_private_targets: allow_private,
+                ..WebhookConfig::default()
+            };
+            let input = SubscriptionInput {
+                name,
+                target_url: url,
+                event_types: events,
+                place_filter: place,
+                max_attempts,
+            };
+            let created = operations::create(&db, &store, &config, CLI_ACTOR, input)
+                .await
+                .map_err(subscription_error)?;
+            println!("added subscription {} (#{})", created.name, created.id);
+            println!("signing secret (shown only now): {}", created.secret);
+        }
+        SubscriptionsCommand::List => {
+            println!(
+                "{:<24} {:<7} {:>10} {:>8} {:>8} {:>10} {:>6} {:<20} target",
+                "name", "state", "checkpoint", "lag", "pending", "delivered", "dead", "node"
+            );
+            for s in operations::list(&db, &store).await? {
+                println!(
+                    "{:<24} {:<7} {:>10} {:>8} {:>8} {:>10} {:>6} {:<20} {}",
+                    s.name,
+                    s.state.as_str(),
+                    s.checkpoint,
+                    s.lag_events,
+                    s.pending,
+                    s.delivered,
+                    s.dead,
+                    s.owner.as_deref().unwrap_or("-"),
+                    s.target_url
+                );
+            }
+        }
+        SubscriptionsCommand::Pause { name } => {
+            let row = by_name(name).await?;
+            let done =
+                operations::set_state(&db, CLI_ACTOR, row.id, SubscriptionState::Paused).await;
+            println!("{}", done.map_err(subscription_error)?);
+        }
+        SubscriptionsCommand::Resume { name } => {
+            let row = by_name(name).await?;
+            let done =
+                operations::set_state(&db, CLI_ACTOR, row.id, SubscriptionState::Active).await;
+            println!("{}", done.map_err(subscription_error)?);
+        }
+        SubscriptionsCommand::Rewind { name, to } => {
+            let row = by_name(name).await?;
+            let done = operations::rewind(&db, &store, CLI_ACTOR, row.id, &to, &row.name).await;
+            println!("{}", done.map_err(subscription_error)?);
+        }
+        SubscriptionsCommand::Remove { name } => {
+            let row = by_name(name).await?;
+            let done = operations::delete(&db, CLI_ACTOR, row.id, &row.name).await;
+            println!("{}", done.map_err(subscription_error)?);
+        }
+    }
+    Ok(())
+}
+
+/// Field errors as one line per field, as a person reads them on a terminal.
+fn subscription_error(
+    e: operations::SubscriptionError,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    match e {
+        operations::SubscriptionError::Invalid(errors) => errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+            .into(),
+        other => other.into(),
+    }
 }
 
 /// The status table, with a line on what holds the projections back.

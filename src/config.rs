@@ -4,6 +4,7 @@
 use crate::auth::AuthConfig;
 use crate::db::DatabaseUrl;
 use crate::projections::Definition;
+use crate::subscriptions::WebhookConfig;
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -18,6 +19,8 @@ pub struct Config {
     pub batch_size: i64,
     /// Sessions, cookies and the metrics token.
     pub auth: AuthConfig,
+    /// Where webhook deliveries may go, their timeout, retries and concurrency.
+    pub webhooks: WebhookConfig,
 }
 
 impl Config {

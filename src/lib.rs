@@ -24,6 +24,7 @@ pub mod stall;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod subscriptions;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

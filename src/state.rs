@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::db::PortableDb;
 use crate::projections::{Daemon, DaemonHandle};
 use crate::store::{EventStore, StoreError};
+use crate::subscriptions::{SubscriptionRunner, SubscriptionRunnerHandle, WebhookConfig};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ pub struct AppState {
     pub db: PortableDb,
     /// Users, sessions, sign-in.
     pub auth: Auth,
+    /// What webhook subscriptions may target (checked when one is created).
+    pub webhooks: WebhookConfig,
     /// Flips to true when the server is stopping, so long-lived responses (live feeds) end.
     pub stopping: watch::Receiver<bool>,
     stop: Arc<watch::Sender<bool>>,
@@ -34,6 +37,21 @@ pub enum StartupError {
     Database(#[from] sqlx::Error),
     #[error("configuration: {0}")]
     Leptos(String),
+    #[error("cannot build the webhook HTTP client: {0}")]
+    WebhookClient(#[from] reqwest::Error),
+}
+
+/// This node's background work: the projection daemon and the webhook subscriptions.
+pub struct Workers {
+    projections: DaemonHandle,
+    subscriptions: SubscriptionRunnerHandle,
+}
+
+impl Workers {
+    pub async fn shutdown(self) {
+        self.subscriptions.shutdown().await;
+        self.projections.shutdown().await;
+    }
 }
 
 impl AppState {
@@ -56,6 +74,7 @@ impl AppState {
             store,
             db,
             auth,
+            webhooks: config.webhooks.clone(),
             stopping,
             stop: Arc::new(stop),
         })
@@ -65,9 +84,10 @@ impl AppState {
         let _ = self.stop.send(true);
     }
 
-    /// Starts this node's projection daemon for the versions it may run.
-    pub async fn start_daemon(&self, config: &Config) -> Result<DaemonHandle, sqlx::Error> {
-        Daemon::new(
+    /// Starts this node's projection daemon (for the versions it may run) and its share of the
+    /// webhook subscriptions.
+    pub async fn start_workers(&self, config: &Config) -> Result<Workers, StartupError> {
+        let projections = Daemon::new(
             self.store.clone(),
             self.db.clone(),
             config.node.clone(),
@@ -75,6 +95,17 @@ impl AppState {
         )
         .with_batch_size(config.batch_size)
         .start()
-        .await
+        .await?;
+        let subscriptions = SubscriptionRunner::new(
+            self.store.clone(),
+            self.db.clone(),
+            config.node.clone(),
+            config.webhooks.clone(),
+        )?
+        .start();
+        Ok(Workers {
+            projections,
+            subscriptions,
+        })
     }
 }

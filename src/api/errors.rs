@@ -8,6 +8,7 @@ use crate::projections::operator::ActionError;
 use crate::projections::queries::QueryError;
 use crate::projections::status::OverviewError;
 use crate::store::StoreError;
+use crate::subscriptions::operations::SubscriptionError;
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
@@ -63,6 +64,25 @@ impl From<OverviewError> for AppError {
         match e {
             OverviewError::Store(e) => e.into(),
             OverviewError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<SubscriptionError> for AppError {
+    fn from(e: SubscriptionError) -> Self {
+        match e {
+            SubscriptionError::Invalid(errors) => AppError::invalid(errors),
+            SubscriptionError::NotFound(what) => AppError::NotFound { what },
+            SubscriptionError::Refused(message) => AppError::Rejected {
+                message,
+                status: None,
+            },
+            SubscriptionError::Database(e) => e.into(),
+            SubscriptionError::Store(e) => e.into(),
+            SubscriptionError::Secret(message) => {
+                tracing::error!(%message, "cannot generate a webhook secret");
+                AppError::Internal
+            }
         }
     }
 }

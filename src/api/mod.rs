@@ -10,4 +10,5 @@ pub mod projections;
 #[cfg(feature = "ssr")]
 pub mod read_your_writes;
 pub mod shipments;
+pub mod subscriptions;
 pub mod users;

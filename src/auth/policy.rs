@@ -46,6 +46,17 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/users/disable", ADMIN),
     ("*", "/api/users/reset-password", ADMIN),
     ("*", "/api/users/change-role", ADMIN),
+    // Webhook subscriptions.
+    ("*", "/api/subscriptions/list", ADMIN),
+    ("*", "/api/subscriptions/detail", ADMIN),
+    ("*", "/api/subscriptions/create", ADMIN),
+    ("*", "/api/subscriptions/pause", ADMIN),
+    ("*", "/api/subscriptions/resume", ADMIN),
+    ("*", "/api/subscriptions/rewind", ADMIN),
+    ("*", "/api/subscriptions/test", ADMIN),
+    ("*", "/api/subscriptions/retry", ADMIN),
+    ("*", "/api/subscriptions/discard", ADMIN),
+    ("*", "/api/subscriptions/delete", ADMIN),
     // Pages.
     ("*", "/", Access::SignedIn),
     ("*", "/shipments/{id}", Access::SignedIn),
@@ -54,6 +65,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/events", Access::SignedIn),
     ("*", "/account", Access::SignedIn),
     ("*", "/users", ADMIN),
+    ("*", "/subscriptions", ADMIN),
+    ("*", "/subscriptions/{id}", ADMIN),
     ("*", "/login", Access::Public),
     ("*", "/setup", Access::Public),
     // Plain HTTP routes and static files.

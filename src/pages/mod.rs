@@ -6,6 +6,7 @@ mod projections;
 mod rollout;
 mod shipment;
 mod sign_in;
+mod subscriptions;
 mod users;
 
 pub use dispatch::DispatchPage;
@@ -14,4 +15,5 @@ pub use projections::ProjectionsPage;
 pub use rollout::RolloutPage;
 pub use shipment::ShipmentPage;
 pub use sign_in::{AccountPage, LoginPage, SetupPage};
+pub use subscriptions::{SubscriptionPage, SubscriptionsPage};
 pub use users::UsersPage;

@@ -1,4 +1,4 @@
-//! Who runs a projection version. On PostgreSQL a session-level advisory lock, held on a
+//! Who runs a projection version (or a webhook subscription). On PostgreSQL a session-level advisory lock, held on a
 //! dedicated connection, makes one node the owner; when that node dies its session ends and
 //! another node takes the lock. On SQLite one process owns the file, so it always owns.
 
@@ -24,8 +24,13 @@ impl Lease {
 
 /// A stable 64-bit key for the advisory lock of one projection version.
 pub fn lock_key(def: Definition) -> i64 {
+    lock_key_for(&format!("projection:{}", def.key()))
+}
+
+/// A stable 64-bit key (FNV-1a) for the advisory lock of anything one node must run alone.
+pub fn lock_key_for(name: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in format!("freightdesk:projection:{}", def.key()).bytes() {
+    for byte in format!("freightdesk:{name}").bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
@@ -39,6 +44,15 @@ pub async fn try_acquire(
     def: Definition,
     spare: &mut Option<PgConnection>,
 ) -> Option<Lease> {
+    try_acquire_key(pool, lock_key(def), spare).await
+}
+
+/// `try_acquire` for any lock key.
+pub async fn try_acquire_key(
+    pool: Option<&PgPool>,
+    key: i64,
+    spare: &mut Option<PgConnection>,
+) -> Option<Lease> {
     let Some(pool) = pool else {
         return Some(Lease::Sqlite);
     };
@@ -47,7 +61,7 @@ pub async fn try_acquire(
     }
     let conn = spare.as_mut()?;
     match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-        .bind(lock_key(def))
+        .bind(key)
         .fetch_one(&mut *conn)
         .await
     {

@@ -26,7 +26,7 @@ mod daily;
 #[cfg(feature = "ssr")]
 pub mod diff;
 #[cfg(feature = "ssr")]
-mod lease;
+pub mod lease;
 #[cfg(feature = "ssr")]
 pub mod nodes;
 #[cfg(feature = "ssr")]

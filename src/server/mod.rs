@@ -104,7 +104,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         backend = state.store.backend_name(),
         "database ready"
     );
-    let daemon = state.start_daemon(&config).await?;
+    let workers = state.start_workers(&config).await?;
     let app = router(state.clone());
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
@@ -119,7 +119,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         state.stop();
     })
     .await?;
-    daemon.shutdown().await;
+    workers.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

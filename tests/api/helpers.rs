@@ -80,7 +80,8 @@ pub struct TestApp {
     pub address: String,
     pub database_url: String,
     pub projections: PortableDb,
-    pub daemon: Option<freightdesk::projections::DaemonHandle>,
+    /// The projection daemon and the webhook subscriptions of this app's node.
+    pub workers: Option<freightdesk::state::Workers>,
     pub store: EventStore,
     /// Signed in as the admin (who may do everything).
     pub client: reqwest::Client,
@@ -153,6 +154,17 @@ pub async fn add_test_users(auth: &freightdesk::auth::Auth) {
     }
 }
 
+/// Test receivers listen on loopback, and retries come quickly so a test sees several.
+pub fn test_webhook_config() -> freightdesk::subscriptions::WebhookConfig {
+    freightdesk::subscriptions::WebhookConfig {
+        allow_private_targets: true,
+        timeout: std::time::Duration::from_secs(2),
+        retry_base: std::time::Duration::from_millis(50),
+        retry_cap: std::time::Duration::from_millis(400),
+        concurrency: 4,
+    }
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
     spawn_app_on(database_url, dir).await
@@ -170,10 +182,11 @@ pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) 
             metrics_token: Some(METRICS_TOKEN.into()),
             ..Default::default()
         },
+        webhooks: test_webhook_config(),
     };
     let state = AppState::build(&config).await.expect("app state");
     add_test_users(&state.auth).await;
-    let daemon = state.start_daemon(&config).await.expect("daemon");
+    let workers = state.start_workers(&config).await.expect("workers");
     let store = state.store.clone();
     let projections = state.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -191,7 +204,7 @@ pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) 
         address: format!("http://{addr}"),
         database_url,
         projections,
-        daemon: Some(daemon),
+        workers: Some(workers),
         store,
         client: reqwest::Client::new(),
         _dir: dir,

@@ -348,7 +348,7 @@ both_backends!(
         }
         // The daemon is stopped while the three events are appended, so they reach it in one
         // batch: the failure has to be narrowed down to the bad event.
-        app.daemon.take().unwrap().shutdown().await;
+        app.workers.take().unwrap().shutdown().await;
         let ctx = CommandContext::new("ann");
         let id = ShipmentId::generate();
         let schedule = schedule_command(id, "Nice", "Bern");
@@ -525,7 +525,7 @@ both_backends!(
         random_history(&app.store, 10, 40, 7).await;
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         // Stop the full ("green") node; run a "blue" node that only knows v1 and the daily counts.
-        app.daemon.take().unwrap().shutdown().await;
+        app.workers.take().unwrap().shutdown().await;
         let v2_before = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
             .unwrap();
@@ -683,7 +683,7 @@ both_backends!(
         );
 
         // A candidate that is behind the log is refused.
-        app.daemon.take().unwrap().shutdown().await;
+        app.workers.take().unwrap().shutdown().await;
         random_history(&app.store, 2, 0, 9).await;
         let refused = operator::cut_over(db, &app.store, v2, "admin")
             .await

@@ -120,7 +120,7 @@ both_backends!(
     a_board_that_cannot_catch_up_says_so_after_the_bound,
     |backend: Backend| async move {
         let mut app = spawn_app(backend).await;
-        app.daemon.take().unwrap().shutdown().await;
+        app.workers.take().unwrap().shutdown().await;
         let origin = unique("Antwerp");
         let scheduled = schedule(&app, &app.client, &origin).await;
 

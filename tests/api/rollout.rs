@@ -102,7 +102,7 @@ both_backends!(
         assert!(refusal(&app, V2).await.contains("no node runs it"));
 
         // Caught up: behind the log (the daemon stopped).
-        app.daemon.take().unwrap().shutdown().await;
+        app.workers.take().unwrap().shutdown().await;
         random_history(&app.store, 2, 0, 77).await;
         assert!(refusal(&app, V2).await.contains("behind"));
         // ... unless the settings allow that much lag, as long as a node runs it.

@@ -95,7 +95,7 @@ both_backends!(
     |backend: Backend| async move {
         let mut app = spawn_app(backend).await;
         // The daemon's own samples prune too: stop it, so only this test's samples count.
-        if let Some(daemon) = app.daemon.take() {
+        if let Some(daemon) = app.workers.take() {
             daemon.shutdown().await;
         }
         let db = &app.projections;

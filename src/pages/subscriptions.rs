@@ -1,0 +1,403 @@
+//! `/subscriptions` and `/subscriptions/{id}`, for admins: webhook subscriptions, their
+//! deliveries and dead letters, and what an admin can do about them. Refreshed every 2 s.
+
+use crate::api::subscriptions::{
+    get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardDelivery,
+    PauseSubscription, ResumeSubscription, RetryDelivery, RewindSubscription, SendTestEvent,
+};
+use crate::components::{last_error, FieldNote, LocalTime, MaybeTime};
+use crate::domain::ShipmentEvent;
+use crate::error::AppError;
+use crate::subscriptions::{
+    DeliveryStatus, DeliveryView, SubscriptionDetail, SubscriptionState, SubscriptionSummary,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use std::time::Duration;
+
+const REFRESH: Duration = Duration::from_secs(2);
+
+fn success_rate(s: &SubscriptionSummary) -> String {
+    s.success_rate()
+        .map_or_else(|| "—".to_string(), |r| format!("{:.0}%", r * 100.0))
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[component]
+pub fn SubscriptionsPage() -> impl IntoView {
+    let create = ServerAction::<CreateSubscription>::new();
+    let tick = RwSignal::new(0u32);
+    super::projections::refresh_every(tick, REFRESH);
+    let list = Resource::new(
+        move || (tick.get(), create.version().get()),
+        |_| list_subscriptions(),
+    );
+    view! {
+        <Title text="Subscriptions · freightdesk"/>
+        <h1>"Subscriptions"</h1>
+        <p class="muted">"Webhooks: each matching shipment event is POSTed, signed, to the partner system's URL, retried on failure, and kept as a dead letter when it cannot be delivered."</p>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match list.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted" data-testid="no-subscriptions">"No subscriptions yet. Add one below to send shipment events to a partner system."</p>
+                    }.into_any(),
+                    Ok(list) => view! { <SubscriptionTable list/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <CreateForm create/>
+    }
+}
+
+#[component]
+fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+        <table data-testid="subscriptions">
+            <thead><tr>
+                <th>"Name"</th><th>"Target"</th><th>"Events"</th><th>"State"</th>
+                <th>"Checkpoint"</th><th>"Lag"</th><th>"Delivered"</th><th>"Pending"</th>
+                <th>"Dead"</th><th>"Success"</th><th>"Last error"</th>
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|s| {
+                    let href = format!("/subscriptions/{}", s.id);
+                    view! {
+                        <tr data-subscription=s.name.clone()>
+                            <td><a href=href>{s.name.clone()}</a></td>
+                            <td class="wrap">{s.target_url.clone()}</td>
+                            <td>{s.selection.describe()}</td>
+                            <td data-testid="subscription-state">{s.state.label()}</td>
+                            <td>{s.checkpoint}</td>
+                            <td>{plural(s.lag_events, "event", "events")}</td>
+                            <td data-testid="delivered">{s.delivered}</td>
+                            <td data-testid="pending">{s.pending}</td>
+                            <td data-testid="dead">{s.dead}</td>
+                            <td>{success_rate(&s)}</td>
+                            <td class="wrap">{s.last_error.clone().map_or_else(|| "—".to_string(), |e| e.message)}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
+    let error = last_error(create);
+    view! {
+        <section class="card">
+            <h2>"Add a subscription"</h2>
+            <ActionForm action=create attr:class="form-grid" attr:data-testid="add-subscription-form">
+                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/></label>
+                <FieldNote error field="name"/>
+                <label>"Target URL"<input name="target_url" type="url" required maxlength="2000" placeholder="https://partner.example/freight-hooks"/></label>
+                <FieldNote error field="target_url"/>
+                <fieldset>
+                    <legend>"Events (none ticked: every shipment event)"</legend>
+                    {ShipmentEvent::TYPES.iter().enumerate().map(|(i, t)| view! {
+                        <label class="inline"><input type="checkbox" name=format!("event_types[{i}]") value=*t/>{*t}</label>
+                    }).collect_view()}
+                </fieldset>
+                <FieldNote error field="event_types"/>
+                <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/></label>
+                <FieldNote error field="place_filter"/>
+                <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" inputmode="numeric" placeholder="8"/></label>
+                <FieldNote error field="max_attempts"/>
+                <button type="submit" disabled=move || create.pending().get()>"Add subscription"</button>
+            </ActionForm>
+            <div aria-live="polite">
+                {move || create.value().get().map(|r| match r {
+                    Ok(created) => view! {
+                        <div class="success" role="status" data-testid="subscription-created">
+                            <p>{format!("Added {}. Its signing secret is shown only now: copy it into the receiving system.", created.name)}</p>
+                            <p><code data-testid="subscription-secret">{created.secret.clone()}</code></p>
+                            <p><a href=format!("/subscriptions/{}", created.id)>{format!("Open {}", created.name)}</a></p>
+                        </div>
+                    }.into_any(),
+                    Err(AppError::Validation { .. }) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </div>
+        </section>
+    }
+}
+
+#[derive(Clone, Copy)]
+struct DetailActions {
+    pause: ServerAction<PauseSubscription>,
+    resume: ServerAction<ResumeSubscription>,
+    test: ServerAction<SendTestEvent>,
+    retry: ServerAction<RetryDelivery>,
+    discard: ServerAction<DiscardDelivery>,
+    rewind: ServerAction<RewindSubscription>,
+    delete: ServerAction<DeleteSubscription>,
+}
+
+impl DetailActions {
+    fn new() -> Self {
+        Self {
+            pause: ServerAction::new(),
+            resume: ServerAction::new(),
+            test: ServerAction::new(),
+            retry: ServerAction::new(),
+            discard: ServerAction::new(),
+            rewind: ServerAction::new(),
+            delete: ServerAction::new(),
+        }
+    }
+
+    /// Keeps `latest` on the answer of whichever action answered last.
+    fn report_into(&self, latest: RwSignal<Option<Result<String, AppError>>>) {
+        fn follow<T>(action: ServerAction<T>, latest: RwSignal<Option<Result<String, AppError>>>)
+        where
+            T: leptos::server_fn::ServerFn<Output = String, Error = AppError>
+                + Clone
+                + Send
+                + Sync
+                + 'static,
+        {
+            Effect::new(move |_| {
+                if let Some(outcome) = action.value().get() {
+                    latest.set(Some(outcome));
+                }
+            });
+        }
+        follow(self.pause, latest);
+        follow(self.resume, latest);
+        follow(self.test, latest);
+        follow(self.retry, latest);
+        follow(self.discard, latest);
+        follow(self.rewind, latest);
+        follow(self.delete, latest);
+    }
+
+    fn versions(&self) -> usize {
+        self.pause.version().get()
+            + self.resume.version().get()
+            + self.test.version().get()
+            + self.retry.version().get()
+            + self.discard.version().get()
+            + self.rewind.version().get()
+            + self.delete.version().get()
+    }
+}
+
+#[component]
+pub fn SubscriptionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    let actions = DetailActions::new();
+    let latest = RwSignal::new(None);
+    actions.report_into(latest);
+    let tick = RwSignal::new(0u32);
+    super::projections::refresh_every(tick, REFRESH);
+    let detail = Resource::new(
+        move || (id.get(), tick.get(), actions.versions()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_subscription(id).await,
+                None => Err(AppError::NotFound {
+                    what: "subscription".into(),
+                }),
+            }
+        },
+    );
+    view! {
+        <Title text="Subscription · freightdesk"/>
+        <p><a href="/subscriptions">"← All subscriptions"</a></p>
+        <div aria-live="polite">
+            {move || latest.get().map(|r| match r {
+                Ok(m) => view! { <p class="success" role="status" data-testid="subscription-ok">{m}</p> }.into_any(),
+                Err(AppError::Validation { .. }) => ().into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-testid="subscription-error">{e.to_string()}</p> }.into_any(),
+            })}
+        </div>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <Detail d actions/> }.into_any(),
+                    Err(AppError::NotFound { .. }) => view! { <super::NotFound/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
+    let s = d.summary.clone();
+    let id = s.id;
+    let title = format!("{} · Subscriptions · freightdesk", s.name);
+    let rewind_label = format!("Type “{}” to confirm", s.name);
+    let delete_label = format!("Type “{}” to delete it and its deliveries", s.name);
+    let rewind_error = last_error(actions.rewind);
+    let delete_error = last_error(actions.delete);
+    view! {
+        <Title text=title/>
+        <h1>{s.name.clone()}</h1>
+        <section class="card" data-testid="subscription-summary">
+            <dl class="facts">
+                <dt>"State"</dt><dd data-testid="subscription-state">{s.state.label()}</dd>
+                <dt>"Target"</dt><dd class="wrap">{s.target_url.clone()}</dd>
+                <dt>"Events"</dt><dd>{s.selection.describe()}</dd>
+                <dt>"Checkpoint"</dt><dd data-testid="checkpoint">{format!("position {}", s.checkpoint)}</dd>
+                <dt>"Lag"</dt><dd>{plural(s.lag_events, "event", "events")}</dd>
+                <dt>"Runs on"</dt><dd>{s.owner.clone().unwrap_or_else(|| "no node yet".into())}</dd>
+                <dt>"Deliveries"</dt><dd data-testid="delivery-counts">{format!("{} delivered, {} pending, {} dead", s.delivered, s.pending, s.dead)}</dd>
+                <dt>"Success rate"</dt><dd>{success_rate(&s)}</dd>
+                <dt>"Attempts per delivery"</dt><dd>{s.max_attempts}</dd>
+                <dt>"Last error"</dt><dd class="wrap" data-testid="last-error">{s.last_error.clone().map(|e| view! {
+                    <span>{e.message}" · "<LocalTime at=e.at/></span>
+                })}</dd>
+                <dt>"Created"</dt><dd><LocalTime at=s.created_at/>{format!(" by {}", s.created_by)}</dd>
+            </dl>
+            <div class="form-row">
+                {match s.state {
+                    SubscriptionState::Active => view! {
+                        <ActionForm action=actions.pause>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit" class="secondary">"Pause"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    SubscriptionState::Paused => view! {
+                        <ActionForm action=actions.resume>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <button type="submit">"Resume"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }}
+                <ActionForm action=actions.test>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <button type="submit" class="secondary">"Send test event"</button>
+                </ActionForm>
+            </div>
+        </section>
+        <section class="card" data-testid="dead-letters">
+            <h2>"Dead letters"</h2>
+            {if d.dead.is_empty() {
+                view! { <p class="muted">"None: every delivery went through or is still being tried."</p> }.into_any()
+            } else {
+                view! { <DeliveryTable list=d.dead.clone() actions=Some(actions) subscription=s.id/> }.into_any()
+            }}
+        </section>
+        <section class="card" data-testid="recent-deliveries">
+            <h2>"Recent deliveries"</h2>
+            {if d.recent.is_empty() {
+                view! { <p class="muted">"Nothing delivered yet. Matching events recorded from now on are sent here; “Send test event” tries the target at once."</p> }.into_any()
+            } else {
+                view! { <DeliveryTable list=d.recent.clone() actions=None subscription=s.id/> }.into_any()
+            }}
+        </section>
+        <section class="card">
+            <h2>"Rewind"</h2>
+            <p class="muted">"Delivers every matching event again from a global position or a UTC time, as new deliveries (new delivery ids). Projection rebuilds and cutovers never do this."</p>
+            <ActionForm action=actions.rewind attr:class="form-grid" attr:data-testid="rewind-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/></label>
+                <FieldNote error=rewind_error field="to"/>
+                <label>{rewind_label}<input name="confirm" autocomplete="off" required/></label>
+                <FieldNote error=rewind_error field="confirm"/>
+                <button type="submit" class="danger">"Rewind and re-send"</button>
+            </ActionForm>
+        </section>
+        <section class="card">
+            <h2>"Delete"</h2>
+            <ActionForm action=actions.delete attr:class="form-grid" attr:data-testid="delete-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <label>{delete_label}<input name="confirm" autocomplete="off" required/></label>
+                <FieldNote error=delete_error field="confirm"/>
+                <button type="submit" class="danger">"Delete subscription"</button>
+            </ActionForm>
+        </section>
+        <section class="card">
+            <h2>"Audit"</h2>
+            <div class="table-scroll">
+            <table data-testid="subscription-audit">
+                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
+                <tbody>
+                    {d.audit.into_iter().map(|a| view! {
+                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action}</td><td class="wrap">{a.detail}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn DeliveryTable(
+    list: Vec<DeliveryView>,
+    actions: Option<DetailActions>,
+    subscription: i64,
+) -> impl IntoView {
+    view! {
+        <div class="table-scroll">
+        <table>
+            <thead><tr>
+                <th>"#"</th><th>"Event"</th><th>"Shipment"</th><th>"Status"</th><th>"Attempts"</th>
+                <th>"Response"</th><th>"Error"</th><th>"Queued"</th><th>"Finished or next try"</th>
+                {actions.is_some().then(|| view! { <th>"Actions"</th> })}
+            </tr></thead>
+            <tbody>
+                {list.into_iter().map(|d| {
+                    let shipment = (!d.is_test()).then(|| {
+                        let short: String = d.stream_id.chars().take(8).collect();
+                        view! { <a href=format!("/shipments/{}", d.stream_id)>{short}</a> }
+                    });
+                    let when = match d.status {
+                        DeliveryStatus::Pending => view! { <span>"next "<LocalTime at=d.next_attempt_at/></span> }.into_any(),
+                        _ => view! { <MaybeTime at=d.finished_at/> }.into_any(),
+                    };
+                    let row_actions = actions.map(|a| {
+                        let delivery = d.id;
+                        view! {
+                            <td><div class="form-row">
+                                <ActionForm action=a.retry>
+                                    <input type="hidden" name="id" value=subscription.to_string()/>
+                                    <input type="hidden" name="delivery" value=delivery.to_string()/>
+                                    <button type="submit">"Retry"</button>
+                                </ActionForm>
+                                <ActionForm action=a.discard>
+                                    <input type="hidden" name="id" value=subscription.to_string()/>
+                                    <input type="hidden" name="delivery" value=delivery.to_string()/>
+                                    <button type="submit" class="danger">"Discard"</button>
+                                </ActionForm>
+                            </div></td>
+                        }
+                    });
+                    view! {
+                        <tr data-delivery=d.delivery_id.clone() data-status=d.status.as_str()>
+                            <td>{d.id}</td>
+                            <td>{d.event_type.clone()}{(d.event_seq > 0).then(|| format!(" @{}", d.event_seq))}</td>
+                            <td>{shipment}</td>
+                            <td data-testid="delivery-status">{d.status.label()}</td>
+                            <td>{d.attempts}</td>
+                            <td>{d.last_status_code.map_or_else(|| "—".to_string(), |c| c.to_string())}</td>
+                            <td class="wrap">{d.last_error.clone().unwrap_or_default()}</td>
+                            <td><LocalTime at=d.created_at/></td>
+                            <td>{when}</td>
+                            {row_actions}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        </div>
+    }
+}

@@ -1,0 +1,447 @@
+//! Runs every subscription on exactly one node: the same lease as projection versions (an
+//! advisory lock on PostgreSQL, the file on SQLite). While it holds a subscription's lease a
+//! node fills the outbox from the log (deliveries and checkpoint in one transaction, the
+//! checkpoint moved only from where it was read) and sends the pending deliveries. A node that
+//! dies mid-send leaves its in-flight deliveries pending, and the next owner sends them again:
+//! at least once, with the same delivery id.
+
+use super::deliveries::{self, AttemptRecord, DueDelivery, NewDelivery};
+use super::repo::{self, SubscriptionRow};
+use super::signing::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use super::target::{self, WebhookConfig};
+use super::{
+    judge, payload, AttemptOutcome, DeliveryStatus, RetryPolicy, SubscriptionState, Verdict,
+};
+use crate::db::PortableDb;
+use crate::domain::{evolve, Shipment, ShipmentId};
+use crate::projections::lease::{self, Lease};
+use crate::store::shipments::load_history;
+use crate::store::{EventStore, RecordedEvent, StoreError};
+use chrono::Utc;
+use futures::StreamExt;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Events read from the log per outbox transaction.
+const BATCH_SIZE: i64 = 200;
+/// How often a waiting subscription looks again, in case a notification was missed.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How often a node looks for subscriptions created or deleted elsewhere.
+const DISCOVER_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a node that does not own a subscription tries to take it over.
+const TAKEOVER_INTERVAL: Duration = Duration::from_secs(1);
+/// The part of a receiver's answer kept for the console.
+const RESPONSE_EXCERPT_BYTES: usize = 512;
+
+#[derive(Clone)]
+pub struct SubscriptionRunner {
+    store: EventStore,
+    db: PortableDb,
+    node: String,
+    config: WebhookConfig,
+    client: reqwest::Client,
+}
+
+pub struct SubscriptionRunnerHandle {
+    shutdown: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl SubscriptionRunnerHandle {
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.task.await;
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// Why a subscription's owned run ended.
+enum Ended {
+    Shutdown,
+    Deleted,
+    LeaseLost,
+}
+
+impl SubscriptionRunner {
+    pub fn new(
+        store: EventStore,
+        db: PortableDb,
+        node: String,
+        config: WebhookConfig,
+    ) -> Result<Self, reqwest::Error> {
+        let client = target::client(&config)?;
+        Ok(Self {
+            store,
+            db,
+            node,
+            config,
+            client,
+        })
+    }
+
+    pub fn start(self) -> SubscriptionRunnerHandle {
+        let (shutdown, _) = watch::channel(false);
+        let task = tokio::spawn(self.supervise(shutdown.subscribe()));
+        SubscriptionRunnerHandle { shutdown, task }
+    }
+
+    /// Starts a task per subscription as they appear; a task ends when its subscription is
+    /// deleted.
+    async fn supervise(self, mut shutdown: watch::Receiver<bool>) {
+        let mut tasks: HashMap<i64, JoinHandle<()>> = HashMap::new();
+        loop {
+            tasks.retain(|_, task| !task.is_finished());
+            match repo::ids(&self.db).await {
+                Ok(ids) => {
+                    for id in ids {
+                        tasks.entry(id).or_insert_with(|| {
+                            tokio::spawn(self.clone().run(id, shutdown.clone()))
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot list subscriptions"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(DISCOVER_INTERVAL) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+        for (_, task) in tasks {
+            let _ = task.await;
+        }
+    }
+
+    async fn run(self, id: i64, mut shutdown: watch::Receiver<bool>) {
+        let key = lease::lock_key_for(&format!("subscription:{id}"));
+        let mut spare = None;
+        loop {
+            let pool = self.store.postgres_pool();
+            let Some(lease) = lease::try_acquire_key(pool, key, &mut spare).await else {
+                tokio::select! {
+                    _ = tokio::time::sleep(TAKEOVER_INTERVAL) => continue,
+                    _ = shutdown.changed() => return,
+                }
+            };
+            self.set_owner(id, Some(&self.node)).await;
+            match self.run_owned(id, lease, &mut shutdown).await {
+                Ended::Shutdown => {
+                    self.set_owner(id, None).await;
+                    return;
+                }
+                Ended::Deleted => return,
+                Ended::LeaseLost => {
+                    tracing::warn!(node = %self.node, "lost the lease of subscription {id}");
+                }
+            }
+        }
+    }
+
+    async fn set_owner(&self, id: i64, owner: Option<&str>) {
+        if let Err(e) = repo::set_owner(&self.db, id, owner).await {
+            tracing::warn!(error = %e, "cannot record the owner of subscription {id}");
+        }
+    }
+
+    async fn run_owned(
+        &self,
+        id: i64,
+        mut lease: Lease,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Ended {
+        let mut appended = self.store.subscribe();
+        loop {
+            if *shutdown.borrow() {
+                return Ended::Shutdown;
+            }
+            let worked = match self.step(id).await {
+                Ok(Some(worked)) => worked,
+                Ok(None) => return Ended::Deleted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "subscription {id} step failed; retrying");
+                    false
+                }
+            };
+            if worked {
+                continue;
+            }
+            if !lease.still_held().await {
+                return Ended::LeaseLost;
+            }
+            let wait = self.until_next_due(id).await;
+            tokio::select! {
+                _ = appended.recv() => {}
+                _ = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => return Ended::Shutdown,
+            }
+        }
+    }
+
+    /// One round: fill the outbox from the log, send what is due. `None` when the
+    /// subscription no longer exists; otherwise whether anything was done.
+    async fn step(&self, id: i64) -> Result<Option<bool>, StepError> {
+        let Some(row) = repo::find(&self.db, id).await? else {
+            return Ok(None);
+        };
+        if row.state == SubscriptionState::Paused {
+            return Ok(Some(false));
+        }
+        let filled = self.fill_outbox(&row).await?;
+        let sent = self.send_due(&row).await?;
+        Ok(Some(filled || sent))
+    }
+
+    /// How long to wait for work: until the next retry falls due, at most the poll interval.
+    async fn until_next_due(&self, id: i64) -> Duration {
+        match deliveries::next_due(&self.db, id).await {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(POLL_INTERVAL),
+            _ => POLL_INTERVAL,
+        }
+    }
+
+    /// Reads the next batch after the checkpoint and writes a delivery for each matching event,
+    /// moving the checkpoint in the same transaction. True when the checkpoint moved.
+    async fn fill_outbox(&self, row: &SubscriptionRow) -> Result<bool, StepError> {
+        let batch = self.store.read_all(row.checkpoint, BATCH_SIZE).await?;
+        if batch.next == row.checkpoint {
+            return Ok(false);
+        }
+        let wanted: Vec<&RecordedEvent> = batch
+            .events
+            .iter()
+            .filter(|e| row.selection.wants_type(&e.event_type))
+            .collect();
+        let states = self.states_after(&wanted).await?;
+        let mut tx = self.db.begin().await?;
+        let mut written = 0;
+        for event in wanted {
+            let state = states
+                .get(&(event.stream_id, event.version))
+                .and_then(Option::as_ref);
+            if !row.selection.matches(&event.event_type, state) {
+                continue;
+            }
+            let delivery_id = Uuid::new_v4();
+            let delivery = NewDelivery {
+                delivery_id,
+                subscription_id: row.id,
+                event_id: event.id.to_string(),
+                event_seq: event.position.seq,
+                stream_id: event.stream_id.to_string(),
+                event_type: event.event_type.clone(),
+                body: payload::event_document(delivery_id, &row.name, event, state),
+            };
+            deliveries::insert(&mut tx, &delivery).await?;
+            written += 1;
+        }
+        if repo::advance(&mut tx, row.id, row.checkpoint, batch.next).await? {
+            tx.commit().await?;
+            tracing::debug!(subscription = %row.name, written, "outbox filled");
+        } else {
+            // Rewound, or another node moved it: this batch is not ours to write.
+            tracing::info!(subscription = %row.name, "checkpoint moved under us; batch dropped");
+        }
+        Ok(true)
+    }
+
+    /// Each shipment's state right after each of these events, folded from its stream.
+    async fn states_after(
+        &self,
+        events: &[&RecordedEvent],
+    ) -> Result<HashMap<(Uuid, i64), Option<Shipment>>, StoreError> {
+        let needed: HashSet<(Uuid, i64)> =
+            events.iter().map(|e| (e.stream_id, e.version)).collect();
+        let streams: HashSet<Uuid> = needed.iter().map(|(s, _)| *s).collect();
+        let mut states = HashMap::new();
+        for stream in streams {
+            let mut state = None;
+            for record in load_history(&self.store, ShipmentId::from_uuid(stream)).await? {
+                state = evolve(state, &record.event);
+                let key = (stream, record.recorded.version);
+                if needed.contains(&key) {
+                    states.insert(key, state.clone());
+                }
+            }
+        }
+        Ok(states)
+    }
+
+    /// Sends the deliveries that are due, a bounded number at a time. True if any was sent.
+    async fn send_due(&self, row: &SubscriptionRow) -> Result<bool, StepError> {
+        let concurrency = self.config.concurrency.max(1);
+        let due = deliveries::due(&self.db, row.id, Utc::now(), concurrency as i64 * 4).await?;
+        if due.is_empty() {
+            return Ok(false);
+        }
+        let policy = RetryPolicy {
+            base: self.config.retry_base,
+            cap: self.config.retry_cap,
+            max_attempts: u32::try_from(row.max_attempts).unwrap_or(1).max(1),
+        };
+        let results: Vec<Result<(), sqlx::Error>> = futures::stream::iter(due)
+            .map(|d| self.deliver(row, d, policy))
+            .buffer_unordered(concurrency)
+            .collect()
+            .await;
+        for result in results {
+            result?;
+        }
+        Ok(true)
+    }
+
+    /// One attempt, and its outcome recorded on the delivery.
+    async fn deliver(
+        &self,
+        row: &SubscriptionRow,
+        delivery: DueDelivery,
+        policy: RetryPolicy,
+    ) -> Result<(), sqlx::Error> {
+        let attempt = self.attempt(row, &delivery).await;
+        let attempts = delivery.attempts + 1;
+        let verdict = judge(
+            attempt.outcome,
+            u32::try_from(attempts).unwrap_or(u32::MAX),
+            policy,
+            jitter(),
+        );
+        let now = Utc::now();
+        let (status, next_attempt_at) = match verdict {
+            Verdict::Delivered => (DeliveryStatus::Delivered, now),
+            Verdict::RetryAfter(wait) => (
+                DeliveryStatus::Pending,
+                now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX),
+            ),
+            Verdict::DeadLetter => (DeliveryStatus::Dead, now),
+        };
+        if status == DeliveryStatus::Dead {
+            tracing::warn!(subscription = %row.name, delivery = %delivery.delivery_id, error = ?attempt.error, "delivery dead-lettered");
+        }
+        deliveries::record_attempt(
+            &self.db,
+            delivery.id,
+            AttemptRecord {
+                status,
+                attempts,
+                status_code: attempt.status_code,
+                error: attempt.error.as_deref(),
+                response_excerpt: attempt.excerpt.as_deref(),
+                next_attempt_at,
+            },
+        )
+        .await
+    }
+
+    async fn attempt(&self, row: &SubscriptionRow, delivery: &DueDelivery) -> Attempt {
+        let url = match target::parse_target_url(&row.target_url, self.config.allow_private_targets)
+        {
+            Ok(url) => url,
+            Err(e) => return Attempt::failed(AttemptOutcome::Blocked, e.message),
+        };
+        let timestamp = Utc::now().timestamp();
+        let signature = signing::sign(&row.secret, timestamp, delivery.body.as_bytes());
+        let sent = self
+            .client
+            .post(url)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(SIGNATURE_HEADER, signature)
+            .header(TIMESTAMP_HEADER, timestamp.to_string())
+            .header(DELIVERY_HEADER, delivery.delivery_id.as_str())
+            .header(EVENT_HEADER, delivery.event_type.as_str())
+            .body(delivery.body.clone())
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(e) => {
+                if let Some(reason) = target::blocked_reason(&e) {
+                    return Attempt::failed(AttemptOutcome::Blocked, reason);
+                }
+                let outcome = if e.is_timeout() {
+                    AttemptOutcome::Timeout
+                } else {
+                    AttemptOutcome::Connection
+                };
+                return Attempt::failed(outcome, describe(&e));
+            }
+        };
+        let code = response.status().as_u16();
+        let mut excerpt = Vec::new();
+        while excerpt.len() < RESPONSE_EXCERPT_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+        let excerpt = String::from_utf8_lossy(&excerpt).into_owned();
+        let error = (!response.status().is_success()).then(|| {
+            let reason = response.status().canonical_reason().unwrap_or("");
+            if (300..400).contains(&code) {
+                format!("HTTP {code} {reason}: redirects are not followed")
+            } else {
+                format!("HTTP {code} {reason}")
+            }
+        });
+        Attempt {
+            outcome: AttemptOutcome::Status(code),
+            status_code: Some(i64::from(code)),
+            error,
+            excerpt: Some(excerpt),
+        }
+    }
+}
+
+struct Attempt {
+    outcome: AttemptOutcome,
+    status_code: Option<i64>,
+    error: Option<String>,
+    excerpt: Option<String>,
+}
+
+impl Attempt {
+    fn failed(outcome: AttemptOutcome, error: String) -> Self {
+        Self {
+            outcome,
+            status_code: None,
+            error: Some(error),
+            excerpt: None,
+        }
+    }
+}
+
+/// The error and its causes in one line ("error sending request" alone says little).
+fn describe(error: &reqwest::Error) -> String {
+    let mut text = if error.is_timeout() {
+        "timed out".to_string()
+    } else {
+        error.to_string()
+    };
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// A random number in [0, 1) for the retry jitter.
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    match getrandom::getrandom(&mut bytes) {
+        Ok(()) => f64::from(u32::from_le_bytes(bytes)) / (f64::from(u32::MAX) + 1.0),
+        Err(_) => 0.5,
+    }
+}
