@@ -24,6 +24,9 @@ function server(port: number, databaseUrl: string, extraEnv: Record<string, stri
       LEPTOS_SITE_ROOT: 'target/site',
       LEPTOS_SITE_PKG_DIR: 'pkg',
       RUST_LOG: 'warn',
+      // The subscriptions spec's receivers listen on loopback; retries come quickly.
+      FREIGHTDESK_WEBHOOK_ALLOW_PRIVATE: '1',
+      FREIGHTDESK_WEBHOOK_RETRY_BASE_MS: '200',
       ...extraEnv,
     },
   };

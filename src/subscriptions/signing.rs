@@ -94,6 +94,11 @@ mod tests {
             hex(&mac.finalize().into_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+        // The README's Python procedure (hmac, hashlib) gives this for the same input.
+        assert_eq!(
+            sign("whsec_x", 1000, br#"{"event_type":"ShipmentPickedUp"}"#),
+            "v1=5a8488900b3ba35cf9d48bb9e8e426ee433992ab8fbafce77b34fb6a2bdc5f18"
+        );
         assert_eq!(sign("k", 12, b"{}"), sign("k", 12, b"{}"));
         assert_ne!(sign("k", 12, b"{}"), sign("k", 13, b"{}"));
         assert!(sign("k", 12, b"{}").starts_with("v1="));

@@ -766,3 +766,72 @@ async fn a_bad_subscription_form_names_every_field() {
         .await;
     assert_eq!(refused.status(), 403);
 }
+
+fn cli(database_url: &str, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_freightdesk"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("FREIGHTDESK_WEBHOOK_ALLOW_PRIVATE")
+        .output()
+        .expect("run freightdesk");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// The CLI manages subscriptions as the page does: the secret printed once, the list without it.
+#[tokio::test]
+async fn subscriptions_are_managed_from_the_command_line() {
+    let (url, _dir) = crate::helpers::fresh_database_url(Backend::Sqlite).await;
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "subscriptions",
+            "add",
+            "Yard",
+            "--url",
+            "http://127.0.0.1:9/hook",
+        ];
+        args.extend_from_slice(extra);
+        cli(&url, &args)
+    };
+    let (ok, out) = add(&[]);
+    assert!(
+        !ok && out.contains("private"),
+        "loopback refused by default: {out}"
+    );
+    let (ok, out) = add(&[
+        "--allow-private",
+        "--events",
+        "ShipmentPickedUp,ShipmentDelivered",
+    ]);
+    assert!(ok, "{out}");
+    let secret = out
+        .split_whitespace()
+        .find(|w| w.starts_with("whsec_"))
+        .expect("the secret is printed once");
+    let (ok, out) = cli(&url, &["subscriptions", "list"]);
+    assert!(
+        ok && out.contains("Yard") && out.contains("active"),
+        "{out}"
+    );
+    assert!(!out.contains(secret));
+    let (ok, out) = cli(&url, &["subscriptions", "pause", "Yard"]);
+    assert!(ok && out.contains("paused"), "{out}");
+    let (ok, out) = cli(&url, &["subscriptions", "pause", "Yard"]);
+    assert!(!ok && out.contains("already paused"), "{out}");
+    let (ok, out) = cli(&url, &["subscriptions", "rewind", "Yard", "--to", "1"]);
+    assert!(
+        !ok && out.contains("no event"),
+        "an empty log has nothing to re-send: {out}"
+    );
+    let (ok, out) = cli(&url, &["subscriptions", "resume", "Nobody"]);
+    assert!(!ok && out.contains("no subscription Nobody"), "{out}");
+    let (ok, out) = cli(&url, &["subscriptions", "remove", "Yard"]);
+    assert!(ok && out.contains("deleted"), "{out}");
+    let (ok, out) = cli(&url, &["subscriptions", "list"]);
+    assert!(ok && !out.contains("Yard"), "{out}");
+}
