@@ -1,32 +1,77 @@
-//! `/metrics`: Prometheus text for lag, rate and failures per projection version.
+//! `/metrics`: Prometheus text for lag, rate and failures per projection version, and lag and
+//! delivery counts per webhook subscription.
 
 use crate::projections::status::{overview, ProjectionsOverview, VersionStatus};
 use crate::state::AppState;
+use crate::subscriptions::SubscriptionSummary;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write;
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    let skipped = crate::projections::skips::counts(&state.db).await;
-    match (overview(&state.store, &state.db).await, skipped) {
-        (Ok(overview), Ok(skipped)) => (
+    match render(&state).await {
+        Ok(text) => (
             [(
                 header::CONTENT_TYPE,
                 "text/plain; version=0.0.4; charset=utf-8",
             )],
-            prometheus_text(&overview) + &skipped_text(&overview, &skipped),
+            text,
         )
             .into_response(),
-        (_, Err(e)) => {
-            tracing::warn!(error = %e, "metrics: cannot count skipped events");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
-        }
-        (Err(e), _) => {
-            tracing::warn!(error = %e, "metrics: cannot read the projection status");
+        Err(e) => {
+            tracing::warn!(error = %e, "metrics: cannot read the database");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
     }
+}
+
+async fn render(state: &AppState) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    let overview = overview(&state.store, &state.db).await?;
+    let skipped = crate::projections::skips::counts(&state.db).await?;
+    let subscriptions = crate::subscriptions::operations::list(&state.db, &state.store).await?;
+    Ok(prometheus_text(&overview)
+        + &skipped_text(&overview, &skipped)
+        + &subscriptions_text(&subscriptions))
+}
+
+type SubscriptionGauge = (&'static str, &'static str, fn(&SubscriptionSummary) -> i64);
+
+const SUBSCRIPTION_GAUGES: [SubscriptionGauge; 3] = [
+    (
+        "freightdesk_subscription_lag_events",
+        "Events in the log the subscription has not looked at yet",
+        |s| s.lag_events,
+    ),
+    (
+        "freightdesk_subscription_pending_deliveries",
+        "Deliveries waiting for their first attempt or a retry",
+        |s| s.pending,
+    ),
+    (
+        "freightdesk_subscription_dead_letters",
+        "Deliveries that failed every attempt and wait for a person",
+        |s| s.dead,
+    ),
+];
+
+/// Subscription names hold only letters, digits, spaces, '-', '_' and '.', so they need no
+/// escaping as label values.
+fn subscriptions_text(subscriptions: &[SubscriptionSummary]) -> String {
+    let mut out = String::new();
+    for (name, help, value) in SUBSCRIPTION_GAUGES {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for s in subscriptions {
+            let _ = writeln!(
+                out,
+                "{name}{{subscription=\"{}\",state=\"{}\"}} {}",
+                s.name,
+                s.state.as_str(),
+                value(s)
+            );
+        }
+    }
+    out
 }
 
 type Gauge = (&'static str, &'static str, fn(&VersionStatus) -> f64);
