@@ -59,7 +59,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
 fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
     view! {
         <div class="table-scroll">
-        <table data-testid="subscriptions">
+        <table class="deliveries" data-testid="subscriptions">
             <thead><tr>
                 <th>"Name"</th><th>"Target"</th><th>"Events"</th><th>"State"</th>
                 <th>"Checkpoint"</th><th>"Lag"</th><th>"Delivered"</th><th>"Pending"</th>
@@ -72,7 +72,7 @@ fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
                         <tr data-subscription=s.name.clone()>
                             <td><a href=href>{s.name.clone()}</a></td>
                             <td class="wrap">{s.target_url.clone()}</td>
-                            <td>{s.selection.describe()}</td>
+                            <td class="wrap">{s.selection.describe()}</td>
                             <td data-testid="subscription-state">{s.state.label()}</td>
                             <td>{s.checkpoint}</td>
                             <td>{plural(s.lag_events, "event", "events")}</td>
@@ -327,7 +327,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
         <section class="card">
             <h2>"Audit"</h2>
             <div class="table-scroll">
-            <table data-testid="subscription-audit">
+            <table class="deliveries" data-testid="subscription-audit">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {d.audit.into_iter().map(|a| view! {
@@ -348,7 +348,7 @@ fn DeliveryTable(
 ) -> impl IntoView {
     view! {
         <div class="table-scroll">
-        <table>
+        <table class="deliveries">
             <thead><tr>
                 <th>"#"</th><th>"Event"</th><th>"Shipment"</th><th>"Status"</th><th>"Attempts"</th>
                 <th>"Response"</th><th>"Error"</th><th>"Queued"</th><th>"Finished or next try"</th>

@@ -421,20 +421,22 @@ impl Attempt {
     }
 }
 
-/// The error and its causes in one line ("error sending request" alone says little).
+/// What went wrong, in words a person can act on: the kind of failure and its root cause
+/// (reqwest's own message repeats the URL the page already shows).
 fn describe(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_string()
-    } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
+    if error.is_timeout() {
+        return "no answer within the timeout".to_string();
     }
-    text
+    let mut root: &(dyn std::error::Error + 'static) = error;
+    while let Some(cause) = root.source() {
+        root = cause;
+    }
+    let kind = if error.is_connect() {
+        "cannot connect"
+    } else {
+        "the request failed"
+    };
+    format!("{kind}: {root}")
 }
 
 /// A random number in [0, 1) for the retry jitter.
