@@ -87,6 +87,7 @@ test("a failing target's delivery becomes a dead letter, retried once the partne
   const dead = page.getByTestId('dead-letters').locator('tr[data-status="dead"]');
   await expect(dead).toHaveCount(1, { timeout: 15_000 });
   await expect(dead).toContainText('503');
+  await expect(dead.getByTestId('response-excerpt')).toHaveText('Answer: down');
   await expect(page.getByTestId('last-error')).toContainText('HTTP 503');
   expect(receiver.requests).toHaveLength(2);
 

@@ -364,6 +364,11 @@ fn DeliveryTable(
                         DeliveryStatus::Pending => view! { <span>"next "<LocalTime at=d.next_attempt_at/></span> }.into_any(),
                         _ => view! { <MaybeTime at=d.finished_at/> }.into_any(),
                     };
+                    // What a failing receiver said is often the quickest way to the cause.
+                    let answer = d
+                        .response_excerpt
+                        .clone()
+                        .filter(|t| !t.trim().is_empty() && d.status != DeliveryStatus::Delivered);
                     let row_actions = actions.map(|a| {
                         let delivery = d.id;
                         view! {
@@ -389,7 +394,10 @@ fn DeliveryTable(
                             <td data-testid="delivery-status">{d.status.label()}</td>
                             <td>{d.attempts}</td>
                             <td>{d.last_status_code.map_or_else(|| "—".to_string(), |c| c.to_string())}</td>
-                            <td class="wrap">{d.last_error.clone().unwrap_or_default()}</td>
+                            <td class="wrap">
+                                {d.last_error.clone().unwrap_or_default()}
+                                {answer.map(|text| view! { <div class="muted" data-testid="response-excerpt">"Answer: "{text}</div> })}
+                            </td>
                             <td><LocalTime at=d.created_at/></td>
                             <td>{when}</td>
                             {row_actions}

@@ -38,7 +38,7 @@ pub struct AttemptRecord<'a> {
 }
 
 const VIEW_COLUMNS: &str = "id, delivery_id, event_seq, event_type, stream_id, status, attempts, \
-     last_status_code, last_error, next_attempt_at, created_at, finished_at";
+     last_status_code, last_error, response_excerpt, next_attempt_at, created_at, finished_at";
 
 fn decode_view(r: &AnyRow) -> Result<DeliveryView, sqlx::Error> {
     let status: String = col(r, "status")?;
@@ -54,6 +54,7 @@ fn decode_view(r: &AnyRow) -> Result<DeliveryView, sqlx::Error> {
         attempts: col(r, "attempts")?,
         last_status_code: col(r, "last_status_code")?,
         last_error: col(r, "last_error")?,
+        response_excerpt: col(r, "response_excerpt")?,
         next_attempt_at: time_col(r, "next_attempt_at")?.unwrap_or_default(),
         created_at: time_col(r, "created_at")?.unwrap_or_default(),
         finished_at: time_col(r, "finished_at")?,

@@ -260,6 +260,8 @@ pub struct DeliveryView {
     pub attempts: i64,
     pub last_status_code: Option<i64>,
     pub last_error: Option<String>,
+    /// The start of the receiver's last answer (at most 512 bytes).
+    pub response_excerpt: Option<String>,
     pub next_attempt_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
