@@ -75,7 +75,8 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(i64).range(1..=100_000))]
     pub batch_size: i64,
     /// Mark the session cookie Secure (set it when the console is served over HTTPS).
-    #[arg(long, env = "FREIGHTDESK_SECURE_COOKIES")]
+    #[arg(long, env = "FREIGHTDESK_SECURE_COOKIES",
+          value_parser = clap::builder::BoolishValueParser::new())]
     pub secure_cookies: bool,
     /// A bearer token that may read /metrics without a session (for Prometheus).
     #[arg(long, env = "FREIGHTDESK_METRICS_TOKEN", hide_env_values = true)]
