@@ -16,4 +16,5 @@ mod resilience;
 mod rollout;
 mod samples;
 mod stall;
+mod static_files;
 mod store_contract;
