@@ -42,7 +42,7 @@ fn decode(encoding: Option<&str>, body: &[u8]) -> Vec<u8> {
     out
 }
 
-fn header<'a>(response: &'a reqwest::Response, name: reqwest::header::HeaderName) -> &'a str {
+fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &str {
     response
         .headers()
         .get(&name)
