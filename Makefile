@@ -6,7 +6,6 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.tools/bin:$(HOME)/.cargo/bin:$(PATH)
 
 SITE_ROOT := target/site
-PKG_DIR := $(SITE_ROOT)/pkg
 SERVER_TARGET := target/server
 WASM_TARGET := target/wasm
 SERVER_BIN := $(SERVER_TARGET)/debug/freightdesk
@@ -19,32 +18,35 @@ export LEPTOS_OUTPUT_NAME := freightdesk
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 export LEPTOS_SITE_PKG_DIR := pkg
 
-.PHONY: run test tools build build-server build-site check lint rust-test e2e pg-up bench clean
+.PHONY: run run-plan test tools test-tools build build-server build-site check lint rust-test e2e pg-up bench clean
 
 ## run: install what is missing, build, serve on http://127.0.0.1:3000 with SQLite
-run: tools build
+run: run-plan tools build
 	$(SERVER_BIN) serve
 
-## test: quality gates, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
-test: tools pg-up lint build rust-test e2e
+run-plan:
+	@echo "==> make run: installs only what running needs, builds the browser bundle (release, size-optimised)"
+	@echo "    and the server (debug, quick to build), then serves http://127.0.0.1:3000 on SQLite (./data/)."
+	@[ -x $(SERVER_BIN) ] || echo "    First build on this machine: about 10 minutes on 2 cores (later builds recompile only freightdesk)."
 
+## test: quality gates, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
+test: test-tools pg-up lint build rust-test e2e
+
+## tools: what building and running need; test-tools adds Chromium, Playwright and the PostgreSQL client
 tools:
-	@./scripts/install-tools.sh "$(WASM_BINDGEN_VERSION)"
+	@./scripts/install-tools.sh run "$(WASM_BINDGEN_VERSION)"
+
+test-tools:
+	@./scripts/install-tools.sh test "$(WASM_BINDGEN_VERSION)"
 
 build: build-site build-server
 
 build-server:
 	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --features ssr
 
+## build-site: the browser bundle in profile wasm-release (WASM_PROFILE=dev for a quick unoptimised one)
 build-site:
-	CARGO_TARGET_DIR=$(WASM_TARGET) cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate
-	mkdir -p $(PKG_DIR)
-	wasm-bindgen --target web --no-typescript --out-dir $(PKG_DIR) --out-name freightdesk \
-		$(WASM_TARGET)/wasm32-unknown-unknown/debug/freightdesk.wasm
-	# The server is built with LEPTOS_OUTPUT_NAME set, so it links `freightdesk.wasm` (as cargo-leptos names it).
-	mv $(PKG_DIR)/freightdesk_bg.wasm $(PKG_DIR)/freightdesk.wasm
-	cp style/main.css $(PKG_DIR)/freightdesk.css
-	cp -r public/. $(SITE_ROOT)/
+	WASM_TARGET=$(WASM_TARGET) ./scripts/build-site.sh
 
 lint:
 	cargo fmt --check

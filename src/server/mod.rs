@@ -5,6 +5,7 @@ mod headers;
 mod limits;
 mod live;
 mod metrics;
+mod static_files;
 
 pub use limits::MAX_BODY_BYTES;
 pub use metrics::prometheus_text;
@@ -54,7 +55,7 @@ pub fn router(state: AppState) -> Router {
                 move || shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(static_files::file_or_page)
         .layer(middleware::from_fn(limits::server_fn_status))
         // Bodies without a declared length are cut off here as they stream in.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -17,5 +17,6 @@ mod resilience;
 mod rollout;
 mod samples;
 mod stall;
+mod static_files;
 mod store_contract;
 mod subscriptions;
