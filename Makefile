@@ -19,14 +19,14 @@ export LEPTOS_OUTPUT_NAME := freightdesk
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 export LEPTOS_SITE_PKG_DIR := pkg
 
-.PHONY: run test tools build build-server build-site check lint rust-test e2e pg-up bench clean
+.PHONY: run test tools build build-server build-site check lint rust-test e2e pg-up bench bench-web bench-check clean
 
 ## run: install what is missing, build, serve on http://127.0.0.1:3000 with SQLite
 run: tools build
 	$(SERVER_BIN) serve
 
 ## test: quality gates, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
-test: tools pg-up lint build rust-test e2e
+test: tools pg-up lint build rust-test bench-check e2e
 
 tools:
 	@./scripts/install-tools.sh "$(WASM_BINDGEN_VERSION)"
@@ -60,9 +60,35 @@ rust-test:
 e2e:
 	./scripts/e2e.sh
 
-## bench: seed BENCH_SHIPMENTS (default 100000) and print board and projection figures
+BENCH_PARTS := target/bench/parts
+QUICK ?=
+BENCH_DATABASE_URL ?= $(TEST_DATABASE_URL)
+
+## bench: release build; every figure of issue 14 beside its baseline measured in the same run,
+## on fresh databases (PostgreSQL at BENCH_DATABASE_URL, a temp SQLite file); QUICK=1: small
 bench: pg-up
-	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench board
+	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
+	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --release --features ssr
+	QUICK=$(QUICK) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench store
+	$(MAKE) --no-print-directory bench-web SERVER_BIN=$(SERVER_TARGET)/release/freightdesk
+	QUICK=$(QUICK) python3 scripts/bench-report.py
+
+# The web figures (items 5–7), when their script is there; it writes its own part.
+bench-web:
+	if [ -x scripts/bench-web.sh ]; then \
+		SERVER_BIN=$(SERVER_BIN) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) QUICK=$(QUICK) \
+			scripts/bench-web.sh $(BENCH_PARTS)/web.json; \
+	fi
+
+## bench-check: the quick bench once on the debug build, then check the results are complete
+## and well-formed (no timing is judged here)
+bench-check: pg-up
+	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
+	QUICK=1 BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo test --features ssr --bench store
+	$(MAKE) --no-print-directory bench-web QUICK=1
+	QUICK=1 python3 scripts/bench-report.py --check
 
 clean:
 	rm -rf target end2end/node_modules
