@@ -229,7 +229,9 @@ mod tests {
             let stream = shipment_stream(&mut rng, now, &context).unwrap();
             let times: Vec<_> = stream.events.iter().map(|e| e.recorded_at).collect();
             assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
-            assert!(times.iter().all(|t| *t <= now && *t > now - Duration::days(HISTORY_DAYS)));
+            assert!(times
+                .iter()
+                .all(|t| *t <= now && *t > now - Duration::days(HISTORY_DAYS)));
             let state: Shipment = serde_json::from_value(stream.snapshot.unwrap()).unwrap();
             if let (Some(start), Some(end)) = (state.picked_up_at, state.delivered_at) {
                 assert!(end - start >= Duration::hours(6) && end - start <= Duration::hours(96));

@@ -4,7 +4,9 @@
 
 use crate::harness::{Figure, Scale, Target};
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
-use freightdesk::store::shipments::{execute, execute_counting_attempts, CommandContext, CommandError};
+use freightdesk::store::shipments::{
+    execute, execute_counting_attempts, CommandContext, CommandError,
+};
 use freightdesk::store::{EventMetadata, EventStore, ExpectedVersion, NewEvent};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -74,7 +76,8 @@ async fn throughput(ops: Vec<Op>, window: Duration) -> f64 {
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-type Op = Box<dyn FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
+type Op =
+    Box<dyn FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
 /// One plain single-row INSERT per operation (on SQLite in a `BEGIN IMMEDIATE` transaction).
 fn plain_insert(store: &EventStore) -> Op {
@@ -84,7 +87,12 @@ fn plain_insert(store: &EventStore) -> Op {
     let version = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let store = store.clone();
     Box::new(move || {
-        let (store, event, metadata, version) = (store.clone(), event.clone(), metadata.clone(), version.clone());
+        let (store, event, metadata, version) = (
+            store.clone(),
+            event.clone(),
+            metadata.clone(),
+            version.clone(),
+        );
         Box::pin(async move {
             let v = version.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             if let Some(pool) = store.postgres_pool() {
@@ -131,17 +139,34 @@ async fn append(store: &EventStore) -> Op {
     let (event, metadata) = payload();
     let stream = Uuid::new_v4();
     let first = store
-        .append_with_expected_version(stream, "Bench", ExpectedVersion::NoStream, &[event.clone()], &metadata)
+        .append_with_expected_version(
+            stream,
+            "Bench",
+            ExpectedVersion::NoStream,
+            std::slice::from_ref(&event),
+            &metadata,
+        )
         .await
         .expect("create stream");
     let version = Arc::new(std::sync::atomic::AtomicI64::new(first.version));
     let store = store.clone();
     Box::new(move || {
-        let (store, event, metadata, version) = (store.clone(), event.clone(), metadata.clone(), version.clone());
+        let (store, event, metadata, version) = (
+            store.clone(),
+            event.clone(),
+            metadata.clone(),
+            version.clone(),
+        );
         Box::pin(async move {
             let v = version.load(std::sync::atomic::Ordering::Relaxed);
             let a = store
-                .append_with_expected_version(stream, "Bench", ExpectedVersion::Exactly(v), &[event], &metadata)
+                .append_with_expected_version(
+                    stream,
+                    "Bench",
+                    ExpectedVersion::Exactly(v),
+                    &[event],
+                    &metadata,
+                )
                 .await
                 .expect("append");
             version.store(a.version, std::sync::atomic::Ordering::Relaxed);
@@ -160,10 +185,18 @@ async fn shipment_in_transit(store: &EventStore) -> (ShipmentId, i64) {
         destination: PlaceName::parse("destination", "Milan").expect("valid"),
         pickup_planned_at: now,
     };
-    let a = execute(store, id, ExpectedVersion::NoStream, &schedule, &ctx).await.expect("schedule");
-    let a = execute(store, id, ExpectedVersion::Exactly(a.version), &ShipmentCommand::PickUp { at: now }, &ctx)
+    let a = execute(store, id, ExpectedVersion::NoStream, &schedule, &ctx)
         .await
-        .expect("pick up");
+        .expect("schedule");
+    let a = execute(
+        store,
+        id,
+        ExpectedVersion::Exactly(a.version),
+        &ShipmentCommand::PickUp { at: now },
+        &ctx,
+    )
+    .await
+    .expect("pick up");
     (id, a.version)
 }
 
@@ -178,9 +211,15 @@ async fn command(store: &EventStore) -> Op {
         Box::pin(async move {
             let v = version.load(std::sync::atomic::Ordering::Relaxed);
             let ctx = CommandContext::new("bench");
-            let a = execute(&store, id, ExpectedVersion::Exactly(v), &location(chrono::Utc::now()), &ctx)
-                .await
-                .expect("command");
+            let a = execute(
+                &store,
+                id,
+                ExpectedVersion::Exactly(v),
+                &location(chrono::Utc::now()),
+                &ctx,
+            )
+            .await
+            .expect("command");
             version.store(a.version, std::sync::atomic::Ordering::Relaxed);
         })
     })
@@ -205,11 +244,20 @@ async fn command_loading(store: &EventStore) -> Op {
 pub async fn item1(store: &EventStore, backend: &'static str, scale: Scale) -> Vec<Figure> {
     match (store.postgres_pool(), store.sqlite_pool()) {
         (Some(pool), _) => {
-            sqlx::query(PLAIN_TABLE_PG).execute(pool).await.expect("plain table");
-            sqlx::query(PLAIN_INDEX_PG).execute(pool).await.expect("plain index");
+            sqlx::query(PLAIN_TABLE_PG)
+                .execute(pool)
+                .await
+                .expect("plain table");
+            sqlx::query(PLAIN_INDEX_PG)
+                .execute(pool)
+                .await
+                .expect("plain index");
         }
         (_, Some(pool)) => {
-            sqlx::query(PLAIN_TABLE_SQLITE).execute(pool).await.expect("plain table");
+            sqlx::query(PLAIN_TABLE_SQLITE)
+                .execute(pool)
+                .await
+                .expect("plain table");
         }
         _ => unreachable!("a store has one backend"),
     }
@@ -230,12 +278,22 @@ pub async fn item1(store: &EventStore, backend: &'static str, scale: Scale) -> V
             let appended = throughput(appends, scale.window).await;
             let commands = throughput(commands, scale.window).await;
             let loading = throughput(loading, scale.window).await;
-            for (k, v) in [("plain", plain), ("append", appended), ("command", commands), ("loading", loading)] {
+            for (k, v) in [
+                ("plain", plain),
+                ("append", appended),
+                ("command", commands),
+                ("loading", loading),
+            ] {
                 runs.entry(k).or_default().push(v);
             }
         }
-        let w = if writers == 1 { "1 writer".to_string() } else { format!("{writers} writers") };
-        let baseline = Figure::new(1, format!("plain INSERT, {w}"), backend, "inserts/s").runs(runs["plain"].clone());
+        let w = if writers == 1 {
+            "1 writer".to_string()
+        } else {
+            format!("{writers} writers")
+        };
+        let baseline = Figure::new(1, format!("plain INSERT, {w}"), backend, "inserts/s")
+            .runs(runs["plain"].clone());
         let base = baseline.value();
         let base_name = format!("plain INSERT, {w}");
         figures.push(baseline);
@@ -252,9 +310,14 @@ pub async fn item1(store: &EventStore, backend: &'static str, scale: Scale) -> V
                 .target(Target::RatioAtLeast(0.75)),
         );
         figures.push(
-            Figure::new(1, format!("command path loading from the database, {w}"), backend, "commands/s")
-                .runs(runs["loading"].clone())
-                .against(&base_name, base),
+            Figure::new(
+                1,
+                format!("command path loading from the database, {w}"),
+                backend,
+                "commands/s",
+            )
+            .runs(runs["loading"].clone())
+            .against(&base_name, base),
         );
     }
     for f in &figures {
@@ -281,7 +344,15 @@ async fn contention_run(store: &EventStore, window: Duration) -> Contention {
                 let (mut ok, mut conflicts, mut ids) = (0u64, 0u64, Vec::new());
                 while Instant::now() < deadline {
                     let ctx = CommandContext::new("bench");
-                    match execute_counting_attempts(&store, id, &location(chrono::Utc::now()), &ctx, 1000).await {
+                    match execute_counting_attempts(
+                        &store,
+                        id,
+                        &location(chrono::Utc::now()),
+                        &ctx,
+                        1000,
+                    )
+                    .await
+                    {
                         Ok((_, attempts)) => {
                             ok += 1;
                             conflicts += u64::from(attempts - 1);
@@ -305,7 +376,10 @@ async fn contention_run(store: &EventStore, window: Duration) -> Contention {
     let secs = started.elapsed().as_secs_f64();
     // Every success is stored exactly once, and the versions have no hole and no repeat.
     let events = store.read_stream(id.as_uuid(), 0).await.expect("read");
-    let contiguous = events.iter().enumerate().all(|(i, e)| e.version == i as i64 + 1);
+    let contiguous = events
+        .iter()
+        .enumerate()
+        .all(|(i, e)| e.version == i as i64 + 1);
     let mut stored: HashMap<Uuid, u32> = HashMap::new();
     for e in events.iter().filter(|e| e.version > start_version) {
         *stored.entry(e.metadata.correlation_id).or_default() += 1;
@@ -325,13 +399,35 @@ pub async fn item2(store: &EventStore, backend: &'static str, scale: Scale) -> V
     }
     let pick = |f: &dyn Fn(&Contention) -> f64| runs.iter().map(f).collect::<Vec<_>>();
     let figures = vec![
-        Figure::new(2, "16 writers on one stream: successes", backend, "commands/s").runs(pick(&|c| c.successes)),
-        Figure::new(2, "16 writers on one stream: conflicts", backend, "conflicts/s").runs(pick(&|c| c.conflicts)),
-        Figure::new(2, "16 writers on one stream: retries per success", backend, "retries")
-            .runs(pick(&|c| c.conflicts / c.successes.max(f64::MIN_POSITIVE))),
-        Figure::new(2, "versions contiguous, each success stored once", backend, "")
-            .runs(pick(&|c| f64::from(u8::from(c.holds))))
-            .target(Target::Holds),
+        Figure::new(
+            2,
+            "16 writers on one stream: successes",
+            backend,
+            "commands/s",
+        )
+        .runs(pick(&|c| c.successes)),
+        Figure::new(
+            2,
+            "16 writers on one stream: conflicts",
+            backend,
+            "conflicts/s",
+        )
+        .runs(pick(&|c| c.conflicts)),
+        Figure::new(
+            2,
+            "16 writers on one stream: retries per success",
+            backend,
+            "retries",
+        )
+        .runs(pick(&|c| c.conflicts / c.successes.max(f64::MIN_POSITIVE))),
+        Figure::new(
+            2,
+            "versions contiguous, each success stored once",
+            backend,
+            "",
+        )
+        .runs(pick(&|c| f64::from(u8::from(c.holds))))
+        .target(Target::Holds),
     ];
     for f in &figures {
         f.print();

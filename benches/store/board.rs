@@ -26,7 +26,10 @@ async fn seed_board(store: &EventStore, shipments: u64) {
 
 async fn wait_caught_up(store: &EventStore, db: &PortableDb) {
     let (_, total) = store.head().await.expect("head");
-    let bar = progress(total as u64 * Definition::ALL.len() as u64, "projecting 3 versions");
+    let bar = progress(
+        total as u64 * Definition::ALL.len() as u64,
+        "projecting 3 versions",
+    );
     loop {
         let mut applied = 0;
         let mut behind = 0;
@@ -54,10 +57,18 @@ async fn in_transit(store: &EventStore) -> (ShipmentId, i64) {
         destination: PlaceName::parse("destination", "Mark").expect("valid"),
         pickup_planned_at: now,
     };
-    let a = execute(store, id, ExpectedVersion::NoStream, &schedule, &ctx).await.expect("schedule");
-    let a = execute(store, id, ExpectedVersion::Exactly(a.version), &ShipmentCommand::PickUp { at: now }, &ctx)
+    let a = execute(store, id, ExpectedVersion::NoStream, &schedule, &ctx)
         .await
-        .expect("pick up");
+        .expect("schedule");
+    let a = execute(
+        store,
+        id,
+        ExpectedVersion::Exactly(a.version),
+        &ShipmentCommand::PickUp { at: now },
+        &ctx,
+    )
+    .await
+    .expect("pick up");
     (id, a.version)
 }
 
@@ -80,21 +91,37 @@ async fn visible_run(store: &EventStore, db: &PortableDb, commands: usize) -> Ve
             let (id, mut version) = in_transit(&store).await;
             let ctx = CommandContext::new("bench-writer");
             while !stop.load(Ordering::Relaxed) {
-                let a = execute(&store, id, ExpectedVersion::Exactly(version), &report(chrono::Utc::now()), &ctx)
-                    .await
-                    .expect("writer");
+                let a = execute(
+                    &store,
+                    id,
+                    ExpectedVersion::Exactly(version),
+                    &report(chrono::Utc::now()),
+                    &ctx,
+                )
+                .await
+                .expect("writer");
                 version = a.version;
             }
         }));
     }
     let (id, mut version) = in_transit(store).await;
     let ctx = CommandContext::new("bench");
-    let query = BoardQuery { search: Some(id.to_string()), page: 1, ..Default::default() };
+    let query = BoardQuery {
+        search: Some(id.to_string()),
+        page: 1,
+        ..Default::default()
+    };
     let mut samples = Vec::with_capacity(commands);
     for _ in 0..commands {
-        let a = execute(store, id, ExpectedVersion::Exactly(version), &report(chrono::Utc::now()), &ctx)
-            .await
-            .expect("command");
+        let a = execute(
+            store,
+            id,
+            ExpectedVersion::Exactly(version),
+            &report(chrono::Utc::now()),
+            &ctx,
+        )
+        .await
+        .expect("command");
         version = a.version;
         let answered = Instant::now();
         loop {
@@ -115,7 +142,11 @@ async fn visible_run(store: &EventStore, db: &PortableDb, commands: usize) -> Ve
 
 /// Search latencies in milliseconds for one term, `n` times.
 async fn search_run(db: &PortableDb, term: &str, n: usize) -> Vec<f64> {
-    let query = BoardQuery { search: Some(term.to_string()), page: 1, ..Default::default() };
+    let query = BoardQuery {
+        search: Some(term.to_string()),
+        page: 1,
+        ..Default::default()
+    };
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
@@ -125,12 +156,22 @@ async fn search_run(db: &PortableDb, term: &str, n: usize) -> Vec<f64> {
     samples
 }
 
-pub async fn items_4_and_5(store: &EventStore, db: &PortableDb, backend: &'static str, scale: Scale) -> Vec<Figure> {
+pub async fn items_4_and_5(
+    store: &EventStore,
+    db: &PortableDb,
+    backend: &'static str,
+    scale: Scale,
+) -> Vec<Figure> {
     seed_board(store, scale.board_shipments).await;
-    let daemon = Daemon::new(store.clone(), db.clone(), "bench".into(), Definition::ALL.to_vec())
-        .start()
-        .await
-        .expect("daemon");
+    let daemon = Daemon::new(
+        store.clone(),
+        db.clone(),
+        "bench".into(),
+        Definition::ALL.to_vec(),
+    )
+    .start()
+    .await
+    .expect("daemon");
     wait_caught_up(store, db).await;
     let shipments = scale.board_shipments;
 
@@ -141,15 +182,23 @@ pub async fn items_4_and_5(store: &EventStore, db: &PortableDb, backend: &'stati
     let fragment = id[9..18].to_string();
     let per_run = if scale.quick { 20 } else { 200 };
     let mut figures = Vec::new();
-    for (label, term) in [("a city", "rotter".to_string()), ("an id fragment", fragment)] {
+    for (label, term) in [
+        ("a city", "rotter".to_string()),
+        ("an id fragment", fragment),
+    ] {
         let mut p99 = Vec::new();
         for _ in 0..scale.runs {
             p99.push(quantile(&search_run(db, &term, per_run).await, 0.99));
         }
         figures.push(
-            Figure::new(5, format!("board search p99, {label}, {shipments} shipments"), backend, "ms")
-                .runs(p99)
-                .target(Target::Below(10.0)),
+            Figure::new(
+                5,
+                format!("board search p99, {label}, {shipments} shipments"),
+                backend,
+                "ms",
+            )
+            .runs(p99)
+            .target(Target::Below(10.0)),
         );
     }
 
@@ -161,11 +210,24 @@ pub async fn items_4_and_5(store: &EventStore, db: &PortableDb, backend: &'stati
         p99.push(quantile(&samples, 0.99));
     }
     let n = scale.visible_commands;
-    figures.push(Figure::new(4, format!("append to visible p50, {n} commands, 8 other writers"), backend, "ms").runs(p50));
     figures.push(
-        Figure::new(4, format!("append to visible p99, {n} commands, 8 other writers"), backend, "ms")
-            .runs(p99)
-            .target(Target::Below(50.0)),
+        Figure::new(
+            4,
+            format!("append to visible p50, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p50),
+    );
+    figures.push(
+        Figure::new(
+            4,
+            format!("append to visible p99, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p99)
+        .target(Target::Below(50.0)),
     );
     daemon.shutdown().await;
     for f in &figures {

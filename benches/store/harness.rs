@@ -120,7 +120,12 @@ pub struct Figure {
 }
 
 impl Figure {
-    pub fn new(item: u32, name: impl Into<String>, backend: &'static str, unit: &'static str) -> Self {
+    pub fn new(
+        item: u32,
+        name: impl Into<String>,
+        backend: &'static str,
+        unit: &'static str,
+    ) -> Self {
         Figure {
             item,
             name: name.into(),
@@ -161,7 +166,10 @@ impl Figure {
             Target::RatioAtMost(r) => (format!("≤ {r}× baseline"), ratio.map(|x| x <= r)),
             Target::AtLeast(v) => (format!("≥ {v} {}", self.unit), Some(value >= v)),
             Target::Below(v) => (format!("< {v} {}", self.unit), Some(value < v)),
-            Target::Holds => ("holds in every run".to_string(), Some(self.runs.iter().all(|r| *r == 1.0))),
+            Target::Holds => (
+                "holds in every run".to_string(),
+                Some(self.runs.iter().all(|r| *r == 1.0)),
+            ),
             Target::None => ("context".to_string(), None),
         };
         let min = self.runs.iter().copied().fold(f64::INFINITY, f64::min);
@@ -185,13 +193,24 @@ impl Figure {
     /// One line on the terminal as soon as a figure is known.
     pub fn print(&self) {
         let j = self.to_json();
-        let ratio = j["ratio"].as_f64().map(|r| format!(" = {r}× {}", j["baseline_name"].as_str().unwrap_or(""))).unwrap_or_default();
+        let ratio = j["ratio"]
+            .as_f64()
+            .map(|r| format!(" = {r}× {}", j["baseline_name"].as_str().unwrap_or("")))
+            .unwrap_or_default();
         let met = match j["met"].as_bool() {
             Some(true) => " ✔",
             Some(false) => " ✘",
             None => "",
         };
-        println!("  [{}] {} {}: {} {} ({}){ratio}{met}", self.item, self.backend, self.name, j["value"], self.unit, j["spread"].as_str().unwrap_or(""));
+        println!(
+            "  [{}] {} {}: {} {} ({}){ratio}{met}",
+            self.item,
+            self.backend,
+            self.name,
+            j["value"],
+            self.unit,
+            j["spread"].as_str().unwrap_or("")
+        );
     }
 }
 
@@ -218,7 +237,8 @@ pub fn write_part(path: &Path, part: &str, figures: &[Figure], machine: Value) {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).expect("create the parts folder");
     }
-    std::fs::write(path, serde_json::to_string_pretty(&body).expect("json")).expect("write the part");
+    std::fs::write(path, serde_json::to_string_pretty(&body).expect("json"))
+        .expect("write the part");
 }
 
 /// A progress bar with rate and ETA; indicatif draws nothing when stderr is not a terminal.
@@ -248,7 +268,9 @@ impl Fresh {
         use sqlx::Connection;
         let mut admin = sqlx::PgConnection::connect(admin_url)
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is not answering ({e}); run `make pg-up`"));
+            .unwrap_or_else(|e| {
+                panic!("PostgreSQL at {admin_url} is not answering ({e}); run `make pg-up`")
+            });
         let name = format!("fd_bench_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut admin)

@@ -36,7 +36,11 @@ async fn main() {
     let mut figures = Vec::new();
     let mut machine = json!({});
     for postgres in [true, false] {
-        let fresh = if postgres { Fresh::postgres(&admin_url).await } else { Fresh::sqlite() };
+        let fresh = if postgres {
+            Fresh::postgres(&admin_url).await
+        } else {
+            Fresh::sqlite()
+        };
         let backend = fresh.backend;
         println!("{backend}:");
         let (store, db) = fresh.connect().await;
@@ -48,7 +52,11 @@ async fn main() {
         db.pool.close().await;
         fresh.drop_database().await;
 
-        let fresh = if postgres { Fresh::postgres(&admin_url).await } else { Fresh::sqlite() };
+        let fresh = if postgres {
+            Fresh::postgres(&admin_url).await
+        } else {
+            Fresh::sqlite()
+        };
         figures.extend(rebuild::item3(&fresh, scale).await);
         fresh.drop_database().await;
     }
@@ -59,9 +67,15 @@ async fn main() {
 /// The database's own version, for the machine section of the results.
 async fn version(store: &freightdesk::store::EventStore) -> String {
     if let Some(pool) = store.postgres_pool() {
-        sqlx::query_scalar("SHOW server_version").fetch_one(pool).await.unwrap_or_default()
+        sqlx::query_scalar("SHOW server_version")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_default()
     } else if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_scalar("SELECT sqlite_version()").fetch_one(pool).await.unwrap_or_default()
+        sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_default()
     } else {
         String::new()
     }

@@ -19,7 +19,9 @@ async fn seed_to(store: &EventStore, events: u64) {
     while (have as u64) < events {
         // About 3.4 events a shipment; never overshoot by much.
         let shipments = ((events - have as u64) / 4).clamp(100, 20_000);
-        freightdesk::seed::seed(store, shipments, 4).await.expect("seed");
+        freightdesk::seed::seed(store, shipments, 4)
+            .await
+            .expect("seed");
         have = store.head().await.expect("head").1;
         bar.set_position(have as u64);
     }
@@ -28,10 +30,15 @@ async fn seed_to(store: &EventStore, events: u64) {
 
 /// Keeps the board's own table current (so a rebuild is the only work left), in this process.
 async fn catch_up(store: &EventStore, db: &PortableDb) {
-    let daemon = Daemon::new(store.clone(), db.clone(), "bench-catch-up".into(), vec![BOARD])
-        .start()
-        .await
-        .expect("daemon");
+    let daemon = Daemon::new(
+        store.clone(),
+        db.clone(),
+        "bench-catch-up".into(),
+        vec![BOARD],
+    )
+    .start()
+    .await
+    .expect("daemon");
     let (_, total) = store.head().await.expect("head");
     let bar = progress(total as u64, "projecting");
     loop {
@@ -59,12 +66,19 @@ pub async fn child(url: &str) {
     let store = EventStore::connect(&url).await.expect("store");
     let db = PortableDb::connect(&url).await.expect("db");
     let (_, total) = store.head().await.expect("head");
-    operator::request_rebuild(&db, BOARD, "bench", total).await.expect("rebuild");
-    let started = Instant::now();
-    let daemon = Daemon::new(store.clone(), db.clone(), "bench-rebuild".into(), vec![BOARD])
-        .start()
+    operator::request_rebuild(&db, BOARD, "bench", total)
         .await
-        .expect("daemon");
+        .expect("rebuild");
+    let started = Instant::now();
+    let daemon = Daemon::new(
+        store.clone(),
+        db.clone(),
+        "bench-rebuild".into(),
+        vec![BOARD],
+    )
+    .start()
+    .await
+    .expect("daemon");
     let bar = progress(total as u64, "rebuilding shipment_board@2");
     loop {
         let row = versions::load(&db, BOARD).await.expect("catalog");
@@ -112,8 +126,12 @@ async fn rebuild_in_child(url: &DatabaseUrl) -> Rebuilt {
 /// (copied server-side from the board's own table into an empty one of the same shape).
 async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
     let (_, total) = store.head().await.expect("head");
-    let source = versions::load(db, BOARD).await.expect("catalog").physical_table;
-    let target = TableName::parse(&format!("bench_rows_{run}_{}", std::process::id())).expect("name");
+    let source = versions::load(db, BOARD)
+        .await
+        .expect("catalog")
+        .physical_table;
+    let target =
+        TableName::parse(&format!("bench_rows_{run}_{}", std::process::id())).expect("name");
     let mut tx = db.begin().await.expect("begin");
     BOARD.create_table(&mut tx, &target).await.expect("table");
     tx.commit().await.expect("commit");
@@ -153,7 +171,10 @@ async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
         .expect("bulk write");
     tx.commit().await.expect("commit");
     let secs = started.elapsed().as_secs_f64();
-    sqlx::query(&format!("DROP TABLE {target}")).execute(&db.pool).await.expect("drop");
+    sqlx::query(&format!("DROP TABLE {target}"))
+        .execute(&db.pool)
+        .await
+        .expect("drop");
     total as f64 / secs
 }
 
@@ -177,31 +198,52 @@ pub async fn item3(fresh: &Fresh, scale: Scale) -> Vec<Figure> {
     }
     let mut figures = Vec::new();
     for (events, rebuilt, base) in &sizes {
-        let base = Figure::new(3, format!("read in order + bulk-write, {events} events"), backend, "events/s")
-            .runs(base.clone());
+        let base = Figure::new(
+            3,
+            format!("read in order + bulk-write, {events} events"),
+            backend,
+            "events/s",
+        )
+        .runs(base.clone());
         let name = base.name.clone();
         let value = base.value();
         figures.push(base);
         figures.push(
-            Figure::new(3, format!("rebuild shipment_board@2, {events} events"), backend, "events/s")
-                .runs(rebuilt.iter().map(|r| r.events_per_sec).collect())
-                .against(name, value)
-                .target(Target::RatioAtLeast(0.5)),
+            Figure::new(
+                3,
+                format!("rebuild shipment_board@2, {events} events"),
+                backend,
+                "events/s",
+            )
+            .runs(rebuilt.iter().map(|r| r.events_per_sec).collect())
+            .against(name, value)
+            .target(Target::RatioAtLeast(0.5)),
         );
     }
     let (large_events, large, _) = &sizes[1];
     let (small_events, small, _) = &sizes[0];
     figures.push(
-        Figure::new(3, format!("rebuild rate, {large_events} events"), backend, "events/s")
-            .runs(large.iter().map(|r| r.events_per_sec).collect())
-            .target(Target::AtLeast(100_000.0)),
+        Figure::new(
+            3,
+            format!("rebuild rate, {large_events} events"),
+            backend,
+            "events/s",
+        )
+        .runs(large.iter().map(|r| r.events_per_sec).collect())
+        .target(Target::AtLeast(100_000.0)),
     );
-    let small_rss = crate::harness::median(&small.iter().map(|r| r.peak_rss_mb).collect::<Vec<_>>());
+    let small_rss =
+        crate::harness::median(&small.iter().map(|r| r.peak_rss_mb).collect::<Vec<_>>());
     figures.push(
-        Figure::new(3, format!("rebuild peak RSS, {large_events} events"), backend, "MB")
-            .runs(large.iter().map(|r| r.peak_rss_mb).collect())
-            .against(format!("peak RSS at {small_events} events"), small_rss)
-            .target(Target::RatioAtMost(1.2)),
+        Figure::new(
+            3,
+            format!("rebuild peak RSS, {large_events} events"),
+            backend,
+            "MB",
+        )
+        .runs(large.iter().map(|r| r.peak_rss_mb).collect())
+        .against(format!("peak RSS at {small_events} events"), small_rss)
+        .target(Target::RatioAtMost(1.2)),
     );
     for f in &figures {
         f.print();

@@ -332,7 +332,8 @@ impl EventStore {
             recorded_at: Utc::now(),
             snapshot: state.as_ref(),
         };
-        let outcome = on_backend!(self, b => (backend::append(b, append).await, b.announces_appends()));
+        let outcome =
+            on_backend!(self, b => (backend::append(b, append).await, b.announces_appends()));
         let (appended, announced) = match outcome {
             (Ok(appended), announced) => (appended, announced),
             (Err(e), _) => {
@@ -453,8 +454,8 @@ impl RawEvent {
         let (schema_version, data) =
             upcast_to_current(&self.event_type, self.schema_version, self.data)
                 .map_err(|e| corrupt(e.to_string()))?;
-        let metadata: EventMetadata = serde_json::from_value(self.metadata)
-            .map_err(|e| corrupt(format!("metadata: {e}")))?;
+        let metadata: EventMetadata =
+            serde_json::from_value(self.metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
         Ok(RecordedEvent {
             id,
             stream_id: self.stream_id,

@@ -7,8 +7,8 @@
 //! reader's position, and it orders and checkpoints by (tx_id, seq). No timers, no skipped events.
 
 use super::backend::{Append, Backend, Outcome};
-use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, Position, RawEvent};
 use super::RecordedEvent;
+use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, Position, RawEvent};
 use super::{StoreError, Utc};
 use chrono::DateTime;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
@@ -212,7 +212,11 @@ impl Backend for PostgresBackend {
         let count = append.events.len() as i64;
         let metadata = serde_json::to_value(append.metadata).map_err(encode_error)?;
         let ids: Vec<Uuid> = append.events.iter().map(|_| Uuid::new_v4()).collect();
-        let types: Vec<&str> = append.events.iter().map(|e| e.event_type.as_str()).collect();
+        let types: Vec<&str> = append
+            .events
+            .iter()
+            .map(|e| e.event_type.as_str())
+            .collect();
         let schemas: Vec<i32> = append.events.iter().map(|e| e.schema_version).collect();
         let data: Vec<&serde_json::Value> = append.events.iter().map(|e| &e.data).collect();
         let query = match append.expected {

@@ -168,7 +168,7 @@ pub async fn save(
         .collect();
     let after = events.iter().fold(loaded.state.clone(), evolve);
     let (id, kind) = (id.as_uuid(), SHIPMENT_STREAM_KIND);
-    match after.map(|state| serde_json::to_value(state)) {
+    match after.map(serde_json::to_value) {
         Some(Ok(state)) => {
             store
                 .append_with_snapshot(id, kind, expected, &new_events, metadata, state)
@@ -242,14 +242,7 @@ pub async fn execute(
         },
     };
     let events = decide(loaded.state.as_ref(), command)?;
-    Ok(save(
-        store,
-        id,
-        &loaded,
-        &events,
-        &metadata_for(context, command),
-    )
-    .await?)
+    Ok(save(store, id, &loaded, &events, &metadata_for(context, command)).await?)
 }
 
 /// For internal callers only (never for a version a user saw): on a conflict, reload and decide
@@ -278,15 +271,7 @@ pub async fn execute_counting_attempts(
     loop {
         let loaded = fetch_for_writing(store, id).await?;
         let events = decide(loaded.state.as_ref(), command)?;
-        match save(
-            store,
-            id,
-            &loaded,
-            &events,
-            &metadata_for(context, command),
-        )
-        .await
-        {
+        match save(store, id, &loaded, &events, &metadata_for(context, command)).await {
             Err(AppendError::Conflict(_)) if attempt < max_attempts => attempt += 1,
             outcome => return Ok((outcome?, attempt)),
         }

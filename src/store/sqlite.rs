@@ -198,7 +198,10 @@ impl Backend for SqliteBackend {
     async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<String> = streams.iter().map(|s| s.stream_id.to_string()).collect();
-        for chunk in (0..streams.len()).collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
+        for chunk in (0..streams.len())
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
             let mut sql = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO streams (id, kind, version, created_at, updated_at) ",
             );
@@ -235,8 +238,15 @@ impl Backend for SqliteBackend {
             }
         }
         let last_seq = insert_events(&mut tx, &rows).await?;
-        for chunk in streams.iter().zip(&ids).filter(|(s, _)| s.snapshot.is_some()).collect::<Vec<_>>().chunks(ROWS_PER_STATEMENT) {
-            let mut sql = QueryBuilder::<Sqlite>::new("INSERT INTO snapshots (stream_id, version, state) ");
+        for chunk in streams
+            .iter()
+            .zip(&ids)
+            .filter(|(s, _)| s.snapshot.is_some())
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
+            let mut sql =
+                QueryBuilder::<Sqlite>::new("INSERT INTO snapshots (stream_id, version, state) ");
             sql.push_values(chunk, |mut row, (s, id)| {
                 row.push_bind(id.as_str())
                     .push_bind(s.events.len() as i64)

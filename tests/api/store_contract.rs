@@ -524,14 +524,21 @@ both_backends!(
             .await
             .unwrap();
             for (kind, at, writer) in history {
-                let writer = [Writer::CommandPath, Writer::OtherProcess, Writer::BareAppend]
-                    [usize::from(writer)];
+                let writer = [
+                    Writer::CommandPath,
+                    Writer::OtherProcess,
+                    Writer::BareAppend,
+                ][usize::from(writer)];
                 let command = random_step(kind, at);
                 let current = fetch_from(&this, id, Source::Live).await.unwrap();
                 let expected = ExpectedVersion::Exactly(current.version);
                 match writer {
                     Writer::CommandPath | Writer::OtherProcess => {
-                        let store = if matches!(writer, Writer::CommandPath) { &this } else { &other };
+                        let store = if matches!(writer, Writer::CommandPath) {
+                            &this
+                        } else {
+                            &other
+                        };
                         // Refusals (e.g. delivering a cancelled shipment) are part of a history too.
                         match shipments::execute(store, id, expected, &command, &ctx).await {
                             Ok(_) | Err(CommandError::Rejected(_)) => {}
@@ -546,13 +553,21 @@ both_backends!(
                             .iter()
                             .map(|e| NewEvent {
                                 event_type: e.event_type().to_string(),
-                                schema_version: ShipmentEvent::current_schema_version(e.event_type()),
+                                schema_version: ShipmentEvent::current_schema_version(
+                                    e.event_type(),
+                                ),
                                 data: e.to_json(),
                             })
                             .collect();
-                        this.append_with_expected_version(id.as_uuid(), SHIPMENT_STREAM_KIND, expected, &new, &meta("prop"))
-                            .await
-                            .unwrap();
+                        this.append_with_expected_version(
+                            id.as_uuid(),
+                            SHIPMENT_STREAM_KIND,
+                            expected,
+                            &new,
+                            &meta("prop"),
+                        )
+                        .await
+                        .unwrap();
                     }
                 }
                 let live = fetch_from(&this, id, Source::Live).await.unwrap();
