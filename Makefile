@@ -18,7 +18,7 @@ export LEPTOS_OUTPUT_NAME := freightdesk
 export LEPTOS_SITE_ROOT := $(SITE_ROOT)
 export LEPTOS_SITE_PKG_DIR := pkg
 
-.PHONY: run run-plan test tools test-tools build build-server build-site check lint rust-test e2e pg-up bench clean
+.PHONY: run run-plan test tools test-tools build build-server build-site check lint rust-test e2e pg-up bench bench-web bench-check clean
 
 ## run: install what is missing, build, serve on http://127.0.0.1:3000 with SQLite
 run: run-plan tools build
@@ -29,8 +29,9 @@ run-plan:
 	@echo "    and the server (debug, quick to build), then serves http://127.0.0.1:3000 on SQLite (./data/)."
 	@[ -x $(SERVER_BIN) ] || echo "    First build on this machine: about 10 minutes on 2 cores (later builds recompile only freightdesk)."
 
-## test: quality gates, Rust tests on SQLite and PostgreSQL, Playwright in Chromium
-test: test-tools pg-up lint build rust-test e2e
+## test: quality gates, Rust tests on SQLite and PostgreSQL, the benchmarks once in quick mode
+## (complete and well-formed, no timing judged), Playwright in Chromium
+test: test-tools pg-up lint build rust-test bench-check e2e
 
 ## tools: what building and running need; test-tools adds Chromium, Playwright and the PostgreSQL client
 tools:
@@ -62,9 +63,35 @@ rust-test:
 e2e:
 	./scripts/e2e.sh
 
-## bench: seed BENCH_SHIPMENTS (default 100000) and print board and projection figures
+BENCH_PARTS := target/bench/parts
+QUICK ?=
+BENCH_DATABASE_URL ?= $(TEST_DATABASE_URL)
+
+## bench: release build; every figure of issue 14 beside its baseline measured in the same run,
+## on fresh databases (PostgreSQL at BENCH_DATABASE_URL, a temp SQLite file); QUICK=1: small
 bench: pg-up
-	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench board
+	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
+	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --release --features ssr
+	QUICK=$(QUICK) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench store
+	$(MAKE) --no-print-directory bench-web SERVER_BIN=$(SERVER_TARGET)/release/freightdesk
+	QUICK=$(QUICK) python3 scripts/bench-report.py
+
+# The web figures (items 5–7), when their script is there; it writes its own part.
+bench-web:
+	if [ -x scripts/bench-web.sh ]; then \
+		SERVER_BIN=$(SERVER_BIN) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) QUICK=$(QUICK) \
+			scripts/bench-web.sh $(BENCH_PARTS)/web.json; \
+	fi
+
+## bench-check: the quick bench once on the debug build, then check the results are complete
+## and well-formed (no timing is judged here)
+bench-check: pg-up
+	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
+	QUICK=1 BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
+		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo test --features ssr --bench store
+	$(MAKE) --no-print-directory bench-web QUICK=1
+	QUICK=1 python3 scripts/bench-report.py --check
 
 clean:
 	rm -rf target end2end/node_modules

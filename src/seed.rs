@@ -1,10 +1,11 @@
-//! Demo and benchmark data: realistic shipments with full lifecycles, written through the real
-//! command path (decide + append with expected version), many shipments at a time.
+//! Demo and benchmark data: realistic shipments with full lifecycles over the last 30 days,
+//! decided by the domain from their commands and imported whole, many shipments at a time.
 
-use crate::domain::{CancelReason, Coordinates, PlaceName, ShipmentCommand, ShipmentId};
-use crate::store::shipments::{execute, CommandContext, CommandError};
-use crate::store::{EventStore, ExpectedVersion};
-use chrono::{Duration, Utc};
+use crate::domain::{decide, evolve, CancelReason, Coordinates, PlaceName, Shipment};
+use crate::domain::{ShipmentCommand, ShipmentEvent, ShipmentId, SHIPMENT_STREAM_KIND};
+use crate::store::shipments::{CommandContext, CommandError};
+use crate::store::{EventMetadata, EventStore, ImportedEvent, ImportedStream, NewEvent};
+use chrono::{DateTime, Duration, Utc};
 
 const CITIES: &[(&str, f64, f64)] = &[
     ("Rotterdam", 51.92, 4.48),
@@ -58,50 +59,122 @@ pub struct SeedReport {
     pub events: u64,
 }
 
-/// The commands of one shipment's life, from scheduling to where it stops.
-fn lifecycle(rng: &mut Rng, id: ShipmentId) -> Vec<ShipmentCommand> {
-    let now = Utc::now();
+/// How far back seeded shipments begin.
+const HISTORY_DAYS: i64 = 30;
+/// Shipments written per import transaction.
+const SHIPMENTS_PER_IMPORT: usize = 500;
+
+/// The commands of one shipment's life and when each happened, from scheduling to where it
+/// stands now: it began within the last 30 days, and only what has happened by `now` is there.
+fn lifecycle(
+    rng: &mut Rng,
+    id: ShipmentId,
+    now: DateTime<Utc>,
+) -> Vec<(ShipmentCommand, DateTime<Utc>)> {
+    let minutes = |rng: &mut Rng, from: i64, to: i64| {
+        Duration::minutes(from + rng.below((to - from).max(1) as usize) as i64)
+    };
+    let booked_at = now - minutes(rng, 10, HISTORY_DAYS * 24 * 60);
     let from = rng.below(CITIES.len());
     let to = (from + 1 + rng.below(CITIES.len() - 1)) % CITIES.len();
     let place =
         |field: &str, name: &str| PlaceName::parse(field, name).expect("city names are valid");
-    let mut commands = vec![ShipmentCommand::Schedule {
-        shipment_id: id,
-        origin: place("origin", CITIES[from].0),
-        destination: place("destination", CITIES[to].0),
-        pickup_planned_at: now + Duration::hours(rng.below(240) as i64 - 48),
-    }];
-    let cancel = |rng: &mut Rng| ShipmentCommand::Cancel {
+    // Most loads are booked a day or two ahead; some for the same day.
+    let pickup_planned_at = booked_at + minutes(rng, 60, 72 * 60);
+    let mut commands = vec![(
+        ShipmentCommand::Schedule {
+            shipment_id: id,
+            origin: place("origin", CITIES[from].0),
+            destination: place("destination", CITIES[to].0),
+            pickup_planned_at,
+        },
+        booked_at,
+    )];
+    let cancel = |rng: &mut Rng, at| ShipmentCommand::Cancel {
         reason: CancelReason::parse(CANCEL_REASONS[rng.below(CANCEL_REASONS.len())])
             .expect("reasons are valid"),
-        at: now,
+        at,
     };
-    if rng.chance(15) {
-        return commands; // still waiting for pickup
-    }
     if rng.chance(6) {
-        commands.push(cancel(rng));
+        let at = booked_at + minutes(rng, 5, (pickup_planned_at - booked_at).num_minutes());
+        if at <= now {
+            commands.push((cancel(rng, at), at));
+        }
         return commands;
     }
-    commands.push(ShipmentCommand::PickUp { at: now });
-    for _ in 0..rng.below(4) {
+    // Picked up from an hour early to three hours late.
+    let picked_up_at = pickup_planned_at + minutes(rng, -60, 180);
+    if picked_up_at > now {
+        return commands; // still waiting for pickup
+    }
+    commands.push((ShipmentCommand::PickUp { at: picked_up_at }, picked_up_at));
+    // Six hours to four days on the road, with up to three position reports on the way.
+    let transit = minutes(rng, 6 * 60, 96 * 60);
+    let reports = rng.below(4) as i32;
+    for k in 1..=reports {
+        let at = picked_up_at + transit * k / (reports + 1);
+        if at > now {
+            return commands;
+        }
         let (name, lat, lon) = CITIES[rng.below(CITIES.len())];
-        commands.push(ShipmentCommand::RecordLocation {
+        let command = ShipmentCommand::RecordLocation {
             location: place("location", name),
             position: Coordinates::new(lat, lon).ok(),
             notes: None,
-            at: now,
-        });
+            at,
+        };
+        commands.push((command, at));
     }
-    match rng.below(100) {
-        0..=69 => commands.push(ShipmentCommand::Deliver { at: now }),
-        70..=74 => commands.push(cancel(rng)),
-        _ => {} // still in transit
+    let arrived_at = picked_up_at + transit;
+    if arrived_at <= now {
+        match rng.below(100) {
+            0..=92 => commands.push((ShipmentCommand::Deliver { at: arrived_at }, arrived_at)),
+            93..=96 => commands.push((cancel(rng, arrived_at), arrived_at)),
+            _ => {} // overdue, still on the road
+        }
     }
     commands
 }
 
-/// Creates `count` shipments with `concurrency` writers.
+/// One shipment's stream, decided by the domain exactly as the command path would.
+fn shipment_stream(
+    rng: &mut Rng,
+    now: DateTime<Utc>,
+    context: &CommandContext,
+) -> Result<ImportedStream, CommandError> {
+    let id = ShipmentId::generate();
+    let mut state: Option<Shipment> = None;
+    let mut events = Vec::new();
+    for (command, at) in lifecycle(rng, id, now) {
+        for event in decide(state.as_ref(), &command)? {
+            state = evolve(state, &event);
+            events.push(ImportedEvent {
+                event: NewEvent {
+                    event_type: event.event_type().to_string(),
+                    schema_version: ShipmentEvent::current_schema_version(event.event_type()),
+                    data: event.to_json(),
+                },
+                recorded_at: at,
+            });
+        }
+    }
+    Ok(ImportedStream {
+        stream_id: id.as_uuid(),
+        kind: SHIPMENT_STREAM_KIND.to_string(),
+        metadata: EventMetadata {
+            actor: context.actor.clone(),
+            correlation_id: context.correlation_id,
+            causation_id: None,
+            command: "Seed".to_string(),
+        },
+        events,
+        snapshot: state.map(|s| serde_json::to_value(s).expect("a shipment serializes")),
+    })
+}
+
+/// Creates `count` shipments with `concurrency` writers. Each shipment's events are decided by
+/// the domain from its commands, as the command path does, and whole shipments are written
+/// several hundred per transaction, with the times they happened (the last 30 days).
 pub async fn seed(
     store: &EventStore,
     count: u64,
@@ -109,6 +182,7 @@ pub async fn seed(
 ) -> Result<SeedReport, CommandError> {
     let concurrency = concurrency.clamp(1, 64).min(count.max(1));
     let seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64 | 1;
+    let now = Utc::now();
     let mut workers = Vec::new();
     for w in 0..concurrency {
         let store = store.clone();
@@ -117,15 +191,16 @@ pub async fn seed(
             let mut rng = Rng(seed.wrapping_add(w.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1);
             let context = CommandContext::new("seed");
             let mut report = SeedReport::default();
-            for _ in 0..share {
-                let id = ShipmentId::generate();
-                let mut expected = ExpectedVersion::NoStream;
-                for command in lifecycle(&mut rng, id) {
-                    let appended = execute(&store, id, expected, &command, &context).await?;
-                    expected = ExpectedVersion::Exactly(appended.version);
-                    report.events += 1;
-                }
-                report.shipments += 1;
+            let mut left = share as usize;
+            while left > 0 {
+                let n = left.min(SHIPMENTS_PER_IMPORT);
+                let streams = (0..n)
+                    .map(|_| shipment_stream(&mut rng, now, &context))
+                    .collect::<Result<Vec<_>, _>>()?;
+                store.import(&streams).await?;
+                report.shipments += n as u64;
+                report.events += streams.iter().map(|s| s.events.len() as u64).sum::<u64>();
+                left -= n;
             }
             Ok::<_, CommandError>(report)
         }));
@@ -137,4 +212,39 @@ pub async fn seed(
         total.events += report.events;
     }
     Ok(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ShipmentStatus;
+
+    #[test]
+    fn seeded_lives_are_valid_and_lie_in_the_last_thirty_days() {
+        let now = Utc::now();
+        let context = CommandContext::new("seed");
+        let mut rng = Rng(42);
+        let mut statuses = std::collections::HashSet::new();
+        for _ in 0..2000 {
+            let stream = shipment_stream(&mut rng, now, &context).unwrap();
+            let times: Vec<_> = stream.events.iter().map(|e| e.recorded_at).collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]), "in time order");
+            assert!(times
+                .iter()
+                .all(|t| *t <= now && *t > now - Duration::days(HISTORY_DAYS)));
+            let state: Shipment = serde_json::from_value(stream.snapshot.unwrap()).unwrap();
+            if let (Some(start), Some(end)) = (state.picked_up_at, state.delivered_at) {
+                assert!(end - start >= Duration::hours(6) && end - start <= Duration::hours(96));
+            }
+            statuses.insert(state.status);
+        }
+        for status in [
+            ShipmentStatus::Scheduled,
+            ShipmentStatus::InTransit,
+            ShipmentStatus::Delivered,
+            ShipmentStatus::Cancelled,
+        ] {
+            assert!(statuses.contains(&status), "{status:?} occurs");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus}
 use crate::store::RecordedEvent;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> {
     let locations = if with_locations {
@@ -116,8 +116,8 @@ pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx
     })
 }
 
-/// Applies a batch: loads the rows the batch touches, folds the events in memory, writes each
-/// changed row once.
+/// Applies a batch: loads the rows the batch touches, folds the whole batch in memory, then
+/// writes each changed row once, many rows per statement.
 pub async fn apply(
     tx: &mut Tx,
     table: &TableName,
@@ -125,38 +125,51 @@ pub async fn apply(
     relevant: &[&RecordedEvent],
 ) -> Result<(), ApplyError> {
     let mut rows = load_rows(tx, table, with_locations, relevant).await?;
+    // Changed rows in the order first touched, so writes are deterministic.
     let mut changed: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
     for &recorded in relevant {
         let event = ShipmentEvent::from_json(&recorded.event_type, &recorded.data)
             .map_err(|e| ApplyError::event(recorded, e.to_string()))?;
         let key = recorded.stream_id.to_string();
-        let current = rows.get(&key).cloned();
-        if current
-            .as_ref()
-            .is_some_and(|r| r.version >= recorded.version)
-        {
-            continue; // already reflected
+        let current = rows.remove(&key);
+        if let Some(row) = current.as_ref().filter(|r| r.version >= recorded.version) {
+            rows.insert(key, row.clone()); // already reflected
+            continue;
         }
         let folded = evolve(current.as_ref().map(|r| r.shipment.clone()), &event);
-        if let Some(shipment) = folded {
-            rows.insert(
-                key.clone(),
-                BoardRow {
-                    shipment,
-                    version: recorded.version,
-                    updated_at: recorded.recorded_at,
-                },
-            );
-            if !changed.contains(&key) {
-                changed.push(key);
+        match folded {
+            Some(shipment) => {
+                rows.insert(
+                    key.clone(),
+                    BoardRow {
+                        shipment,
+                        version: recorded.version,
+                        updated_at: recorded.recorded_at,
+                    },
+                );
+                if seen.insert(key.clone()) {
+                    changed.push(key);
+                }
+            }
+            None => {
+                if let Some(row) = current {
+                    rows.insert(key, row);
+                }
             }
         }
     }
-    for row in changed.iter().filter_map(|key| rows.get(key)) {
-        upsert(tx, table, with_locations, row).await?;
+    let changed: Vec<&BoardRow> = changed.iter().filter_map(|key| rows.get(key)).collect();
+    for chunk in changed.chunks(ROWS_PER_UPSERT) {
+        upsert(tx, table, with_locations, chunk).await?;
     }
     Ok(())
 }
+
+/// Rows per multi-row upsert: 15 parameters a row stays well below both backends' limits.
+const ROWS_PER_UPSERT: usize = 500;
+/// Keys per lookup of the rows a batch touches.
+const KEYS_PER_LOOKUP: usize = 1000;
 
 async fn load_rows(
     tx: &mut Tx,
@@ -168,7 +181,7 @@ async fn load_rows(
     ids.sort();
     ids.dedup();
     let mut rows = HashMap::new();
-    for chunk in ids.chunks(200) {
+    for chunk in ids.chunks(KEYS_PER_LOOKUP) {
         let mut sql = SqlBuilder::new(format!("SELECT * FROM {table} WHERE shipment_id IN ("));
         sql.push_bind_list(chunk.iter().cloned()).push(")");
         let (sql, args) = sql.build();
@@ -180,13 +193,13 @@ async fn load_rows(
     Ok(rows)
 }
 
+/// Inserts or replaces the rows with one statement.
 async fn upsert(
     tx: &mut Tx,
     table: &TableName,
     with_locations: bool,
-    row: &BoardRow,
+    rows: &[&BoardRow],
 ) -> Result<(), sqlx::Error> {
-    let s = &row.shipment;
     let opt = |t: Option<DateTime<Utc>>| t.map(time_text);
     let mut columns = vec!["shipment_id"];
     columns.extend(SHARED_COLUMNS);
@@ -195,47 +208,52 @@ async fn upsert(
         columns.extend(LOCATION_COLUMNS);
     }
     let mut sql = SqlBuilder::new(format!(
-        "INSERT INTO {table} ({}) VALUES (",
+        "INSERT INTO {table} ({}) VALUES ",
         columns.join(", ")
     ));
-    // Bound in the order of `columns`.
-    sql.push_bind(s.id.to_string())
-        .push(", ")
-        .push_bind(s.origin.clone())
-        .push(", ")
-        .push_bind(s.destination.clone())
-        .push(", ")
-        .push_bind(s.status.as_str())
-        .push(", ")
-        .push_bind(time_text(s.scheduled_at))
-        .push(", ")
-        .push_bind(opt(s.picked_up_at))
-        .push(", ")
-        .push_bind(opt(s.delivered_at))
-        .push(", ")
-        .push_bind(opt(s.cancelled_at))
-        .push(", ")
-        .push_bind(s.cancel_reason.clone())
-        .push(", ")
-        .push_bind(row.version)
-        .push(", ")
-        .push_bind(time_text(row.updated_at));
-    if with_locations {
-        sql.push(", ")
-            .push_bind(s.last_location.clone())
+    for (i, row) in rows.iter().enumerate() {
+        let s = &row.shipment;
+        sql.push(if i == 0 { "(" } else { ", (" });
+        // Bound in the order of `columns`.
+        sql.push_bind(s.id.to_string())
             .push(", ")
-            .push_bind(opt(s.last_location_at))
+            .push_bind(s.origin.clone())
             .push(", ")
-            .push_bind(i64::from(s.location_count))
+            .push_bind(s.destination.clone())
             .push(", ")
-            .push_bind(row.transit_seconds());
+            .push_bind(s.status.as_str())
+            .push(", ")
+            .push_bind(time_text(s.scheduled_at))
+            .push(", ")
+            .push_bind(opt(s.picked_up_at))
+            .push(", ")
+            .push_bind(opt(s.delivered_at))
+            .push(", ")
+            .push_bind(opt(s.cancelled_at))
+            .push(", ")
+            .push_bind(s.cancel_reason.clone())
+            .push(", ")
+            .push_bind(row.version)
+            .push(", ")
+            .push_bind(time_text(row.updated_at));
+        if with_locations {
+            sql.push(", ")
+                .push_bind(s.last_location.clone())
+                .push(", ")
+                .push_bind(opt(s.last_location_at))
+                .push(", ")
+                .push_bind(i64::from(s.location_count))
+                .push(", ")
+                .push_bind(row.transit_seconds());
+        }
+        sql.push(")");
     }
     let updates: Vec<String> = columns[1..]
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     sql.push(format_args!(
-        ") ON CONFLICT (shipment_id) DO UPDATE SET {}",
+        " ON CONFLICT (shipment_id) DO UPDATE SET {}",
         updates.join(", ")
     ));
     let (sql, args) = sql.build();

@@ -21,6 +21,10 @@ use tokio::task::JoinHandle;
 
 /// Events per transaction unless configured otherwise.
 pub const DEFAULT_BATCH_SIZE: i64 = 500;
+/// A rebuild reads this many times the batch size per transaction: it is far behind by
+/// definition, folds a whole batch in memory and writes each changed row once, so fewer and
+/// larger transactions are faster, while memory stays bounded by the batch.
+const REBUILD_BATCH_FACTOR: i64 = 10;
 /// How often a waiting daemon looks again, in case a notification was missed.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a node that does not own a version tries to take it over.
@@ -248,12 +252,12 @@ impl Daemon {
     }
 
     /// How many events to read after `from`: one at a time while narrowing down a failure.
-    fn limit(&self, from: Position, narrow_until: &mut Option<Position>) -> i64 {
+    fn limit(&self, from: Position, narrow_until: &mut Option<Position>, batch_size: i64) -> i64 {
         match narrow_until {
             Some(until) if from < *until => 1,
             _ => {
                 *narrow_until = None;
-                self.batch_size
+                batch_size
             }
         }
     }
@@ -266,7 +270,7 @@ impl Daemon {
         // Events an admin skipped for this version are left out of every batch it applies.
         let skipped = skips::seqs(&self.db, def).await?;
         let mut worked = false;
-        let limit = self.limit(row.checkpoint, &mut run.narrow_main_until);
+        let limit = self.limit(row.checkpoint, &mut run.narrow_main_until, self.batch_size);
         let batch = without(self.store.read_all(row.checkpoint, limit).await?, &skipped);
         if batch.next != row.checkpoint {
             match self.apply_main(def, &row, &batch, &mut run.rate).await? {
@@ -281,7 +285,11 @@ impl Daemon {
             self.caught_up(def).await?;
         }
         if let Some(rebuild) = &row.rebuild {
-            let limit = self.limit(rebuild.checkpoint, &mut run.narrow_rebuild_until);
+            let limit = self.limit(
+                rebuild.checkpoint,
+                &mut run.narrow_rebuild_until,
+                self.batch_size * REBUILD_BATCH_FACTOR,
+            );
             let batch = without(
                 self.store.read_all(rebuild.checkpoint, limit).await?,
                 &skipped,

@@ -1,20 +1,21 @@
 //! The narrow trait each database backend implements, and the append written once over it:
-//! claim the versions (the first write), insert the events, announce, commit; on a version
-//! mismatch or a unique-key violation, report the conflict with what was appended since.
+//! the backend claims the versions (the first write), inserts the events, stores the snapshot
+//! and announces the append, all or nothing; on a version mismatch or a unique-key violation
+//! the conflict is reported with what was appended since.
 
-use super::{AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, NewEvent, Position};
-use super::{RecordedEvent, StoreError};
+use super::{AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, ImportedStream};
+use super::{NewEvent, Position, RecordedEvent, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Pool, Transaction};
+use sqlx::{Database, Pool};
 use uuid::Uuid;
 
-/// The outcome of the version check, the first write of every append.
-pub(super) enum Claim {
-    /// The stream moved from `base` to `base + n`.
-    Claimed { base: i64 },
+/// What one attempt to append came to.
+pub(super) enum Outcome {
+    Appended(Appended),
     /// `NoStream` was expected but the stream exists.
     StreamExists,
-    /// The stream is not at the expected version (or does not exist).
+    /// The stream is not at the expected version (or does not exist). Nothing was written and
+    /// no sequence number was taken.
     VersionMismatch,
 }
 
@@ -26,6 +27,18 @@ pub(super) struct Append<'a> {
     pub events: &'a [NewEvent],
     pub metadata: &'a EventMetadata,
     pub recorded_at: DateTime<Utc>,
+    /// The stream's state after these events, stored with them (see `snapshots`).
+    pub snapshot: Option<&'a serde_json::Value>,
+}
+
+impl Append<'_> {
+    /// The version the stream must be at: 0 for a new stream.
+    pub fn base(&self) -> i64 {
+        match self.expected {
+            ExpectedVersion::Exactly(v) => v,
+            ExpectedVersion::NoStream => 0,
+        }
+    }
 }
 
 /// What differs between the dialects: only what their SQL forces.
@@ -37,42 +50,27 @@ pub(super) trait Backend {
     /// True when appends are announced to every process by the database itself.
     fn announces_appends(&self) -> bool;
 
-    /// A transaction that may write; on SQLite it holds the write lock from the start.
-    async fn begin_write(&self) -> Result<Transaction<'static, Self::Db>, sqlx::Error>;
+    /// Checks the version, then (and only then) inserts the events and the snapshot, and
+    /// announces the append on commit: all or nothing.
+    async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error>;
 
-    async fn claim_versions(
-        &self,
-        conn: &mut <Self::Db as Database>::Connection,
-        append: &Append<'_>,
-    ) -> Result<Claim, sqlx::Error>;
+    /// Writes new streams whole (at least one), in one transaction, announcing the last one;
+    /// `StreamExists` (and nothing written) when one of them exists already.
+    async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error>;
 
-    /// Inserts the events as versions `base + 1 …`; returns the last sequence number.
-    async fn insert_events(
-        &self,
-        conn: &mut <Self::Db as Database>::Connection,
-        append: &Append<'_>,
-        base: i64,
-    ) -> Result<i64, sqlx::Error>;
-
-    /// Tells other processes, on commit, that the append happened (nothing where there are none).
-    async fn announce(
-        &self,
-        conn: &mut <Self::Db as Database>::Connection,
-        appended: &Appended,
-    ) -> Result<(), sqlx::Error>;
-
-    async fn stream_version(
-        &self,
-        conn: &mut <Self::Db as Database>::Connection,
-        stream_id: Uuid,
-    ) -> Result<Option<i64>, StoreError>;
+    async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError>;
 
     async fn read_stream(
         &self,
-        conn: &mut <Self::Db as Database>::Connection,
         stream_id: Uuid,
         after_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stored snapshot of a stream: its version and state.
+    async fn load_snapshot(
+        &self,
+        stream_id: Uuid,
+    ) -> Result<Option<(i64, serde_json::Value)>, StoreError>;
 
     /// The gap-safe read of the whole log.
     async fn read_all(&self, after: Position, limit: i64)
@@ -86,8 +84,8 @@ pub(super) trait Backend {
     async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError>;
 }
 
-/// Appends in one transaction. The version check is the first write, so a loser takes no
-/// sequence number; the unique `(stream_id, version)` index is the backstop.
+/// Appends all or nothing. The version check comes before any sequence number is taken, so a
+/// loser leaves no gap; the unique `(stream_id, version)` index is the backstop.
 pub(super) async fn append<B: Backend>(
     backend: &B,
     append: Append<'_>,
@@ -96,56 +94,55 @@ pub(super) async fn append<B: Backend>(
         return Err(AppendError::NoEvents);
     }
     let stream_id = append.stream_id;
-    let mut tx = backend.begin_write().await?;
-    let base = match backend.claim_versions(&mut *tx, &append).await? {
-        Claim::Claimed { base } => base,
-        Claim::StreamExists => return Err(AppendError::StreamAlreadyExists { stream_id }),
-        Claim::VersionMismatch => {
-            let expected = match append.expected {
-                ExpectedVersion::Exactly(v) => v,
-                ExpectedVersion::NoStream => 0,
-            };
-            return Err(conflict_report(backend, &mut *tx, stream_id, expected).await);
-        }
-    };
-    let last_seq = match backend.insert_events(&mut *tx, &append, base).await {
-        Ok(seq) => seq,
+    let expected = append.base();
+    match backend.try_append(&append).await {
+        Ok(Outcome::Appended(appended)) => Ok(appended),
+        Ok(Outcome::StreamExists) => Err(AppendError::StreamAlreadyExists { stream_id }),
+        Ok(Outcome::VersionMismatch) => Err(conflict_report(backend, stream_id, expected).await),
+        // Only reachable if something bypassed the stream row: report from fresh state.
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            // Only reachable if something bypassed the stream row: report from fresh state.
-            drop(tx);
-            let mut conn = match backend.pool().acquire().await {
-                Ok(conn) => conn,
-                Err(e) => return Err(e.into()),
-            };
-            return Err(conflict_report(backend, &mut *conn, stream_id, base).await);
+            Err(conflict_report(backend, stream_id, expected).await)
         }
-        Err(e) => return Err(e.into()),
-    };
-    let count = append.events.len() as i64;
-    let appended = Appended {
-        stream_id,
-        first_version: base + 1,
-        version: base + count,
-        last_seq,
-    };
-    backend.announce(&mut *tx, &appended).await?;
-    tx.commit().await?;
-    Ok(appended)
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Writes new streams whole; if one exists already, nothing is written and it is named.
+pub(super) async fn import<B: Backend>(
+    backend: &B,
+    streams: &[ImportedStream],
+) -> Result<Option<Appended>, AppendError> {
+    if streams.iter().any(|s| s.events.is_empty()) {
+        return Err(AppendError::NoEvents);
+    }
+    if streams.is_empty() {
+        return Ok(None);
+    }
+    match backend.import(streams).await? {
+        Outcome::Appended(last) => Ok(Some(last)),
+        _ => {
+            for stream in streams {
+                if backend.stream_version(stream.stream_id).await?.is_some() {
+                    let stream_id = stream.stream_id;
+                    return Err(AppendError::StreamAlreadyExists { stream_id });
+                }
+            }
+            // Seen a moment ago and gone again: a concurrent import of the same stream rolled back.
+            Err(AppendError::Store(StoreError::Database(
+                sqlx::Error::RowNotFound,
+            )))
+        }
+    }
 }
 
 /// The conflict as the loser should see it: the actual version and the events since `expected`.
-async fn conflict_report<B: Backend>(
-    backend: &B,
-    conn: &mut <B::Db as Database>::Connection,
-    stream_id: Uuid,
-    expected: i64,
-) -> AppendError {
-    let actual = match backend.stream_version(conn, stream_id).await {
+async fn conflict_report<B: Backend>(backend: &B, stream_id: Uuid, expected: i64) -> AppendError {
+    let actual = match backend.stream_version(stream_id).await {
         Ok(Some(actual)) => actual,
         Ok(None) => return AppendError::StreamNotFound { stream_id },
         Err(e) => return e.into(),
     };
-    match backend.read_stream(conn, stream_id, expected).await {
+    match backend.read_stream(stream_id, expected).await {
         Ok(events_since) => AppendError::Conflict(Conflict {
             stream_id,
             expected_version: expected,

@@ -15,6 +15,8 @@ use postgres::PostgresBackend;
 use serde::{Deserialize, Serialize};
 use sqlite::SqliteBackend;
 use sqlx::{PgPool, SqlitePool};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -35,6 +37,41 @@ pub struct NewEvent {
     pub event_type: String,
     pub schema_version: i32,
     pub data: serde_json::Value,
+}
+
+/// An event of a stream written whole by `EventStore::import`, with the time it happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedEvent {
+    pub event: NewEvent,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A stream written whole by `EventStore::import`: it must not exist yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedStream {
+    pub stream_id: Uuid,
+    pub kind: String,
+    pub metadata: EventMetadata,
+    pub events: Vec<ImportedEvent>,
+    /// The state after all its events, stored as the stream's snapshot.
+    pub snapshot: Option<serde_json::Value>,
+}
+
+impl ImportedStream {
+    fn first_at(&self) -> DateTime<Utc> {
+        self.events.first().map_or_else(Utc::now, |e| e.recorded_at)
+    }
+
+    fn last_at(&self) -> DateTime<Utc> {
+        self.events.last().map_or_else(Utc::now, |e| e.recorded_at)
+    }
+}
+
+/// A stream's state as of a version, as kept by the snapshot store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub version: i64,
+    pub state: serde_json::Value,
 }
 
 /// A place in the global log. On PostgreSQL the pair (transaction id, seq) orders the log as
@@ -153,10 +190,43 @@ macro_rules! on_backend {
     };
 }
 
+/// The states this process wrote last, per stream: a command on a stream this process just
+/// wrote needs no read before its write. A stale entry is harmless: the append's version check
+/// refuses it, and the caller reloads from the database.
+#[derive(Debug, Default)]
+struct RecentStates(Mutex<HashMap<Uuid, Snapshot>>);
+
+/// Entries kept before the cache starts over: bounds its memory, not its correctness.
+const RECENT_STATES_CAPACITY: usize = 50_000;
+
+impl RecentStates {
+    fn get(&self, stream_id: Uuid) -> Option<Snapshot> {
+        self.lock().get(&stream_id).cloned()
+    }
+
+    fn put(&self, stream_id: Uuid, snapshot: Snapshot) {
+        let mut map = self.lock();
+        if map.len() >= RECENT_STATES_CAPACITY && !map.contains_key(&stream_id) {
+            map.clear();
+        }
+        map.insert(stream_id, snapshot);
+    }
+
+    fn forget(&self, stream_id: Uuid) {
+        self.lock().remove(&stream_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Snapshot>> {
+        // A panic while holding the lock leaves a map that is still a valid cache.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EventStore {
     backend: Backends,
     appended: broadcast::Sender<Appended>,
+    recent: Arc<RecentStates>,
 }
 
 impl EventStore {
@@ -172,7 +242,11 @@ impl EventStore {
             }
             DatabaseUrl::Sqlite { url, .. } => Backends::Sqlite(SqliteBackend::connect(url).await?),
         };
-        Ok(Self { backend, appended })
+        Ok(Self {
+            backend,
+            appended,
+            recent: Arc::default(),
+        })
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -221,6 +295,35 @@ impl EventStore {
         events: &[NewEvent],
         metadata: &EventMetadata,
     ) -> Result<Appended, AppendError> {
+        self.append(stream_id, kind, expected, events, metadata, None)
+            .await
+    }
+
+    /// Like `append_with_expected_version`, and stores `state` (the stream's state after these
+    /// events) as its snapshot in the same transaction.
+    #[tracing::instrument(skip(self, events, metadata, state), fields(n = events.len()))]
+    pub async fn append_with_snapshot(
+        &self,
+        stream_id: Uuid,
+        kind: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        state: serde_json::Value,
+    ) -> Result<Appended, AppendError> {
+        self.append(stream_id, kind, expected, events, metadata, Some(state))
+            .await
+    }
+
+    async fn append(
+        &self,
+        stream_id: Uuid,
+        kind: &str,
+        expected: ExpectedVersion,
+        events: &[NewEvent],
+        metadata: &EventMetadata,
+        state: Option<serde_json::Value>,
+    ) -> Result<Appended, AppendError> {
         let append = backend::Append {
             stream_id,
             kind,
@@ -228,14 +331,58 @@ impl EventStore {
             events,
             metadata,
             recorded_at: Utc::now(),
+            snapshot: state.as_ref(),
         };
-        let (appended, announced) =
-            on_backend!(self, b => (backend::append(b, append).await?, b.announces_appends()));
+        let outcome =
+            on_backend!(self, b => (backend::append(b, append).await, b.announces_appends()));
+        let (appended, announced) = match outcome {
+            (Ok(appended), announced) => (appended, announced),
+            (Err(e), _) => {
+                self.recent.forget(stream_id);
+                return Err(e);
+            }
+        };
+        match state {
+            Some(state) => self.recent.put(
+                stream_id,
+                Snapshot {
+                    version: appended.version,
+                    state,
+                },
+            ),
+            None => self.recent.forget(stream_id),
+        }
         if !announced {
             // This backend has no cross-process notification: announce it in-process.
             let _ = self.appended.send(appended);
         }
         Ok(appended)
+    }
+
+    /// Writes new streams whole in one transaction (seeding, imports): each must not exist
+    /// yet, or nothing is written. Events keep the times given. Announced like an append.
+    #[tracing::instrument(skip_all, fields(streams = streams.len()))]
+    pub async fn import(&self, streams: &[ImportedStream]) -> Result<(), AppendError> {
+        let (last, announced) =
+            on_backend!(self, b => (backend::import(b, streams).await?, b.announces_appends()));
+        if let (Some(last), false) = (last, announced) {
+            let _ = self.appended.send(last);
+        }
+        Ok(())
+    }
+
+    /// The stream's stored snapshot, if it has one. Its version may lag the stream's: a
+    /// reader folds the events after it on top.
+    pub async fn load_snapshot(&self, stream_id: Uuid) -> Result<Option<Snapshot>, StoreError> {
+        let stored = on_backend!(self, b => b.load_snapshot(stream_id).await?);
+        Ok(stored.map(|(version, state)| Snapshot { version, state }))
+    }
+
+    /// The state this process itself stored last for the stream, if it still remembers it.
+    /// It may be stale (another process appended since): use it only where the append's
+    /// version check will catch that.
+    pub fn recent_state(&self, stream_id: Uuid) -> Option<Snapshot> {
+        self.recent.get(stream_id)
     }
 
     /// The stream's events with version > `after_version`, in version order.
@@ -245,17 +392,11 @@ impl EventStore {
         stream_id: Uuid,
         after_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        on_backend!(self, b => {
-            let mut conn = b.pool().acquire().await?;
-            b.read_stream(&mut conn, stream_id, after_version).await
-        })
+        on_backend!(self, b => b.read_stream(stream_id, after_version).await)
     }
 
     pub async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {
-        on_backend!(self, b => {
-            let mut conn = b.pool().acquire().await?;
-            b.stream_version(&mut conn, stream_id).await
-        })
+        on_backend!(self, b => b.stream_version(stream_id).await)
     }
 
     /// Up to `limit` events after `after` in the order every reader sees them. An event that is
@@ -306,17 +447,18 @@ struct RawEvent {
 
 impl RawEvent {
     fn into_recorded(self) -> Result<RecordedEvent, StoreError> {
+        let id = self.id;
         let corrupt = |message: String| StoreError::Corrupt {
-            event_id: self.id.to_string(),
+            event_id: id.to_string(),
             message,
         };
         let (schema_version, data) =
-            upcast_to_current(&self.event_type, self.schema_version, self.data.clone())
+            upcast_to_current(&self.event_type, self.schema_version, self.data)
                 .map_err(|e| corrupt(e.to_string()))?;
-        let metadata: EventMetadata = serde_json::from_value(self.metadata.clone())
-            .map_err(|e| corrupt(format!("metadata: {e}")))?;
+        let metadata: EventMetadata =
+            serde_json::from_value(self.metadata).map_err(|e| corrupt(format!("metadata: {e}")))?;
         Ok(RecordedEvent {
-            id: self.id,
+            id,
             stream_id: self.stream_id,
             version: self.version,
             event_type: self.event_type,

@@ -6,7 +6,7 @@ use super::{
     RecordedEvent, StoreError,
 };
 use crate::domain::{
-    decide, fold, DomainError, Shipment, ShipmentCommand, ShipmentEvent, ShipmentId,
+    decide, evolve, fold, DomainError, Shipment, ShipmentCommand, ShipmentEvent, ShipmentId,
     SHIPMENT_STREAM_KIND,
 };
 use uuid::Uuid;
@@ -100,24 +100,61 @@ pub fn fold_history(history: &[ShipmentRecord]) -> LoadedShipment {
     }
 }
 
+/// Where `fetch_for_writing` gets the aggregate from. Both give the same state and version
+/// (a property test checks it over random histories); callers cannot tell which was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Fold every event of the stream.
+    Live,
+    /// Start from the stored snapshot (kept current by every `save`, in the append's own
+    /// transaction) and fold only the events after it, if any.
+    Snapshot,
+}
+
 /// The current state and the version a save must expect.
 #[tracing::instrument(skip(store))]
 pub async fn fetch_for_writing(
     store: &EventStore,
     id: ShipmentId,
 ) -> Result<LoadedShipment, StoreError> {
-    Ok(fold_history(&load_history(store, id).await?))
+    fetch_from(store, id, Source::Snapshot).await
 }
 
-/// Appends `events` if the stream is still at `loaded_version` (0: the stream must be new).
+/// `fetch_for_writing` from a chosen source.
+pub async fn fetch_from(
+    store: &EventStore,
+    id: ShipmentId,
+    source: Source,
+) -> Result<LoadedShipment, StoreError> {
+    let start = match source {
+        Source::Live => None,
+        // A snapshot that no longer decodes (its shape changed) is simply not used.
+        Source::Snapshot => store
+            .load_snapshot(id.as_uuid())
+            .await?
+            .and_then(|s| Some((s.version, serde_json::from_value::<Shipment>(s.state).ok()?))),
+    };
+    let (version, state) = start.map_or((0, None), |(v, state)| (v, Some(state)));
+    let tail = store.read_stream(id.as_uuid(), version).await?;
+    let mut loaded = LoadedShipment { state, version };
+    for recorded in tail {
+        let record = decode(recorded)?;
+        loaded.state = evolve(loaded.state.take(), &record.event);
+        loaded.version = record.recorded.version;
+    }
+    Ok(loaded)
+}
+
+/// Appends `events` decided on `loaded` if the stream is still at its version (0: the stream
+/// must be new), storing the resulting state as the stream's snapshot in the same transaction.
 pub async fn save(
     store: &EventStore,
     id: ShipmentId,
-    loaded_version: i64,
+    loaded: &LoadedShipment,
     events: &[ShipmentEvent],
     metadata: &EventMetadata,
 ) -> Result<Appended, AppendError> {
-    let expected = match loaded_version {
+    let expected = match loaded.version {
         0 => ExpectedVersion::NoStream,
         v => ExpectedVersion::Exactly(v),
     };
@@ -129,15 +166,20 @@ pub async fn save(
             data: e.to_json(),
         })
         .collect();
-    store
-        .append_with_expected_version(
-            id.as_uuid(),
-            SHIPMENT_STREAM_KIND,
-            expected,
-            &new_events,
-            metadata,
-        )
-        .await
+    let after = events.iter().fold(loaded.state.clone(), evolve);
+    let (id, kind) = (id.as_uuid(), SHIPMENT_STREAM_KIND);
+    match after.map(serde_json::to_value) {
+        Some(Ok(state)) => {
+            store
+                .append_with_snapshot(id, kind, expected, &new_events, metadata, state)
+                .await
+        }
+        _ => {
+            store
+                .append_with_expected_version(id, kind, expected, &new_events, metadata)
+                .await
+        }
+    }
 }
 
 fn metadata_for(context: &CommandContext, command: &ShipmentCommand) -> EventMetadata {
@@ -147,6 +189,20 @@ fn metadata_for(context: &CommandContext, command: &ShipmentCommand) -> EventMet
         causation_id: context.causation_id,
         command: command.kind().name().to_string(),
     }
+}
+
+/// The state this process stored last, if it is at `version`: no read needed. If another
+/// process moved the stream on since, the append's version check says so.
+fn recent(store: &EventStore, id: ShipmentId, version: i64) -> Option<LoadedShipment> {
+    let snapshot = store.recent_state(id.as_uuid())?;
+    if snapshot.version != version {
+        return None;
+    }
+    let state = serde_json::from_value::<Shipment>(snapshot.state).ok()?;
+    Some(LoadedShipment {
+        state: Some(state),
+        version,
+    })
 }
 
 /// Runs a command against the version the caller saw (`NoStream` to create a shipment).
@@ -160,34 +216,33 @@ pub async fn execute(
     command: &ShipmentCommand,
     context: &CommandContext,
 ) -> Result<Appended, CommandError> {
-    let history = load_history(store, id).await?;
-    let loaded = fold_history(&history);
-    if let ExpectedVersion::Exactly(seen) = expected {
-        if loaded.state.is_none() {
-            return Err(DomainError::NotFound.into());
-        }
-        if seen != loaded.version {
-            return Err(CommandError::Conflict(Conflict {
-                stream_id: id.as_uuid(),
-                expected_version: seen,
-                actual_version: loaded.version,
-                events_since: history
-                    .into_iter()
-                    .filter(|r| r.recorded.version > seen)
-                    .map(|r| r.recorded)
-                    .collect(),
-            }));
-        }
-    }
+    let loaded = match expected {
+        // A new stream has no state to read; the append refuses one that exists.
+        ExpectedVersion::NoStream => LoadedShipment {
+            state: None,
+            version: 0,
+        },
+        ExpectedVersion::Exactly(seen) => match recent(store, id, seen) {
+            Some(loaded) => loaded,
+            None => {
+                let loaded = fetch_for_writing(store, id).await?;
+                if loaded.state.is_none() {
+                    return Err(DomainError::NotFound.into());
+                }
+                if seen != loaded.version {
+                    return Err(CommandError::Conflict(Conflict {
+                        stream_id: id.as_uuid(),
+                        expected_version: seen,
+                        actual_version: loaded.version,
+                        events_since: store.read_stream(id.as_uuid(), seen).await?,
+                    }));
+                }
+                loaded
+            }
+        },
+    };
     let events = decide(loaded.state.as_ref(), command)?;
-    Ok(save(
-        store,
-        id,
-        loaded.version,
-        &events,
-        &metadata_for(context, command),
-    )
-    .await?)
+    Ok(save(store, id, &loaded, &events, &metadata_for(context, command)).await?)
 }
 
 /// For internal callers only (never for a version a user saw): on a conflict, reload and decide
@@ -199,21 +254,26 @@ pub async fn execute_with_retry(
     context: &CommandContext,
     max_attempts: u32,
 ) -> Result<Appended, CommandError> {
+    execute_counting_attempts(store, id, command, context, max_attempts)
+        .await
+        .map(|(appended, _)| appended)
+}
+
+/// `execute_with_retry`, also saying how many attempts the success took (1: no conflict).
+pub async fn execute_counting_attempts(
+    store: &EventStore,
+    id: ShipmentId,
+    command: &ShipmentCommand,
+    context: &CommandContext,
+    max_attempts: u32,
+) -> Result<(Appended, u32), CommandError> {
     let mut attempt = 1;
     loop {
         let loaded = fetch_for_writing(store, id).await?;
         let events = decide(loaded.state.as_ref(), command)?;
-        match save(
-            store,
-            id,
-            loaded.version,
-            &events,
-            &metadata_for(context, command),
-        )
-        .await
-        {
+        match save(store, id, &loaded, &events, &metadata_for(context, command)).await {
             Err(AppendError::Conflict(_)) if attempt < max_attempts => attempt += 1,
-            outcome => return Ok(outcome?),
+            outcome => return Ok((outcome?, attempt)),
         }
     }
 }

@@ -2,15 +2,16 @@
 //! serialized and `seq` order is commit order: reading the log by `seq` skips nothing.
 //! Ids, times and JSON are stored as text; times in a fixed-width UTC form so they sort.
 
-use super::backend::{Append, Backend, Claim};
-use super::{into_recorded_all, Appended, ExpectedVersion, Position, RawEvent, RecordedEvent};
+use super::backend::{Append, Backend, Outcome};
+use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, NewEvent, Position};
+use super::{RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
 use crate::db::{parse_time, time_text};
 use chrono::DateTime;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, SqliteConnection, SqlitePool, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -36,6 +37,49 @@ impl SqliteBackend {
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// Rows per multi-row INSERT: 8 parameters each stays far below SQLite's limit of 32,766.
+const ROWS_PER_STATEMENT: usize = 1000;
+
+fn encode_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
+/// One event row as SQLite stores it (ids, times and JSON as text).
+struct EventRow<'a> {
+    stream_id: &'a str,
+    version: i64,
+    event: &'a NewEvent,
+    metadata: &'a str,
+    recorded_at: &'a str,
+}
+
+/// Inserts the rows in order with multi-row INSERTs; returns the last sequence number.
+async fn insert_events(
+    tx: &mut Transaction<'static, Sqlite>,
+    rows: &[EventRow<'_>],
+) -> Result<i64, sqlx::Error> {
+    let mut last_seq = 0;
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at) ",
+        );
+        sql.push_values(chunk, |mut row, e| {
+            row.push_bind(Uuid::new_v4().to_string())
+                .push_bind(e.stream_id)
+                .push_bind(e.version)
+                .push_bind(e.event.event_type.as_str())
+                .push_bind(e.event.schema_version)
+                .push_bind(e.event.data.to_string())
+                .push_bind(e.metadata)
+                .push_bind(e.recorded_at);
+        });
+        sql.push(" RETURNING seq");
+        let seqs: Vec<i64> = sql.build_query_scalar().fetch_all(&mut **tx).await?;
+        last_seq = seqs.into_iter().max().unwrap_or(last_seq);
+    }
+    Ok(last_seq)
 }
 
 const EVENT_COLUMNS: &str =
@@ -84,111 +128,173 @@ impl Backend for SqliteBackend {
         false
     }
 
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
-    }
-
-    async fn claim_versions(
-        &self,
-        conn: &mut SqliteConnection,
-        append: &Append<'_>,
-    ) -> Result<Claim, sqlx::Error> {
+    async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let count = append.events.len() as i64;
         let id = append.stream_id.to_string();
         let now = time_text(append.recorded_at);
-        match append.expected {
-            ExpectedVersion::NoStream => {
-                let created = sqlx::query(
-                    "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(&id)
-                .bind(append.kind)
-                .bind(count)
-                .bind(&now)
-                .bind(&now)
-                .execute(conn)
-                .await?;
-                Ok(if created.rows_affected() == 1 {
-                    Claim::Claimed { base: 0 }
-                } else {
-                    Claim::StreamExists
-                })
-            }
-            ExpectedVersion::Exactly(version) => {
-                let updated = sqlx::query(
-                    "UPDATE streams SET version = version + ?, updated_at = ? WHERE id = ? AND version = ?",
-                )
-                .bind(count)
-                .bind(&now)
-                .bind(&id)
-                .bind(version)
-                .execute(conn)
-                .await?;
-                Ok(if updated.rows_affected() == 1 {
-                    Claim::Claimed { base: version }
-                } else {
-                    Claim::VersionMismatch
-                })
-            }
-        }
-    }
-
-    async fn insert_events(
-        &self,
-        conn: &mut SqliteConnection,
-        append: &Append<'_>,
-        base: i64,
-    ) -> Result<i64, sqlx::Error> {
-        let metadata =
-            serde_json::to_string(append.metadata).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        let now = time_text(append.recorded_at);
-        let stream_id = append.stream_id.to_string();
-        let mut last_seq = 0;
-        for (i, event) in append.events.iter().enumerate() {
-            last_seq = sqlx::query_scalar(
-                "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        // The version check is the first write; only after it are sequence numbers taken.
+        let claimed = match append.expected {
+            ExpectedVersion::NoStream => sqlx::query(
+                "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO NOTHING",
             )
-            .bind(Uuid::new_v4().to_string())
-            .bind(&stream_id)
-            .bind(base + 1 + i as i64)
-            .bind(&event.event_type)
-            .bind(event.schema_version)
-            .bind(event.data.to_string())
-            .bind(&metadata)
+            .bind(&id)
+            .bind(append.kind)
+            .bind(count)
             .bind(&now)
-            .fetch_one(&mut *conn)
+            .bind(&now),
+            ExpectedVersion::Exactly(version) => sqlx::query(
+                "UPDATE streams SET version = version + ?, updated_at = ? WHERE id = ? AND version = ?",
+            )
+            .bind(count)
+            .bind(&now)
+            .bind(&id)
+            .bind(version),
+        }
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            return Ok(match append.expected {
+                ExpectedVersion::NoStream => Outcome::StreamExists,
+                ExpectedVersion::Exactly(_) => Outcome::VersionMismatch,
+            });
+        }
+        let base = append.base();
+        let metadata = serde_json::to_string(append.metadata).map_err(encode_error)?;
+        let rows: Vec<EventRow> = append
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| EventRow {
+                stream_id: &id,
+                version: base + 1 + i as i64,
+                event,
+                metadata: &metadata,
+                recorded_at: &now,
+            })
+            .collect();
+        let last_seq = insert_events(&mut tx, &rows).await?;
+        if let Some(state) = append.snapshot {
+            sqlx::query(
+                "INSERT INTO snapshots (stream_id, version, state) VALUES (?, ?, ?)
+                 ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state",
+            )
+            .bind(&id)
+            .bind(base + count)
+            .bind(state.to_string())
+            .execute(&mut *tx)
             .await?;
         }
-        Ok(last_seq)
+        tx.commit().await?;
+        Ok(Outcome::Appended(Appended {
+            stream_id: append.stream_id,
+            first_version: base + 1,
+            version: base + count,
+            last_seq,
+        }))
     }
 
-    async fn announce(
-        &self,
-        _conn: &mut SqliteConnection,
-        _appended: &Appended,
-    ) -> Result<(), sqlx::Error> {
-        // One process owns a SQLite file: the store announces in-process after the commit.
-        Ok(())
+    async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let ids: Vec<String> = streams.iter().map(|s| s.stream_id.to_string()).collect();
+        for chunk in (0..streams.len())
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
+            let mut sql = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO streams (id, kind, version, created_at, updated_at) ",
+            );
+            sql.push_values(chunk, |mut row, &i| {
+                let s = &streams[i];
+                row.push_bind(&ids[i])
+                    .push_bind(&s.kind)
+                    .push_bind(s.events.len() as i64)
+                    .push_bind(time_text(s.first_at()))
+                    .push_bind(time_text(s.last_at()));
+            });
+            sql.push(" ON CONFLICT (id) DO NOTHING");
+            let created = sql.build().execute(&mut *tx).await?;
+            if created.rows_affected() != chunk.len() as u64 {
+                return Ok(Outcome::StreamExists);
+            }
+        }
+        let mut texts = Vec::with_capacity(streams.len());
+        for s in streams {
+            let metadata = serde_json::to_string(&s.metadata).map_err(encode_error)?;
+            let times: Vec<String> = s.events.iter().map(|e| time_text(e.recorded_at)).collect();
+            texts.push((metadata, times));
+        }
+        let mut rows = Vec::new();
+        for ((s, id), (metadata, times)) in streams.iter().zip(&ids).zip(&texts) {
+            for (i, (e, at)) in s.events.iter().zip(times).enumerate() {
+                rows.push(EventRow {
+                    stream_id: id,
+                    version: i as i64 + 1,
+                    event: &e.event,
+                    metadata,
+                    recorded_at: at,
+                });
+            }
+        }
+        let last_seq = insert_events(&mut tx, &rows).await?;
+        for chunk in streams
+            .iter()
+            .zip(&ids)
+            .filter(|(s, _)| s.snapshot.is_some())
+            .collect::<Vec<_>>()
+            .chunks(ROWS_PER_STATEMENT)
+        {
+            let mut sql =
+                QueryBuilder::<Sqlite>::new("INSERT INTO snapshots (stream_id, version, state) ");
+            sql.push_values(chunk, |mut row, (s, id)| {
+                row.push_bind(id.as_str())
+                    .push_bind(s.events.len() as i64)
+                    .push_bind(s.snapshot.as_ref().map(|v| v.to_string()));
+            });
+            sql.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        let last = streams.last().expect("at least one stream");
+        Ok(Outcome::Appended(Appended {
+            stream_id: last.stream_id,
+            first_version: 1,
+            version: last.events.len() as i64,
+            last_seq,
+        }))
     }
 
-    async fn stream_version(
+    async fn load_snapshot(
         &self,
-        conn: &mut SqliteConnection,
         stream_id: Uuid,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT version, state FROM snapshots WHERE stream_id = ?")
+                .bind(stream_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(|(version, state)| {
+            serde_json::from_str(&state)
+                .map(|state| (version, state))
+                .map_err(|e| StoreError::Corrupt {
+                    event_id: format!("(snapshot of {stream_id})"),
+                    message: e.to_string(),
+                })
+        })
+        .transpose()
+    }
+
+    async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT version FROM streams WHERE id = ?")
                 .bind(stream_id.to_string())
-                .fetch_optional(conn)
+                .fetch_optional(&self.pool)
                 .await?,
         )
     }
 
     async fn read_stream(
         &self,
-        conn: &mut SqliteConnection,
         stream_id: Uuid,
         after_version: i64,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -197,7 +303,7 @@ impl Backend for SqliteBackend {
         ))
         .bind(stream_id.to_string())
         .bind(after_version)
-        .fetch_all(conn)
+        .fetch_all(&self.pool)
         .await?;
         recorded(rows)
     }

@@ -466,3 +466,116 @@ both_backends!(
         ));
     }
 );
+
+/// How one step of a random history is written: through the command path (which stores the
+/// snapshot), by a second process (its own store, so nothing cached), or by a bare append that
+/// stores no snapshot (so the stored one falls behind and the tail must be folded on top).
+#[derive(Debug, Clone, Copy)]
+enum Writer {
+    CommandPath,
+    OtherProcess,
+    BareAppend,
+}
+
+fn random_step(kind: u8, at_minutes: i64) -> ShipmentCommand {
+    let at = chrono::Utc::now() + chrono::Duration::minutes(at_minutes);
+    match kind % 4 {
+        0 => ShipmentCommand::PickUp { at },
+        1 => ShipmentCommand::RecordLocation {
+            location: PlaceName::parse("location", &format!("Stop {at_minutes}")).unwrap(),
+            position: Coordinates::new(45.0, 9.0).ok(),
+            notes: None,
+            at,
+        },
+        2 => ShipmentCommand::Deliver { at },
+        _ => ShipmentCommand::Cancel {
+            reason: CancelReason::parse("customer withdrew the order").unwrap(),
+            at,
+        },
+    }
+}
+
+both_backends!(
+    snapshot_and_live_sources_agree_over_random_histories,
+    |backend: Backend| async move {
+        use proptest::prelude::*;
+        use proptest::strategy::ValueTree;
+        use proptest::test_runner::TestRunner;
+        use shipments::{fetch_from, Source};
+
+        let (url, _dir) = crate::helpers::fresh_database_url(backend).await;
+        let url = crate::helpers::parse_url(&url);
+        let this = EventStore::connect(&url).await.unwrap();
+        let other = EventStore::connect(&url).await.unwrap();
+        let ctx = CommandContext::new("prop");
+        let step = (0u8..4, 0i64..600, 0u8..3);
+        let strategy = proptest::collection::vec(step, 0..10);
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..24 {
+            let history = strategy.new_tree(&mut runner).unwrap().current();
+            let id = ShipmentId::generate();
+            shipments::execute(
+                &this,
+                id,
+                ExpectedVersion::NoStream,
+                &schedule_command(id, "Rotterdam", "Milan"),
+                &ctx,
+            )
+            .await
+            .unwrap();
+            for (kind, at, writer) in history {
+                let writer = [
+                    Writer::CommandPath,
+                    Writer::OtherProcess,
+                    Writer::BareAppend,
+                ][usize::from(writer)];
+                let command = random_step(kind, at);
+                let current = fetch_from(&this, id, Source::Live).await.unwrap();
+                let expected = ExpectedVersion::Exactly(current.version);
+                match writer {
+                    Writer::CommandPath | Writer::OtherProcess => {
+                        let store = if matches!(writer, Writer::CommandPath) {
+                            &this
+                        } else {
+                            &other
+                        };
+                        // Refusals (e.g. delivering a cancelled shipment) are part of a history too.
+                        match shipments::execute(store, id, expected, &command, &ctx).await {
+                            Ok(_) | Err(CommandError::Rejected(_)) => {}
+                            Err(e) => panic!("{writer:?}: {e}"),
+                        }
+                    }
+                    Writer::BareAppend => {
+                        let Ok(events) = decide(current.state.as_ref(), &command) else {
+                            continue;
+                        };
+                        let new: Vec<NewEvent> = events
+                            .iter()
+                            .map(|e| NewEvent {
+                                event_type: e.event_type().to_string(),
+                                schema_version: ShipmentEvent::current_schema_version(
+                                    e.event_type(),
+                                ),
+                                data: e.to_json(),
+                            })
+                            .collect();
+                        this.append_with_expected_version(
+                            id.as_uuid(),
+                            SHIPMENT_STREAM_KIND,
+                            expected,
+                            &new,
+                            &meta("prop"),
+                        )
+                        .await
+                        .unwrap();
+                    }
+                }
+                let live = fetch_from(&this, id, Source::Live).await.unwrap();
+                let snapshot = fetch_from(&this, id, Source::Snapshot).await.unwrap();
+                assert_eq!(live, snapshot, "after {command:?} by {writer:?}");
+                let elsewhere = fetch_from(&other, id, Source::Snapshot).await.unwrap();
+                assert_eq!(live, elsewhere, "read by another process");
+            }
+        }
+    }
+);

@@ -1,0 +1,237 @@
+//! Items 4 and 5 on a seeded board: how long from a command's answer until the live board row
+//! reflects it while 8 other writers keep appending, and board search latency.
+
+use crate::harness::{progress, quantile, Figure, Scale, Target};
+use freightdesk::db::PortableDb;
+use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
+use freightdesk::projections::queries::{board, BoardQuery};
+use freightdesk::projections::{versions, Daemon, Definition};
+use freightdesk::store::shipments::{execute, CommandContext};
+use freightdesk::store::{EventStore, ExpectedVersion};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+async fn seed_board(store: &EventStore, shipments: u64) {
+    let bar = progress(shipments, "seeding shipments");
+    let mut done = 0;
+    while done < shipments {
+        let n = (shipments - done).min(5_000);
+        freightdesk::seed::seed(store, n, 4).await.expect("seed");
+        done += n;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+}
+
+async fn wait_caught_up(store: &EventStore, db: &PortableDb) {
+    let (_, total) = store.head().await.expect("head");
+    let bar = progress(
+        total as u64 * Definition::ALL.len() as u64,
+        "projecting 3 versions",
+    );
+    loop {
+        let mut applied = 0;
+        let mut behind = 0;
+        for def in Definition::ALL {
+            let row = versions::load(db, def).await.expect("catalog");
+            applied += row.events_applied;
+            behind += store.backlog(row.checkpoint).await.expect("backlog").0;
+        }
+        bar.set_position(applied as u64);
+        if behind == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bar.finish_and_clear();
+}
+
+async fn in_transit(store: &EventStore) -> (ShipmentId, i64) {
+    let id = ShipmentId::generate();
+    let ctx = CommandContext::new("bench");
+    let now = chrono::Utc::now();
+    let schedule = ShipmentCommand::Schedule {
+        shipment_id: id,
+        origin: PlaceName::parse("origin", "Bench").expect("valid"),
+        destination: PlaceName::parse("destination", "Mark").expect("valid"),
+        pickup_planned_at: now,
+    };
+    let a = execute(store, id, ExpectedVersion::NoStream, &schedule, &ctx)
+        .await
+        .expect("schedule");
+    let a = execute(
+        store,
+        id,
+        ExpectedVersion::Exactly(a.version),
+        &ShipmentCommand::PickUp { at: now },
+        &ctx,
+    )
+    .await
+    .expect("pick up");
+    (id, a.version)
+}
+
+fn report(at: chrono::DateTime<chrono::Utc>) -> ShipmentCommand {
+    ShipmentCommand::RecordLocation {
+        location: PlaceName::parse("location", "Basel").expect("valid"),
+        position: None,
+        notes: None,
+        at,
+    }
+}
+
+/// Milliseconds from each command's answer until the live board shows its version.
+async fn visible_run(store: &EventStore, db: &PortableDb, commands: usize) -> Vec<f64> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut others = Vec::new();
+    for _ in 0..8 {
+        let (store, stop) = (store.clone(), stop.clone());
+        others.push(tokio::spawn(async move {
+            let (id, mut version) = in_transit(&store).await;
+            let ctx = CommandContext::new("bench-writer");
+            while !stop.load(Ordering::Relaxed) {
+                let a = execute(
+                    &store,
+                    id,
+                    ExpectedVersion::Exactly(version),
+                    &report(chrono::Utc::now()),
+                    &ctx,
+                )
+                .await
+                .expect("writer");
+                version = a.version;
+            }
+        }));
+    }
+    let (id, mut version) = in_transit(store).await;
+    let ctx = CommandContext::new("bench");
+    let query = BoardQuery {
+        search: Some(id.to_string()),
+        page: 1,
+        ..Default::default()
+    };
+    let mut samples = Vec::with_capacity(commands);
+    for _ in 0..commands {
+        let a = execute(
+            store,
+            id,
+            ExpectedVersion::Exactly(version),
+            &report(chrono::Utc::now()),
+            &ctx,
+        )
+        .await
+        .expect("command");
+        version = a.version;
+        let answered = Instant::now();
+        loop {
+            let page = board(db, &query).await.expect("board");
+            if page.rows.first().is_some_and(|r| r.version >= version) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        samples.push(answered.elapsed().as_secs_f64() * 1000.0);
+    }
+    stop.store(true, Ordering::Relaxed);
+    for o in others {
+        o.await.expect("writer");
+    }
+    samples
+}
+
+/// Search latencies in milliseconds for one term, `n` times.
+async fn search_run(db: &PortableDb, term: &str, n: usize) -> Vec<f64> {
+    let query = BoardQuery {
+        search: Some(term.to_string()),
+        page: 1,
+        ..Default::default()
+    };
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        board(db, &query).await.expect("search");
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    samples
+}
+
+pub async fn items_4_and_5(
+    store: &EventStore,
+    db: &PortableDb,
+    backend: &'static str,
+    scale: Scale,
+) -> Vec<Figure> {
+    seed_board(store, scale.board_shipments).await;
+    let daemon = Daemon::new(
+        store.clone(),
+        db.clone(),
+        "bench".into(),
+        Definition::ALL.to_vec(),
+    )
+    .start()
+    .await
+    .expect("daemon");
+    wait_caught_up(store, db).await;
+    let shipments = scale.board_shipments;
+
+    // Item 5: a broad term (a city: about one shipment in eight) and a narrow one (a piece of
+    // one shipment's id).
+    let page = board(db, &BoardQuery::page(1)).await.expect("board");
+    let id = page.rows.first().expect("rows").shipment.id.to_string();
+    let fragment = id[9..18].to_string();
+    let per_run = if scale.quick { 20 } else { 200 };
+    let mut figures = Vec::new();
+    for (label, term) in [
+        ("a city", "rotter".to_string()),
+        ("an id fragment", fragment),
+    ] {
+        let mut p99 = Vec::new();
+        for _ in 0..scale.runs {
+            p99.push(quantile(&search_run(db, &term, per_run).await, 0.99));
+        }
+        figures.push(
+            Figure::new(
+                5,
+                format!("board search p99, {label}, {shipments} shipments"),
+                backend,
+                "ms",
+            )
+            .runs(p99)
+            .target(Target::Below(10.0)),
+        );
+    }
+
+    // Item 4.
+    let (mut p50, mut p99) = (Vec::new(), Vec::new());
+    for _ in 0..scale.runs {
+        let samples = visible_run(store, db, scale.visible_commands).await;
+        p50.push(quantile(&samples, 0.5));
+        p99.push(quantile(&samples, 0.99));
+    }
+    let n = scale.visible_commands;
+    figures.push(
+        Figure::new(
+            4,
+            format!("append to visible p50, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p50),
+    );
+    figures.push(
+        Figure::new(
+            4,
+            format!("append to visible p99, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p99)
+        .target(Target::Below(50.0)),
+    );
+    daemon.shutdown().await;
+    for f in &figures {
+        f.print();
+    }
+    figures
+}

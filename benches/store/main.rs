@@ -1,0 +1,82 @@
+//! `make bench`: the store and projection figures of issue 14 (items 1–5), each the median of
+//! several runs beside a baseline measured in the same run, on PostgreSQL and on SQLite, written
+//! to `target/bench/parts/store.json` for `scripts/bench-report.py` to merge and print.
+//!
+//! QUICK=1: everything small. BENCH_DATABASE_URL: the PostgreSQL server to create fresh
+//! databases on (default TEST_DATABASE_URL, else the local one).
+
+mod append;
+mod board;
+mod harness;
+mod rebuild;
+
+use harness::{Fresh, Scale};
+use serde_json::json;
+use std::path::Path;
+
+const PART: &str = "target/bench/parts/store.json";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == rebuild::CHILD) {
+        // A rebuild in a process of its own, so its peak memory is the rebuild's alone.
+        rebuild::child(args.get(i + 1).expect("a database URL")).await;
+        return;
+    }
+    let scale = Scale::from_env();
+    let admin_url = std::env::var("BENCH_DATABASE_URL")
+        .or_else(|_| std::env::var("TEST_DATABASE_URL"))
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    println!(
+        "store bench ({}): PostgreSQL on {}, SQLite in a temp file",
+        if scale.quick { "QUICK" } else { "full" },
+        freightdesk::db::DatabaseUrl::parse(&admin_url).map_or(admin_url.clone(), |u| u.redacted())
+    );
+    let mut figures = Vec::new();
+    let mut machine = json!({});
+    for postgres in [true, false] {
+        let fresh = if postgres {
+            Fresh::postgres(&admin_url).await
+        } else {
+            Fresh::sqlite()
+        };
+        let backend = fresh.backend;
+        println!("{backend}:");
+        let (store, db) = fresh.connect().await;
+        machine[format!("{backend}_version")] = json!(version(&store).await);
+        figures.extend(append::item1(&store, backend, scale).await);
+        figures.extend(append::item2(&store, backend, scale).await);
+        figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
+        store.close().await;
+        db.pool.close().await;
+        fresh.drop_database().await;
+
+        let fresh = if postgres {
+            Fresh::postgres(&admin_url).await
+        } else {
+            Fresh::sqlite()
+        };
+        figures.extend(rebuild::item3(&fresh, scale).await);
+        fresh.drop_database().await;
+    }
+    harness::write_part(Path::new(PART), "store", &figures, machine);
+    println!("wrote {PART}");
+}
+
+/// The database's own version, for the machine section of the results.
+async fn version(store: &freightdesk::store::EventStore) -> String {
+    if let Some(pool) = store.postgres_pool() {
+        sqlx::query_scalar("SHOW server_version")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_default()
+    } else if let Some(pool) = store.sqlite_pool() {
+        sqlx::query_scalar("SELECT sqlite_version()")
+            .fetch_one(pool)
+            .await
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
