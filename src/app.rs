@@ -33,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    crate::components::provide_clock();
     // Effects only run in the browser, after hydration: tests wait for this marker.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"freightdesk"</a>
+                <crate::components::ClockChoice/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move { view! { <Navigation user=me.await.ok().flatten()/> } })}
                 </Transition>

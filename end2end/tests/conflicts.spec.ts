@@ -1,9 +1,13 @@
 import { Browser, Page } from '@playwright/test';
 import { test, expect, openHydrated, scheduleInBrowser, signIn, timelineVersions, uniquePlace } from './helpers';
 
-/** Another dispatcher (dee) in a browser of her own. */
+/**
+ * Another dispatcher (dee) in a browser of her own. The live feed does not reach her (as when the
+ * news is still on its way), so she acts on the version she saw: that is how conflicts happen.
+ */
 async function secondDispatcher(browser: Browser, baseURL: string, url: string): Promise<Page> {
   const context = await browser.newContext({ baseURL });
+  await context.route('**/live/**', (route) => route.abort());
   await signIn(context, baseURL, 'dee');
   const page = await context.newPage();
   await openHydrated(page, url);

@@ -30,6 +30,8 @@ pub struct TimelineEntry {
     pub command: String,
     pub summary: String,
     pub data_json: String,
+    /// The decoded event, so a page can write its times in the reader's zone.
+    pub event: crate::domain::ShipmentEvent,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,8 +62,12 @@ pub async fn schedule_shipment(
     /// Optional: a client-chosen id (UUID), so a script can retry safely.
     #[server(default)]
     shipment_id: String,
+    /// The zone `pickup_at` is written in (`UTC`, the default, or e.g. `Europe/Amsterdam`).
+    #[server(default)]
+    zone: String,
 ) -> Result<CommandOutcome, AppError> {
-    use crate::domain::{parse_form_time, PlaceName, ShipmentCommand, ShipmentId};
+    use crate::clock::Zone;
+    use crate::domain::{FieldError, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;
     let attempted = [
         ("origin", origin.as_str()),
@@ -76,7 +82,12 @@ pub async fn schedule_shipment(
     };
     let origin = PlaceName::parse("origin", &origin);
     let destination = PlaceName::parse("destination", &destination);
-    let pickup_at = parse_form_time("pickup_at", &pickup_at);
+    let pickup_at = match zone.trim() {
+        "" => Ok(Zone::Utc),
+        name => Zone::parse(name)
+            .ok_or_else(|| FieldError::new("pickup_at", format!("{name:?} is not a time zone"))),
+    }
+    .and_then(|zone| zone.parse_form_time("pickup_at", &pickup_at));
     let command = match (origin, destination, pickup_at) {
         (Ok(origin), Ok(destination), Ok(pickup_planned_at)) => ShipmentCommand::Schedule {
             shipment_id: id,
@@ -427,6 +438,7 @@ mod execution {
                 actor: r.recorded.metadata.actor.clone(),
                 command: r.recorded.metadata.command.clone(),
                 summary: r.event.summary(),
+                event: r.event.clone(),
                 data_json: serde_json::to_string_pretty(&r.recorded.data)
                     .unwrap_or_else(|_| r.recorded.data.to_string()),
             })

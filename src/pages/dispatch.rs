@@ -1,5 +1,8 @@
 use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
-use crate::components::{human_duration, last_error, FieldNote, LocalTime, MaybeTime, StatusBadge};
+use crate::components::{
+    field_described, field_invalid, human_duration, last_error, use_clock, FieldNote, MaybeTime,
+    StatusBadge, ZonedTime,
+};
 use crate::domain::ShipmentStatus;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -20,11 +23,24 @@ pub fn DispatchPage() -> impl IntoView {
         )
     };
     let schedule = ServerAction::<ScheduleShipment>::new();
+    // Appends anywhere (heard over the live feed) read the same page again, waiting until the
+    // board reflects the position the feed reported.
+    let heard = RwSignal::new((0u32, None::<i64>));
+    crate::components::live::follow_feed(
+        || "/live/board".to_string(),
+        move |position| {
+            heard.update(|(n, p)| {
+                *n = n.wrapping_add(1);
+                *p = position;
+            })
+        },
+    );
     let board = Resource::new(
-        move || (params(), schedule.version().get()),
-        |((status, search, page, after, before), _)| {
+        move || (params(), schedule.version().get(), heard.get()),
+        |((status, search, page, after, before), _, (_, position))| {
             // The `fd_seen` cookie makes the board wait for this user's latest command.
-            list_shipments(status, search, page, after, before, String::new())
+            let wait_for = position.map(|p| p.to_string()).unwrap_or_default();
+            list_shipments(status, search, page, after, before, wait_for)
         },
     );
     let navigate = use_navigate();
@@ -37,6 +53,8 @@ pub fn DispatchPage() -> impl IntoView {
         }
     });
     let error = last_error(schedule);
+    crate::components::focus_outcome(schedule);
+    let zone = use_clock().zone;
     // Without JavaScript a refused form comes back as a new page: put back what was typed.
     let typed = {
         let returned = schedule.value().get_untracked();
@@ -58,26 +76,28 @@ pub fn DispatchPage() -> impl IntoView {
             <ActionForm action=schedule attr:class="form-grid" attr:data-testid="schedule-form">
                 <label>
                     "Origin"
-                    <input name="origin" maxlength="120" autocomplete="off" value=typed("origin")/>
+                    <input name="origin" aria-invalid=field_invalid(error, "origin") aria-describedby=field_described(error, "origin") maxlength="120" autocomplete="off" value=typed("origin")/>
                     <FieldNote error field="origin"/>
                 </label>
                 <label>
                     "Destination"
-                    <input name="destination" maxlength="120" autocomplete="off" value=typed("destination")/>
+                    <input name="destination" aria-invalid=field_invalid(error, "destination") aria-describedby=field_described(error, "destination") maxlength="120" autocomplete="off" value=typed("destination")/>
                     <FieldNote error field="destination"/>
                 </label>
                 <label>
-                    "Planned pickup (UTC)"
-                    <input name="pickup_at" type="datetime-local" value=typed("pickup_at")/>
+                    {move || format!("Planned pickup ({})", zone.get().name())}
+                    <input name="pickup_at" aria-invalid=field_invalid(error, "pickup_at") aria-describedby=field_described(error, "pickup_at") type="datetime-local" value=typed("pickup_at")/>
                     <FieldNote error field="pickup_at"/>
                 </label>
+                // The form takes its time in the zone it names, the one the page shows.
+                <input type="hidden" name="zone" value=move || zone.get().name()/>
                 <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>
             </ActionForm>
             {move || {
                 error
                     .get()
                     .filter(|e| !matches!(e, crate::error::AppError::Validation { .. }))
-                    .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+                    .map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> })
             }}
         </section>
         <form method="get" action="/" class="form-row" data-testid="board-filter">
@@ -160,6 +180,7 @@ fn Board(view: BoardView) -> impl IntoView {
         .map(|c| page_link(&status, &search, view.page + 1, Some(("after", c))));
     let with_locations = view.with_locations;
     let empty = view.entries.is_empty();
+    let filtered = !status.is_empty() || !search.is_empty();
     let catching_up = view.catching_up.then(|| {
         view! {
             <p class="notice" role="status" data-testid="catching-up">
@@ -198,13 +219,20 @@ fn Board(view: BoardView) -> impl IntoView {
                     .map(|e| {
                         let id = e.shipment.id.to_string();
                         let short = id[..8].to_string();
+                        // Read aloud as the shipment it is, not as a bare hex id.
+                        let name = format!(
+                            "Shipment {short}: {} to {}, {}",
+                            e.shipment.origin,
+                            e.shipment.destination,
+                            e.shipment.status.label()
+                        );
                         view! {
                             <tr data-shipment=id.clone()>
-                                <td><a href=format!("/shipments/{id}")>{short}</a></td>
+                                <td><a href=format!("/shipments/{id}") aria-label=name>{short}</a></td>
                                 <td><StatusBadge status=e.shipment.status/></td>
                                 <td>{e.shipment.origin}</td>
                                 <td>{e.shipment.destination}</td>
-                                <td><LocalTime at=e.shipment.scheduled_at/></td>
+                                <td><ZonedTime at=e.shipment.scheduled_at/></td>
                                 <td><MaybeTime at=e.shipment.picked_up_at/></td>
                                 <td><MaybeTime at=e.shipment.delivered_at/></td>
                                 {with_locations.then(|| view! {
@@ -218,11 +246,35 @@ fn Board(view: BoardView) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
-        {empty.then(|| view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> })}
+        {empty.then(|| if filtered {
+            view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> }.into_any()
+        } else {
+            view! { <FirstRun/> }.into_any()
+        })}
         <nav class="pager" aria-label="pages">
             {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
             <span data-testid="page-info">{format!("Page {} of {pages}", view.page)}</span>
             {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
         </nav>
+    }
+}
+
+/// An empty board, unfiltered: how to get the first shipments onto it.
+#[component]
+fn FirstRun() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="board-empty">
+            <h2>"No shipments yet"</h2>
+            <p>
+                "Schedule the first one with the form above: origin, destination and the planned pickup. "
+                "It appears here as soon as it is saved."
+            </p>
+            <p>
+                "Or load demo data: in the project folder, with the server running or not, run "
+                <code>"target/server/debug/freightdesk seed --shipments 1000"</code>
+                " (the README's " <code>"freightdesk seed"</code>
+                "; add " <code>"--database-url"</code> " for another database)."
+            </p>
+        </section>
     }
 }

@@ -55,6 +55,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/healthz", Access::Public),
     ("/metrics", Access::AdminOrMetricsToken),
     ("/live/shipments/{id}", Access::SignedIn),
+    ("/live/board", Access::SignedIn),
 ];
 
 /// Every path the running server answers, with its method.

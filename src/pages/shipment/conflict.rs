@@ -2,7 +2,7 @@
 //! the page was loaded, shows the shipment now, and offers to re-apply or discard.
 
 use super::actions::{command_form, Actions, FormMode};
-use crate::components::{LocalTime, StatusBadge};
+use crate::components::{RelativeTime, StatusBadge};
 use crate::error::{AppError, ConflictDetail};
 use leptos::prelude::*;
 
@@ -32,7 +32,7 @@ pub(super) fn ConflictPanel(actions: Actions, id: String, reload: RwSignal<u32>)
                 ..
             } = detail;
             view! {
-                <section class="conflict" data-testid="conflict" role="alert">
+                <section class="conflict" data-testid="conflict" role="alert" data-outcome="" tabindex="-1">
                     <h2>"This shipment changed since you opened it"</h2>
                     <p>
                         {format!(
@@ -48,7 +48,7 @@ pub(super) fn ConflictPanel(actions: Actions, id: String, reload: RwSignal<u32>)
                                     <td>{e.version}</td>
                                     <td>{e.event_type}</td>
                                     <td>{e.actor}</td>
-                                    <td><LocalTime at=e.recorded_at/></td>
+                                    <td><RelativeTime at=e.recorded_at/></td>
                                     <td>{e.summary}</td>
                                 </tr>
                             }).collect_view()}
