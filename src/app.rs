@@ -4,8 +4,8 @@ use crate::api::auth::{who_am_i, LogOut};
 use crate::auth::Role;
 use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
-    AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, RolloutPage, SetupPage,
-    ShipmentPage, UsersPage,
+    AccountPage, DispatchPage, EventsPage, LoginPage, NotFound, ProjectionsPage, RolloutPage,
+    SetupPage, ShipmentPage, UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DispatchPage ssr=SsrMode::Async/>
                     <Route path=path!("/shipments/:id") view=ShipmentPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections") view=ProjectionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections/:name") view=RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
@@ -87,6 +88,7 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
         <nav>
             <A href="/" exact=true>"Dispatch"</A>
             <A href="/projections">"Projections"</A>
+            <A href="/events">"Events"</A>
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
         </nav>
         <div class="user" data-testid="signed-in">

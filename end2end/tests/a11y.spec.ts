@@ -25,7 +25,7 @@ for (const scheme of ['light', 'dark'] as const) {
       test.setTimeout(300_000);
       const id = await scheduleInBrowser(page, uniquePlace('Axe'), 'Contrast');
       // A field error and a conflict-free result on the pages, so their styles are checked too.
-      const pages = ['/', `/shipments/${id}`, '/projections', '/projections/shipment_board', '/users', '/account', '/no/such/page'];
+      const pages = ['/', `/shipments/${id}`, '/projections', '/projections/shipment_board', '/users', '/account', '/events', '/no/such/page'];
       for (const screen of SCREENS) {
         await page.setViewportSize({ width: screen.width, height: screen.height });
         for (const url of pages) {

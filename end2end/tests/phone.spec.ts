@@ -18,7 +18,7 @@ test('no page is wider than a phone', async ({ page }) => {
   await record.getByLabel('Notes').fill(longWord);
   await record.getByRole('button', { name: 'Record location' }).click();
   await expect(page.getByTestId('version')).toHaveText('3');
-  for (const url of ['/', `/shipments/${id}`, '/projections', '/projections/shipment_board', '/users', '/account']) {
+  for (const url of ['/', `/shipments/${id}`, '/projections', '/projections/shipment_board', '/users', '/account', '/events']) {
     await openHydrated(page, url);
     expect(await pageWidth(page), url).toBeLessThanOrEqual(390);
   }

@@ -226,7 +226,8 @@ impl BoardView {
 
 /// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page`
 /// (1-based), and optionally `after` or `before`: the cursor of the page next to this one, as
-/// given in `next_cursor` / `prev_cursor`. `wait_for` (a command's `position`; the `fd_seen`
+/// given in `next_cursor` / `prev_cursor`; `sort`: `pickup`, `origin`, `destination` or
+/// `status`, `-` first for descending (default `-pickup`). `wait_for` (a command's `position`; the `fd_seen`
 /// cookie counts too) makes the read wait, up to 2 s, until the board reflects that command.
 #[server(endpoint = "shipments/board")]
 pub async fn list_shipments(
@@ -236,6 +237,7 @@ pub async fn list_shipments(
     #[server(default)] after: String,
     #[server(default)] before: String,
     #[server(default)] wait_for: String,
+    #[server(default)] sort: String,
 ) -> Result<BoardView, AppError> {
     use crate::projections::definition::SHIPMENT_BOARD;
     use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
@@ -247,17 +249,19 @@ pub async fn list_shipments(
         page,
         after,
         before,
+        sort,
     })
     .map_err(AppError::invalid)?;
+    let column = query.sort.column;
     let caught_up = super::read_your_writes::catch_up(&state, SHIPMENT_BOARD, &wait_for).await?;
     let result = board(&state.db, &query).await?;
     let next_cursor = result
         .has_next
-        .then(|| result.rows.last().map(CursorKey::of))
+        .then(|| result.rows.last().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let prev_cursor = result
         .has_previous
-        .then(|| result.rows.first().map(CursorKey::of))
+        .then(|| result.rows.first().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let with_locations = result.served_by.tracks_locations();
     Ok(BoardView {

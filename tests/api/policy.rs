@@ -56,6 +56,8 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/metrics", Access::AdminOrMetricsToken),
     ("/live/shipments/{id}", Access::SignedIn),
     ("/live/board", Access::SignedIn),
+    ("/api/events/list", D),
+    ("/events", Access::SignedIn),
 ];
 
 /// Every path the running server answers, with its method.

@@ -9,12 +9,12 @@ use crate::api::shipments::{get_shipment, ShipmentView};
 use crate::components::{MaybeTime, StatusBadge, ZonedTime};
 use crate::domain::{CommandKind, ShipmentStatus};
 use crate::error::AppError;
-use crate::pages::NotFound;
+use crate::pages::not_found::NotFoundStatus;
 use actions::{command_form, Actions, FormMode, Messages};
 use conflict::ConflictPanel;
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use timeline::Timeline;
+use timeline::{Lens, Timeline};
 
 #[component]
 pub fn ShipmentPage() -> impl IntoView {
@@ -25,6 +25,7 @@ pub fn ShipmentPage() -> impl IntoView {
     let reload = RwSignal::new(0u32);
     let live = RwSignal::new(0u32);
     let actions = Actions::new();
+    let lens = Lens::new();
     let snapshot = Resource::new(move || (id.get(), reload.get()), |(id, _)| get_shipment(id));
     let timeline = Resource::new(
         move || (id.get(), reload.get(), live.get()),
@@ -60,7 +61,7 @@ pub fn ShipmentPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match snapshot.await {
                     Ok(view) => view! { <Detail view actions reload latest/> }.into_any(),
-                    Err(AppError::NotFound { .. }) => view! { <NotFound/> }.into_any(),
+                    Err(AppError::NotFound { .. }) => view! { <NoSuchShipment id=id.get_untracked()/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -72,7 +73,7 @@ pub fn ShipmentPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let seen = snapshot.await.map(|s| s.version).unwrap_or(0);
-                timeline.await.ok().map(|view| view! { <Timeline view seen/> })
+                timeline.await.ok().map(|view| view! { <Timeline view seen lens/> })
             })}
         </Transition>
     }
@@ -202,5 +203,28 @@ fn ChangedNotice(
                 </p>
             }
         })
+    }
+}
+
+/// A shipment address that leads nowhere: a malformed id says so and what an id looks like; a
+/// well-formed one that names no shipment says that instead. Both answer 404.
+#[component]
+fn NoSuchShipment(id: String) -> impl IntoView {
+    let message = match crate::domain::ShipmentId::parse(&id) {
+        Err(_) => format!(
+            "“{id}” is not a shipment id. Shipment ids look like 4f9e1c1e-3a55-4c43-9b7f-7f0d8f6b1a11: check the link, or find the shipment on the board."
+        ),
+        Ok(_) => format!(
+            "No shipment has the id {id}. It may have been mistyped, or belong to another system."
+        ),
+    };
+    view! {
+        <NotFoundStatus/>
+        <leptos_meta::Title text="No such shipment · freightdesk"/>
+        <section class="not-found" data-testid="no-such-shipment">
+            <h1>"No such shipment"</h1>
+            <p>{message}</p>
+            <p><a href="/">"Back to the dispatch board"</a></p>
+        </section>
     }
 }
