@@ -181,7 +181,10 @@ async fn seed_status_and_rebuild_from_the_command_line() {
         .lines()
         .find(|l| l.starts_with("shipment_board@2"))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(line.contains("0% (0/"), "a running rebuild's progress: {out}");
+    assert!(
+        line.contains("0% (0/"),
+        "a running rebuild's progress: {out}"
+    );
 
     let (ok, out) = freightdesk(&url, &["projections", "rebuild", "nope@1"]);
     assert!(!ok && out.contains("unknown projection version"), "{out}");
