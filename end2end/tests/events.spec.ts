@@ -11,6 +11,7 @@ test('the event log lists the newest events first, filters them and links to the
   await expect(page).toHaveURL(/\/events$/);
   await expect(page).toHaveTitle('Event log · freightdesk');
   const log = page.getByTestId('log');
+  await expect(log.locator('tbody tr').first()).toBeVisible();
   const seqs = await log.locator('tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-seq'))));
   expect(seqs.length).toBeGreaterThanOrEqual(2);
   expect([...seqs].sort((a, b) => b - a)).toEqual(seqs);
