@@ -29,7 +29,7 @@ pub fn EventsPage() -> impl IntoView {
         <form method="get" action="/events" class="form-row" data-testid="log-filter">
             <label>
                 "Event type"
-                <select name="event_type" prop:value=move || get("event_type")>
+                <select name="event_type">
                     <option value="">"All"</option>
                     {ShipmentEvent::TYPES.into_iter().map(|t| {
                         view! { <option value=t selected=move || get("event_type") == t>{t}</option> }
