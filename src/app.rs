@@ -4,8 +4,8 @@ use crate::api::auth::{who_am_i, LogOut};
 use crate::auth::Role;
 use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
-    AccountPage, DispatchPage, LoginPage, NotFound, ProjectionsPage, RolloutPage, SetupPage,
-    ShipmentPage, SubscriptionPage, SubscriptionsPage, UsersPage,
+    AccountPage, DispatchPage, EventsPage, LoginPage, NotFound, ProjectionsPage, RolloutPage,
+    SetupPage, ShipmentPage, SubscriptionPage, SubscriptionsPage, UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -33,6 +33,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    crate::components::provide_clock();
     // Effects only run in the browser, after hydration: tests wait for this marker.
     Effect::new(move |_| {
         if let Some(body) = document().body() {
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"freightdesk"</a>
+                <crate::components::ClockChoice/>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move { view! { <Navigation user=me.await.ok().flatten()/> } })}
                 </Transition>
@@ -61,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DispatchPage ssr=SsrMode::Async/>
                     <Route path=path!("/shipments/:id") view=ShipmentPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections") view=ProjectionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/events") view=EventsPage ssr=SsrMode::Async/>
                     <Route path=path!("/projections/:name") view=RolloutPage ssr=SsrMode::Async/>
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
@@ -87,6 +90,7 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
         <nav>
             <A href="/" exact=true>"Dispatch"</A>
             <A href="/projections">"Projections"</A>
+            <A href="/events">"Events"</A>
             {admin.then(|| view! { <A href="/subscriptions">"Subscriptions"</A> })}
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
         </nav>

@@ -441,7 +441,13 @@ fn status_table(overview: &ProjectionsOverview) -> String {
         let rebuild = v
             .rebuild
             .as_ref()
-            .map(|r| format!("{:.0}% ({}/{})", r.percent(), r.done, r.total))
+            .map(|r| {
+                let left = r
+                    .eta_seconds
+                    .map(|s| format!(", {} left", crate::components::human_duration(s as i64)))
+                    .unwrap_or_default();
+                format!("{:.0}% ({}/{}){left}", r.percent(), r.done, r.total)
+            })
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(
             out,

@@ -6,6 +6,7 @@ pub mod app;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
+pub mod clock;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod config;

@@ -92,7 +92,9 @@ test('text with HTML or script is stored as typed and shown as text, never run',
   }).toPass({ timeout: 10_000 });
   await expect(page.locator(`tr[data-shipment="${id}"]`)).toContainText('<img src=x');
 
-  // The conflict panel shows it too: someone else changes the shipment first.
+  // The conflict panel shows it too: someone else changes the shipment first (and the news of it
+  // does not reach this page, which would otherwise disable Pick up before the click).
+  await page.context().route('**/live/**', (route) => route.abort());
   await openHydrated(page, `/shipments/${id}`);
   const other = await browser.newContext({ baseURL });
   await signIn(other, baseURL!, 'dee');

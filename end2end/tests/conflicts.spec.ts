@@ -1,16 +1,20 @@
 import { Browser, Page } from '@playwright/test';
 import { test, expect, openHydrated, scheduleInBrowser, signIn, timelineVersions, uniquePlace } from './helpers';
 
-/** Another dispatcher (dee) in a browser of her own. */
+/**
+ * Another dispatcher (dee) in a browser of her own. The live feed does not reach her (as when the
+ * news is still on its way), so she acts on the version she saw: that is how conflicts happen.
+ */
 async function secondDispatcher(browser: Browser, baseURL: string, url: string): Promise<Page> {
   const context = await browser.newContext({ baseURL });
+  await context.route('**/live/**', (route) => route.abort());
   await signIn(context, baseURL, 'dee');
   const page = await context.newPage();
   await openHydrated(page, url);
   return page;
 }
 
-test('a stale pick-up shows who changed what, and re-applying is refused by the rules', async ({ page: a, browser, baseURL }) => {
+test('a stale pick-up shows who changed what, and the panel knows re-applying cannot work', async ({ page: a, browser, baseURL }) => {
   await scheduleInBrowser(a, uniquePlace('Hamburg'), 'Vienna');
   const b = await secondDispatcher(browser, baseURL!, a.url());
   await expect(b.getByTestId('version')).toHaveText('1');
@@ -31,8 +35,12 @@ test('a stale pick-up shows who changed what, and re-applying is refused by the 
   await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled: customer withdrew the order');
   await expect(panel.getByTestId('conflict-current').locator('[data-status]')).toHaveAttribute('data-status', 'Cancelled');
 
-  await panel.getByTestId('reapply').click();
-  await expect(b.getByTestId('action-error')).toHaveText('Pick up: cannot pick up a shipment that is Cancelled');
+  // Decided in the browser by the shared rules, before any click: only what can work is offered.
+  await expect(panel.getByTestId('prediction')).toHaveText(
+    'Re-applying pick up on version 2 would be refused: the shipment is Cancelled. It is not offered.',
+  );
+  await expect(panel.getByTestId('reapply')).toHaveCount(0);
+  await panel.getByTestId('discard').click();
   await expect(b.getByTestId('conflict')).toHaveCount(0);
   await expect(b.getByTestId('version')).toHaveText('2');
   await expect.poll(() => timelineVersions(b)).toEqual(['1', '2']);
@@ -59,6 +67,9 @@ test('a stale location report keeps its input and succeeds when re-applied', asy
   await expect(recordB.getByLabel('Location')).toHaveValue('Toulouse');
   await expect(recordB.getByLabel('Notes')).toHaveValue('driver called in');
 
+  await expect(panel.getByTestId('prediction')).toHaveText(
+    'Re-applying record location on version 3 will succeed: the rules allow it on the shipment as it is now.',
+  );
   await panel.getByTestId('reapply').click();
   await expect(b.getByTestId('conflict')).toHaveCount(0);
   await expect(b.getByTestId('version')).toHaveText('4');
@@ -114,6 +125,7 @@ test('without JavaScript a conflict keeps the typed reason and re-applies it', a
   await expect(panel).toContainText('This shipment changed since you opened it');
   await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentPickedUp');
   await expect(b.getByTestId('cancel-form').getByLabel('Reason')).toHaveValue('storm warning at the port');
+  await expect(panel.getByTestId('prediction')).toContainText('Re-applying cancel shipment on version 2 will succeed');
 
   await panel.getByTestId('reapply').click();
   await expect(b.getByTestId('version')).toHaveText('3');

@@ -98,11 +98,11 @@ test('next and previous walk the board 50 at a time', async ({ page, baseURL }) 
   expect(await rows.evaluateAll((r) => r.map((x) => x.getAttribute('data-shipment')))).toEqual(firstPage);
 });
 
-test('unknown and malformed shipment ids show the not-found page', async ({ page }) => {
+test('unknown and malformed shipment ids get a 404 that says there is no such shipment', async ({ page }) => {
   for (const id of ['not-a-shipment', '3f2b8c1e-0000-4000-8000-000000000000']) {
     const response = await page.goto(`/shipments/${id}`);
     expect(response?.status()).toBe(404);
-    await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'No such shipment' })).toBeVisible();
   }
 });
 

@@ -75,3 +75,19 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Adds a webhook subscription through the real server function (as an admin) and returns its id. */
+export async function addSubscriptionByApi(page: Page, baseURL: string, name: string): Promise<number> {
+  const response = await page.request.post(`${baseURL}/api/subscriptions/create`, {
+    headers: { Accept: 'application/json', Origin: baseURL },
+    form: { name, target_url: 'http://127.0.0.1:9/nobody-listens', 'event_types[1]': 'ShipmentPickedUp' },
+  });
+  expect(response.ok(), `create subscription: ${response.status()}`).toBeTruthy();
+  const id = (await response.json()).id as number;
+  // A delivery that will fail, so the pages show delivery rows and, soon, a dead letter.
+  await page.request.post(`${baseURL}/api/subscriptions/test`, {
+    headers: { Accept: 'application/json', Origin: baseURL },
+    form: { id: String(id) },
+  });
+  return id;
+}

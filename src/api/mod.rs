@@ -6,6 +6,7 @@ pub mod auth;
 mod context;
 #[cfg(feature = "ssr")]
 mod errors;
+pub mod events;
 pub mod projections;
 #[cfg(feature = "ssr")]
 pub mod read_your_writes;

@@ -30,6 +30,8 @@ pub struct TimelineEntry {
     pub command: String,
     pub summary: String,
     pub data_json: String,
+    /// The decoded event, so a page can write its times in the reader's zone.
+    pub event: crate::domain::ShipmentEvent,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,8 +62,12 @@ pub async fn schedule_shipment(
     /// Optional: a client-chosen id (UUID), so a script can retry safely.
     #[server(default)]
     shipment_id: String,
+    /// The zone `pickup_at` is written in (`UTC`, the default, or e.g. `Europe/Amsterdam`).
+    #[server(default)]
+    zone: String,
 ) -> Result<CommandOutcome, AppError> {
-    use crate::domain::{parse_form_time, PlaceName, ShipmentCommand, ShipmentId};
+    use crate::clock::Zone;
+    use crate::domain::{FieldError, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;
     let attempted = [
         ("origin", origin.as_str()),
@@ -76,7 +82,12 @@ pub async fn schedule_shipment(
     };
     let origin = PlaceName::parse("origin", &origin);
     let destination = PlaceName::parse("destination", &destination);
-    let pickup_at = parse_form_time("pickup_at", &pickup_at);
+    let pickup_at = match zone.trim() {
+        "" => Ok(Zone::Utc),
+        name => Zone::parse(name)
+            .ok_or_else(|| FieldError::new("pickup_at", format!("{name:?} is not a time zone"))),
+    }
+    .and_then(|zone| zone.parse_form_time("pickup_at", &pickup_at));
     let command = match (origin, destination, pickup_at) {
         (Ok(origin), Ok(destination), Ok(pickup_planned_at)) => ShipmentCommand::Schedule {
             shipment_id: id,
@@ -215,7 +226,8 @@ impl BoardView {
 
 /// The dispatch board: `status` ("" for all), `search` (origin, destination or id), `page`
 /// (1-based), and optionally `after` or `before`: the cursor of the page next to this one, as
-/// given in `next_cursor` / `prev_cursor`. `wait_for` (a command's `position`; the `fd_seen`
+/// given in `next_cursor` / `prev_cursor`; `sort`: `pickup`, `origin`, `destination` or
+/// `status`, `-` first for descending (default `-pickup`). `wait_for` (a command's `position`; the `fd_seen`
 /// cookie counts too) makes the read wait, up to 2 s, until the board reflects that command.
 #[server(endpoint = "shipments/board")]
 pub async fn list_shipments(
@@ -225,6 +237,7 @@ pub async fn list_shipments(
     #[server(default)] after: String,
     #[server(default)] before: String,
     #[server(default)] wait_for: String,
+    #[server(default)] sort: String,
 ) -> Result<BoardView, AppError> {
     use crate::projections::definition::SHIPMENT_BOARD;
     use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
@@ -236,17 +249,19 @@ pub async fn list_shipments(
         page,
         after,
         before,
+        sort,
     })
     .map_err(AppError::invalid)?;
+    let column = query.sort.column;
     let caught_up = super::read_your_writes::catch_up(&state, SHIPMENT_BOARD, &wait_for).await?;
     let result = board(&state.db, &query).await?;
     let next_cursor = result
         .has_next
-        .then(|| result.rows.last().map(CursorKey::of))
+        .then(|| result.rows.last().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let prev_cursor = result
         .has_previous
-        .then(|| result.rows.first().map(CursorKey::of))
+        .then(|| result.rows.first().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let with_locations = result.served_by.tracks_locations();
     Ok(BoardView {
@@ -427,6 +442,7 @@ mod execution {
                 actor: r.recorded.metadata.actor.clone(),
                 command: r.recorded.metadata.command.clone(),
                 summary: r.event.summary(),
+                event: r.event.clone(),
                 data_json: serde_json::to_string_pretty(&r.recorded.data)
                     .unwrap_or_else(|_| r.recorded.data.to_string()),
             })

@@ -24,6 +24,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/projections/rollout", Access::SignedIn),
     ("*", "/api/projections/samples", Access::SignedIn),
     ("*", "/api/status", Access::SignedIn),
+    ("*", "/api/events/list", DISPATCHER),
     // Projection operations.
     ("*", "/api/projections/rebuild", ADMIN),
     ("*", "/api/projections/retry", ADMIN),

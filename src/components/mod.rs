@@ -1,11 +1,14 @@
 //! Small pieces shared by pages.
 
 pub mod charts;
+mod clock;
+pub mod live;
+
+pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
 
 use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;
 use crate::error::AppError;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 /// The error of the last submission of an action, if any.
@@ -46,66 +49,81 @@ where
     });
 }
 
-/// The message for one field of a form, under its input.
+/// The message for one field of a form, under its input (`{field}-error`, which the input's
+/// `aria-describedby` names while there is a message).
 #[component]
 pub fn FieldNote(
     #[prop(into)] error: Signal<Option<AppError>>,
     field: &'static str,
 ) -> impl IntoView {
     move || {
+        error.get().and_then(|e| e.field_message(field)).map(|m| {
+            view! { <span class="field-error" id=format!("{field}-error") data-field=field>{m}</span> }
+        })
+    }
+}
+
+/// `aria-invalid` of a field's input: `true` while the last submission refused it.
+pub fn field_invalid(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<&'static str> + Copy + Send + Sync + 'static {
+    move || {
         error
             .get()
             .and_then(|e| e.field_message(field))
-            .map(|m| view! { <span class="field-error" data-field=field>{m}</span> })
+            .map(|_| "true")
+    }
+}
+
+/// `aria-describedby` of a field's input: its [`FieldNote`] while that says something.
+pub fn field_described(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> impl Fn() -> Option<String> + Copy + Send + Sync + 'static {
+    move || {
+        error
+            .get()
+            .and_then(|e| e.field_message(field))
+            .map(|_| format!("{field}-error"))
+    }
+}
+
+/// After each answer to `action`, keyboard focus moves to the first refused field or, failing
+/// that, to the first message that reports an outcome (`data-outcome`), so nobody is left on
+/// `<body>` wondering what happened.
+pub fn focus_outcome<T>(action: ServerAction<T>)
+where
+    T: leptos::server_fn::ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    T::Output: Clone + Send + Sync + 'static,
+{
+    Effect::new(move |previous: Option<usize>| {
+        let answers = action.version().get();
+        // Not on the first run: a page that opens is not an answer.
+        if previous.is_some_and(|p| p != answers) {
+            #[cfg(feature = "hydrate")]
+            request_animation_frame(focus_first_outcome);
+        }
+        answers
+    });
+}
+
+#[cfg(feature = "hydrate")]
+fn focus_first_outcome() {
+    use wasm_bindgen::JsCast;
+    let found = document()
+        .query_selector("[aria-invalid='true'], [data-outcome]")
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok());
+    if let Some(element) = found {
+        let _ = element.focus();
     }
 }
 
 #[component]
 pub fn StatusBadge(status: ShipmentStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", status.as_str()) data-status=status.as_str()>{status.label()}</span> }
-}
-
-/// A time in the reader's local time zone, with the UTC instant on hover. The server renders
-/// UTC (it does not know the reader's zone); the browser switches to local time after hydration.
-#[component]
-pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
-    let utc = at.format("%Y-%m-%d %H:%M:%S UTC").to_string();
-    let iso = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let in_browser = RwSignal::new(false);
-    Effect::new(move |_| in_browser.set(true));
-    let shown = {
-        let utc = utc.clone();
-        let iso = iso.clone();
-        move || {
-            if in_browser.get() {
-                local_time_text(&iso).unwrap_or_else(|| utc.clone())
-            } else {
-                utc.clone()
-            }
-        }
-    };
-    view! { <time datetime=iso title=utc>{shown}</time> }
-}
-
-#[cfg(feature = "hydrate")]
-fn local_time_text(iso: &str) -> Option<String> {
-    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(iso));
-    date.to_locale_string("default", &wasm_bindgen::JsValue::UNDEFINED)
-        .as_string()
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn local_time_text(_iso: &str) -> Option<String> {
-    None
-}
-
-/// An optional time, or a dash.
-#[component]
-pub fn MaybeTime(at: Option<DateTime<Utc>>) -> impl IntoView {
-    match at {
-        Some(at) => view! { <LocalTime at/> }.into_any(),
-        None => view! { <span class="muted">"—"</span> }.into_any(),
-    }
 }
 
 /// "3h 12m" for a number of seconds; under a minute, the seconds.

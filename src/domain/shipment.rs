@@ -193,14 +193,19 @@ impl ShipmentEvent {
         })
     }
 
-    /// One line a person can read in a timeline or a conflict panel.
+    /// One line a person can read in a timeline or a conflict panel (times in UTC).
     pub fn summary(&self) -> String {
+        self.summary_with(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    }
+
+    /// The same line, with its times written by `time` (a page writes them in its reader's zone).
+    pub fn summary_with(&self, time: impl Fn(DateTime<Utc>) -> String) -> String {
         match self {
             ShipmentEvent::Scheduled(e) => format!(
                 "Scheduled {} → {}, pickup planned {}",
                 e.origin,
                 e.destination,
-                e.scheduled_at.format("%Y-%m-%d %H:%M UTC")
+                time(e.scheduled_at)
             ),
             ShipmentEvent::PickedUp(_) => "Picked up".to_string(),
             ShipmentEvent::LocationRecorded(e) => {

@@ -179,31 +179,6 @@ impl Coordinates {
     }
 }
 
-/// Parses a time from a form: RFC 3339 (`2026-11-28T10:00:00Z`) or the browser's
-/// `datetime-local` value (`2026-11-28T10:00`), which the form sends in UTC.
-pub fn parse_form_time(
-    field: &str,
-    input: &str,
-) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
-    use chrono::{DateTime, NaiveDateTime, Utc};
-    let input = input.trim();
-    if input.is_empty() {
-        return Err(FieldError::new(field, "is required"));
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(input) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    for format in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(t) = NaiveDateTime::parse_from_str(input, format) {
-            return Ok(t.and_utc());
-        }
-    }
-    Err(FieldError::new(
-        field,
-        "is not a date and time (expected e.g. 2026-11-28T14:30)",
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,18 +235,6 @@ mod tests {
                 Err(field) => assert_eq!(got.unwrap_err().field, *field, "{lat},{lon}"),
             }
         }
-    }
-
-    #[test]
-    fn form_times_accept_rfc3339_and_datetime_local() {
-        let a = parse_form_time("t", "2026-11-28T14:30").unwrap();
-        let b = parse_form_time("t", "2026-11-28T15:30:00+01:00").unwrap();
-        assert_eq!(a, b);
-        assert!(parse_form_time("t", "tomorrow").is_err());
-        assert_eq!(
-            parse_form_time("t", " ").unwrap_err().message,
-            "is required"
-        );
     }
 
     #[test]

@@ -1,6 +1,10 @@
 use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
-use crate::components::{human_duration, last_error, FieldNote, LocalTime, MaybeTime, StatusBadge};
+use crate::components::{
+    field_described, field_invalid, human_duration, last_error, use_clock, FieldNote, MaybeTime,
+    StatusBadge, ZonedTime,
+};
 use crate::domain::ShipmentStatus;
+use crate::projections::sort::{BoardSort, SortColumn};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
@@ -17,16 +21,57 @@ pub fn DispatchPage() -> impl IntoView {
             q.get("page").unwrap_or_default(),
             q.get("after").unwrap_or_default(),
             q.get("before").unwrap_or_default(),
+            q.get("sort").unwrap_or_default(),
         )
     };
     let schedule = ServerAction::<ScheduleShipment>::new();
-    let board = Resource::new(
-        move || (params(), schedule.version().get()),
-        |((status, search, page, after, before), _)| {
-            // The `fd_seen` cookie makes the board wait for this user's latest command.
-            list_shipments(status, search, page, after, before, String::new())
+    // Appends anywhere (heard over the live feed) read the same page again, waiting until the
+    // board reflects the position the feed reported.
+    let heard = RwSignal::new((0u32, None::<i64>));
+    crate::components::live::follow_feed(
+        || "/live/board".to_string(),
+        move |position| {
+            heard.update(|(n, p)| {
+                *n = n.wrapping_add(1);
+                *p = position;
+            })
         },
     );
+    let board = Resource::new(
+        move || (params(), schedule.version().get(), heard.get()),
+        |((status, search, page, after, before, sort), _, (_, position))| {
+            // The `fd_seen` cookie makes the board wait for this user's latest command.
+            let wait_for = position.map(|p| p.to_string()).unwrap_or_default();
+            list_shipments(status, search, page, after, before, wait_for, sort)
+        },
+    );
+    // Filters apply as soon as they change (the Filter button is for pages without JavaScript).
+    let search_input = NodeRef::<leptos::html::Input>::new();
+    let apply_filters = {
+        let navigate = use_navigate();
+        move |status: String| {
+            let search = search_input
+                .get_untracked()
+                .map(|i| i.value())
+                .unwrap_or_default();
+            navigate(
+                &board_link(&status, &search, &params().5),
+                Default::default(),
+            );
+        }
+    };
+    let on_status = {
+        let apply = apply_filters.clone();
+        move |ev: leptos::ev::Event| apply(event_target_value(&ev))
+    };
+    let on_search = {
+        let apply = apply_filters.clone();
+        move |_: leptos::ev::Event| apply(params().0)
+    };
+    let on_filter_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        apply_filters(params().0);
+    };
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(outcome)) = schedule.value().get() {
@@ -37,6 +82,8 @@ pub fn DispatchPage() -> impl IntoView {
         }
     });
     let error = last_error(schedule);
+    crate::components::focus_outcome(schedule);
+    let zone = use_clock().zone;
     // Without JavaScript a refused form comes back as a new page: put back what was typed.
     let typed = {
         let returned = schedule.value().get_untracked();
@@ -58,32 +105,35 @@ pub fn DispatchPage() -> impl IntoView {
             <ActionForm action=schedule attr:class="form-grid" attr:data-testid="schedule-form">
                 <label>
                     "Origin"
-                    <input name="origin" maxlength="120" autocomplete="off" value=typed("origin")/>
+                    <input name="origin" aria-invalid=field_invalid(error, "origin") aria-describedby=field_described(error, "origin") maxlength="120" autocomplete="off" value=typed("origin")/>
                     <FieldNote error field="origin"/>
                 </label>
                 <label>
                     "Destination"
-                    <input name="destination" maxlength="120" autocomplete="off" value=typed("destination")/>
+                    <input name="destination" aria-invalid=field_invalid(error, "destination") aria-describedby=field_described(error, "destination") maxlength="120" autocomplete="off" value=typed("destination")/>
                     <FieldNote error field="destination"/>
                 </label>
                 <label>
-                    "Planned pickup (UTC)"
-                    <input name="pickup_at" type="datetime-local" value=typed("pickup_at")/>
+                    {move || format!("Planned pickup ({})", zone.get().name())}
+                    <input name="pickup_at" aria-invalid=field_invalid(error, "pickup_at") aria-describedby=field_described(error, "pickup_at") type="datetime-local" value=typed("pickup_at")/>
                     <FieldNote error field="pickup_at"/>
                 </label>
+                // The form takes its time in the zone it names, the one the page shows.
+                <input type="hidden" name="zone" value=move || zone.get().name()/>
                 <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>
             </ActionForm>
             {move || {
                 error
                     .get()
                     .filter(|e| !matches!(e, crate::error::AppError::Validation { .. }))
-                    .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+                    .map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> })
             }}
         </section>
-        <form method="get" action="/" class="form-row" data-testid="board-filter">
+        <form method="get" action="/" class="form-row" data-testid="board-filter" on:submit=on_filter_submit>
+            <input type="hidden" name="sort" value=move || params().5/>
             <label>
                 "Status"
-                <select name="status">
+                <select name="status" prop:value=move || params().0 on:change=on_status>
                     <option value="">"All"</option>
                     {ShipmentStatus::ALL
                         .into_iter()
@@ -101,9 +151,18 @@ pub fn DispatchPage() -> impl IntoView {
                     type="search"
                     placeholder="origin, destination or id"
                     value=move || params().1
+                    prop:value=move || params().1
+                    node_ref=search_input
+                    on:change=on_search
                 />
             </label>
             <button type="submit" class="secondary">"Filter"</button>
+            {move || {
+                let (status, search, .., sort) = params();
+                (!status.is_empty() || !search.is_empty()).then(|| view! {
+                    <a href=board_link("", "", &sort) class="button secondary" data-testid="clear-filters">"Clear filters"</a>
+                })
+            }}
         </form>
         <Transition fallback=|| view! { <p>"Loading the board…"</p> }>
             {move || Suspend::new(async move {
@@ -117,19 +176,42 @@ pub fn DispatchPage() -> impl IntoView {
     }
 }
 
+/// The filters and order a board link keeps.
+struct Shown<'a> {
+    status: &'a str,
+    search: &'a str,
+    sort: &'a str,
+}
+
 /// A link to a page of the board; `cursor` is `("after" | "before", position)`.
-fn page_link(status: &str, search: &str, page: i64, cursor: Option<(&str, &str)>) -> String {
+fn page_link(shown: &Shown, page: i64, cursor: Option<(&str, &str)>) -> String {
     let mut link = format!("/?page={page}");
     if let Some((direction, position)) = cursor {
         link.push_str(&format!("&{direction}={}", urlencode(position)));
     }
-    if !status.is_empty() {
-        link.push_str(&format!("&status={status}"));
+    if !shown.status.is_empty() {
+        link.push_str(&format!("&status={}", urlencode(shown.status)));
     }
-    if !search.is_empty() {
-        link.push_str(&format!("&q={}", urlencode(search)));
+    if !shown.search.is_empty() {
+        link.push_str(&format!("&q={}", urlencode(shown.search)));
+    }
+    if !shown.sort.is_empty() {
+        link.push_str(&format!("&sort={}", urlencode(shown.sort)));
     }
     link
+}
+
+/// The first page of the board with these filters and this order.
+fn board_link(status: &str, search: &str, sort: &str) -> String {
+    page_link(
+        &Shown {
+            status,
+            search,
+            sort,
+        },
+        1,
+        None,
+    )
 }
 
 fn urlencode(s: &str) -> String {
@@ -148,18 +230,54 @@ fn Board(view: BoardView) -> impl IntoView {
     let query = use_query_map();
     let status = query.read_untracked().get("status").unwrap_or_default();
     let search = query.read_untracked().get("q").unwrap_or_default();
+    let sort_param = query.read_untracked().get("sort").unwrap_or_default();
+    let sort = BoardSort::parse(&sort_param).unwrap_or_default();
+    let shown = Shown {
+        status: &status,
+        search: &search,
+        sort: &sort_param,
+    };
+    // A column header sorts by its column; a second click turns the order around.
+    let header = |column: SortColumn, label: &'static str| {
+        let active = sort.column == column;
+        let next = BoardSort {
+            column,
+            descending: if active {
+                !sort.descending
+            } else {
+                column == SortColumn::PlannedPickup
+            },
+        };
+        let aria = match (active, sort.descending) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        };
+        let arrow = match (active, sort.descending) {
+            (false, _) => "",
+            (true, true) => " ↓",
+            (true, false) => " ↑",
+        };
+        let href = board_link(&status, &search, &next.as_param());
+        view! {
+            <th aria-sort=aria data-sort=column.as_str()>
+                <a href=href>{label}{arrow}</a>
+            </th>
+        }
+    };
     let pages = view.pages();
     // Next/Previous continue from the row next to them; page 1 is simply the start.
     let prev = view.prev_cursor.as_deref().map(|c| {
         let cursor = (view.page > 2).then_some(("before", c));
-        page_link(&status, &search, (view.page - 1).max(1), cursor)
+        page_link(&shown, (view.page - 1).max(1), cursor)
     });
     let next = view
         .next_cursor
         .as_deref()
-        .map(|c| page_link(&status, &search, view.page + 1, Some(("after", c))));
+        .map(|c| page_link(&shown, view.page + 1, Some(("after", c))));
     let with_locations = view.with_locations;
     let empty = view.entries.is_empty();
+    let filtered = !status.is_empty() || !search.is_empty();
     let catching_up = view.catching_up.then(|| {
         view! {
             <p class="notice" role="status" data-testid="catching-up">
@@ -181,10 +299,10 @@ fn Board(view: BoardView) -> impl IntoView {
             <thead>
                 <tr>
                     <th>"Shipment"</th>
-                    <th>"Status"</th>
-                    <th>"Origin"</th>
-                    <th>"Destination"</th>
-                    <th>"Planned pickup"</th>
+                    {header(SortColumn::Status, "Status")}
+                    {header(SortColumn::Origin, "Origin")}
+                    {header(SortColumn::Destination, "Destination")}
+                    {header(SortColumn::PlannedPickup, "Planned pickup")}
                     <th>"Picked up"</th>
                     <th>"Delivered"</th>
                     {with_locations.then(|| view! { <th>"Last location"</th><th>"In transit"</th> })}
@@ -198,13 +316,20 @@ fn Board(view: BoardView) -> impl IntoView {
                     .map(|e| {
                         let id = e.shipment.id.to_string();
                         let short = id[..8].to_string();
+                        // Read aloud as the shipment it is, not as a bare hex id.
+                        let name = format!(
+                            "Shipment {short}: {} to {}, {}",
+                            e.shipment.origin,
+                            e.shipment.destination,
+                            e.shipment.status.label()
+                        );
                         view! {
                             <tr data-shipment=id.clone()>
-                                <td><a href=format!("/shipments/{id}")>{short}</a></td>
+                                <td><a href=format!("/shipments/{id}") aria-label=name>{short}</a></td>
                                 <td><StatusBadge status=e.shipment.status/></td>
                                 <td>{e.shipment.origin}</td>
                                 <td>{e.shipment.destination}</td>
-                                <td><LocalTime at=e.shipment.scheduled_at/></td>
+                                <td><ZonedTime at=e.shipment.scheduled_at/></td>
                                 <td><MaybeTime at=e.shipment.picked_up_at/></td>
                                 <td><MaybeTime at=e.shipment.delivered_at/></td>
                                 {with_locations.then(|| view! {
@@ -218,11 +343,35 @@ fn Board(view: BoardView) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
-        {empty.then(|| view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> })}
+        {empty.then(|| if filtered {
+            view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> }.into_any()
+        } else {
+            view! { <FirstRun/> }.into_any()
+        })}
         <nav class="pager" aria-label="pages">
             {prev.map(|href| view! { <a href=href rel="prev">"← Previous"</a> })}
             <span data-testid="page-info">{format!("Page {} of {pages}", view.page)}</span>
             {next.map(|href| view! { <a href=href rel="next">"Next →"</a> })}
         </nav>
+    }
+}
+
+/// An empty board, unfiltered: how to get the first shipments onto it.
+#[component]
+fn FirstRun() -> impl IntoView {
+    view! {
+        <section class="card" data-testid="board-empty">
+            <h2>"No shipments yet"</h2>
+            <p>
+                "Schedule the first one with the form above: origin, destination and the planned pickup. "
+                "It appears here as soon as it is saved."
+            </p>
+            <p>
+                "Or load demo data: in the project folder, with the server running or not, run "
+                <code>"target/server/debug/freightdesk seed --shipments 1000"</code>
+                " (the README's " <code>"freightdesk seed"</code>
+                "; add " <code>"--database-url"</code> " for another database)."
+            </p>
+        </section>
     }
 }

@@ -1,7 +1,8 @@
 //! The pages of the app.
 
 mod dispatch;
-mod not_found;
+mod events;
+pub(crate) mod not_found;
 mod projections;
 mod rollout;
 mod shipment;
@@ -10,6 +11,7 @@ mod subscriptions;
 mod users;
 
 pub use dispatch::DispatchPage;
+pub use events::EventsPage;
 pub use not_found::NotFound;
 pub use projections::ProjectionsPage;
 pub use rollout::RolloutPage;

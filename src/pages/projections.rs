@@ -7,7 +7,7 @@ use crate::api::projections::{
     CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
 };
 use crate::auth::Role;
-use crate::components::{human_duration, LocalTime};
+use crate::components::{human_duration, ZonedTime};
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
 use crate::stall::{explain, HoldReport};
@@ -165,7 +165,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoVi
                             <tr>
                                 <td>{n.name.clone()}</td>
                                 <td>{n.capabilities.clone()}</td>
-                                <td><LocalTime at=n.started_at/></td>
+                                <td><ZonedTime at=n.started_at/></td>
                                 <td>{format!("{:.0}s ago{}", n.heartbeat_age_seconds, if alive { "" } else { " (gone)" })}</td>
                             </tr>
                         }
@@ -179,7 +179,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoVi
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {o.audit.into_iter().map(|a| view! {
-                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>

@@ -9,7 +9,7 @@ use crate::api::projections::{
     SaveProjectionSettings, SkipPoisonEvent,
 };
 use crate::auth::Role;
-use crate::components::{human_duration, LocalTime};
+use crate::components::{human_duration, ZonedTime};
 use crate::error::AppError;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
 use crate::projections::status::{RolloutStatus, VersionStatus};
@@ -111,8 +111,8 @@ pub fn RolloutPage() -> impl IntoView {
         <h1>{move || format!("{} — blue/green", name.get())}</h1>
         <div aria-live="polite">
             {move || latest.get().map(|r| match r {
-                Ok(m) => view! { <p class="success" role="status" data-testid="rollout-ok">{m}</p> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert" data-testid="rollout-error">{e.to_string()}</p> }.into_any(),
+                Ok(m) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="rollout-ok">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="rollout-error">{e.to_string()}</p> }.into_any(),
             })}
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
@@ -143,7 +143,7 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
             view! {
                 <section class="conflict" role="alert" data-testid="alert">
                     <h2>"Rolled back automatically"</h2>
-                    <p>{a.detail.clone()}" · "<LocalTime at=a.at/></p>
+                    <p>{a.detail.clone()}" · "<ZonedTime at=a.at/></p>
                     {admin.then(|| view! {
                         <ActionForm action=actions.ack_alert>
                             <input type="hidden" name="name" value=name.clone()/>
@@ -175,7 +175,7 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
             view! {
                 <section class="card" data-testid="rollout-comparison">
                     <h2>{format!("{} compared with {}", c.candidate, c.live)}</h2>
-                    <p>{verdict}" · compared "<LocalTime at=c.at/></p>
+                    <p>{verdict}" · compared "<ZonedTime at=c.at/></p>
                     {c.acknowledged_by.clone().map(|who| view! { <p class="muted">{format!("Differences accepted by {who}")}</p> })}
                     {(admin && !c.identical && c.acknowledged_by.is_none()).then(|| view! {
                         <ActionForm action=actions.accept>
@@ -252,7 +252,7 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {s.audit.into_iter().map(|a| view! {
-                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -347,7 +347,7 @@ fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
                             <td>{e.error}</td>
                             <td>{e.reason}</td>
                             <td>{e.skipped_by}</td>
-                            <td><LocalTime at=e.skipped_at/></td>
+                            <td><ZonedTime at=e.skipped_at/></td>
                             <td>{e.acknowledged_by.unwrap_or_else(|| "—".into())}</td>
                         </tr>
                     }).collect_view()}

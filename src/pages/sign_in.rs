@@ -2,7 +2,7 @@
 //! JavaScript too: it posts to its server function, which redirects back.
 
 use crate::api::auth::{ChangePassword, LogIn, SetUp};
-use crate::components::{last_error, FieldNote};
+use crate::components::{field_described, field_invalid, last_error, FieldNote};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -15,6 +15,7 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<LogIn>::new();
     crate::components::on_sign_in_change(login);
     let error = last_error(login);
+    crate::components::focus_outcome(login);
     view! {
         <Title text="Sign in · freightdesk"/>
         <section class="card narrow">
@@ -25,7 +26,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label>"Password"<input name="password" type="password" autocomplete="current-password" required maxlength="1024"/></label>
                 <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
             </ActionForm>
-            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="login-error">{e.to_string()}</p> })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="login-error">{e.to_string()}</p> })}
         </section>
     }
 }
@@ -38,6 +39,7 @@ pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<SetUp>::new();
     crate::components::on_sign_in_change(setup);
     let error = last_error(setup);
+    crate::components::focus_outcome(setup);
     view! {
         <Title text="First admin · freightdesk"/>
         <section class="card narrow">
@@ -45,16 +47,16 @@ pub fn SetupPage() -> impl IntoView {
             <p class="muted">"This link works once, and only while no user exists."</p>
             <ActionForm action=setup attr:class="form-grid" attr:data-testid="setup-form">
                 <input type="hidden" name="token" value=token/>
-                <label>"Name"<input name="name" autocomplete="username" required maxlength="64"/></label>
+                <label>"Name"<input name="name" aria-invalid=field_invalid(error, "name") aria-describedby=field_described(error, "name") autocomplete="username" required maxlength="64"/></label>
                 <FieldNote error field="name"/>
-                <label>"Display name"<input name="display_name" required maxlength="120"/></label>
+                <label>"Display name"<input name="display_name" aria-invalid=field_invalid(error, "display_name") aria-describedby=field_described(error, "display_name") required maxlength="120"/></label>
                 <FieldNote error field="display_name"/>
-                <label>"Password"<input name="password" type="password" autocomplete="new-password" required maxlength="256"/></label>
+                <label>"Password"<input name="password" aria-invalid=field_invalid(error, "password") aria-describedby=field_described(error, "password") type="password" autocomplete="new-password" required maxlength="256"/></label>
                 <FieldNote error field="password"/>
                 <button type="submit" disabled=move || setup.pending().get()>"Create admin and sign in"</button>
             </ActionForm>
             {move || error.get().filter(|e| e.field_message("name").is_none() && e.field_message("display_name").is_none() && e.field_message("password").is_none())
-                .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+                .map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> })}
         </section>
     }
 }
@@ -64,6 +66,7 @@ pub fn SetupPage() -> impl IntoView {
 pub fn AccountPage() -> impl IntoView {
     let change = ServerAction::<ChangePassword>::new();
     let error = last_error(change);
+    crate::components::focus_outcome(change);
     let me = crate::components::use_current_user();
     view! {
         <Title text="Account · freightdesk"/>
@@ -78,16 +81,16 @@ pub fn AccountPage() -> impl IntoView {
             </Transition>
             <h2>"Change password"</h2>
             <ActionForm action=change attr:class="form-grid" attr:data-testid="password-form">
-                <label>"Current password"<input name="current_password" type="password" autocomplete="current-password" required/></label>
+                <label>"Current password"<input name="current_password" aria-invalid=field_invalid(error, "current_password") aria-describedby=field_described(error, "current_password") type="password" autocomplete="current-password" required/></label>
                 <FieldNote error field="current_password"/>
-                <label>"New password"<input name="new_password" type="password" autocomplete="new-password" required/></label>
+                <label>"New password"<input name="new_password" aria-invalid=field_invalid(error, "new_password") aria-describedby=field_described(error, "new_password") type="password" autocomplete="new-password" required/></label>
                 <FieldNote error field="new_password"/>
                 <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
             </ActionForm>
             {move || change.value().get().map(|r| match r {
-                Ok(message) => view! { <p class="success" role="status" data-testid="password-changed">{message}</p> }.into_any(),
+                Ok(message) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="password-changed">{message}</p> }.into_any(),
                 Err(e) if e.field_message("current_password").is_some() || e.field_message("new_password").is_some() => ().into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> }.into_any(),
             })}
         </section>
     }

@@ -5,7 +5,7 @@ use crate::api::subscriptions::{
     get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardDelivery,
     PauseSubscription, ResumeSubscription, RetryDelivery, RewindSubscription, SendTestEvent,
 };
-use crate::components::{last_error, FieldNote, LocalTime, MaybeTime};
+use crate::components::{last_error, FieldNote, MaybeTime, ZonedTime};
 use crate::domain::ShipmentEvent;
 use crate::error::AppError;
 use crate::subscriptions::{
@@ -262,9 +262,9 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                 <dt>"Success rate"</dt><dd>{success_rate(&s)}</dd>
                 <dt>"Attempts per delivery"</dt><dd>{s.max_attempts}</dd>
                 <dt>"Last error"</dt><dd class="wrap" data-testid="last-error">{s.last_error.clone().map(|e| view! {
-                    <span>{e.message}" · "<LocalTime at=e.at/></span>
+                    <span>{e.message}" · "<ZonedTime at=e.at/></span>
                 })}</dd>
-                <dt>"Created"</dt><dd><LocalTime at=s.created_at/>{format!(" by {}", s.created_by)}</dd>
+                <dt>"Created"</dt><dd><ZonedTime at=s.created_at/>{format!(" by {}", s.created_by)}</dd>
             </dl>
             <div class="form-row">
                 {match s.state {
@@ -331,7 +331,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {d.audit.into_iter().map(|a| view! {
-                        <tr><td><LocalTime at=a.at/></td><td>{a.actor}</td><td>{a.action}</td><td class="wrap">{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td>{a.action}</td><td class="wrap">{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
@@ -361,7 +361,7 @@ fn DeliveryTable(
                         view! { <a href=format!("/shipments/{}", d.stream_id)>{short}</a> }
                     });
                     let when = match d.status {
-                        DeliveryStatus::Pending => view! { <span>"next "<LocalTime at=d.next_attempt_at/></span> }.into_any(),
+                        DeliveryStatus::Pending => view! { <span>"next "<ZonedTime at=d.next_attempt_at/></span> }.into_any(),
                         _ => view! { <MaybeTime at=d.finished_at/> }.into_any(),
                     };
                     // What a failing receiver said is often the quickest way to the cause.
@@ -398,7 +398,7 @@ fn DeliveryTable(
                                 {d.last_error.clone().unwrap_or_default()}
                                 {answer.map(|text| view! { <div class="muted" data-testid="response-excerpt">"Answer: "{text}</div> })}
                             </td>
-                            <td><LocalTime at=d.created_at/></td>
+                            <td><ZonedTime at=d.created_at/></td>
                             <td>{when}</td>
                             {row_actions}
                         </tr>

@@ -3,7 +3,7 @@
 
 use crate::api::users::{list_users, AddUser, ChangeRole, DisableUser, ResetPassword};
 use crate::auth::{Role, UserSummary};
-use crate::components::{last_error, FieldNote, LocalTime};
+use crate::components::{field_described, field_invalid, last_error, FieldNote, ZonedTime};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -47,12 +47,16 @@ pub fn UsersPage() -> impl IntoView {
     };
     let users = Resource::new(move || actions.versions(), |_| list_users());
     let add_error = last_error(actions.add);
+    crate::components::focus_outcome(actions.add);
+    crate::components::focus_outcome(actions.disable);
+    crate::components::focus_outcome(actions.reset);
+    crate::components::focus_outcome(actions.role);
     view! {
         <Title text="Users · freightdesk"/>
         <h1>"Users"</h1>
         {move || actions.outcome().map(|r| match r {
-            Ok(message) => view! { <p class="success" role="status" data-testid="user-action-ok">{message}</p> }.into_any(),
-            Err(e) => view! { <p class="error" role="alert" data-testid="user-action-error">{e.to_string()}</p> }.into_any(),
+            Ok(message) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="user-action-ok">{message}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="user-action-error">{e.to_string()}</p> }.into_any(),
         })}
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -65,23 +69,23 @@ pub fn UsersPage() -> impl IntoView {
         <section class="card">
             <h2>"Add a user"</h2>
             <ActionForm action=actions.add attr:class="form-grid" attr:data-testid="add-user-form">
-                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/></label>
+                <label>"Name"<input name="name" aria-invalid=field_invalid(add_error, "name") aria-describedby=field_described(add_error, "name") autocomplete="off" required maxlength="64"/></label>
                 <FieldNote error=add_error field="name"/>
-                <label>"Display name"<input name="display_name" maxlength="120"/></label>
+                <label>"Display name"<input name="display_name" aria-invalid=field_invalid(add_error, "display_name") aria-describedby=field_described(add_error, "display_name") maxlength="120"/></label>
                 <FieldNote error=add_error field="display_name"/>
                 <label>"Role"
                     <select name="role">
                         {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label>"Password"<input name="password" type="password" autocomplete="new-password" required maxlength="256"/></label>
+                <label>"Password"<input name="password" aria-invalid=field_invalid(add_error, "password") aria-describedby=field_described(add_error, "password") type="password" autocomplete="new-password" required maxlength="256"/></label>
                 <FieldNote error=add_error field="password"/>
                 <button type="submit" disabled=move || actions.add.pending().get()>"Add user"</button>
             </ActionForm>
             {move || actions.add.value().get().map(|r| match r {
-                Ok(message) => view! { <p class="success" role="status" data-testid="user-added">{message}</p> }.into_any(),
+                Ok(message) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="user-added">{message}</p> }.into_any(),
                 Err(crate::error::AppError::Validation { .. }) => ().into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> }.into_any(),
             })}
         </section>
     }
@@ -104,7 +108,7 @@ fn UserTable(list: Vec<UserSummary>, actions: UserActions) -> impl IntoView {
                             <td>{u.name.clone()}</td>
                             <td>{u.display_name.clone()}</td>
                             <td data-testid="role">{u.role.label()}</td>
-                            <td><LocalTime at=u.created_at/></td>
+                            <td><ZonedTime at=u.created_at/></td>
                             <td data-testid="user-state">{if disabled { "disabled" } else { "active" }}</td>
                             <td>
                                 {(!disabled).then(|| view! {

@@ -9,6 +9,7 @@
 pub mod definition;
 pub mod lifecycle;
 pub mod readiness;
+pub mod sort;
 pub mod status;
 
 #[cfg(feature = "ssr")]

@@ -2,6 +2,7 @@
 
 use super::board::{row_from_sql, BoardRow};
 use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
+pub use super::sort::{BoardSort, SortColumn};
 use super::{versions, DayCounts, Definition};
 use crate::db::{col, parse_time, time_text, PortableDb, SqlBuilder, TableName};
 use crate::domain::{FieldError, ShipmentId, ShipmentStatus};
@@ -19,6 +20,8 @@ pub struct RawBoardQuery {
     pub page: String,
     pub after: String,
     pub before: String,
+    /// `origin`, `-origin` (descending), …; empty for the default, newest planned pickup first.
+    pub sort: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,6 +35,7 @@ pub struct BoardQuery {
     /// Where the page starts, relative to a row of the page next to it: pages reached by
     /// "next" and "previous" cost the same however deep they are.
     pub cursor: Option<Cursor>,
+    pub sort: BoardSort,
 }
 
 impl BoardQuery {
@@ -65,12 +69,19 @@ impl BoardQuery {
                 }),
         };
         let search: String = raw.search.trim().chars().take(SEARCH_MAX_CHARS).collect();
+        let sort = BoardSort::parse(&raw.sort).unwrap_or_else(|| {
+            errors.push(FieldError::new(
+                "sort",
+                "is not a column the board sorts by",
+            ));
+            BoardSort::default()
+        });
         let mut cursor_of = |field: &str, key: &str, make: fn(CursorKey) -> Cursor| {
             let key = key.trim();
             if key.is_empty() {
                 return None;
             }
-            let parsed = CursorKey::parse(key).map(make);
+            let parsed = CursorKey::parse_for(sort.column, key).map(make);
             if parsed.is_none() {
                 errors.push(FieldError::new(field, "is not a board position"));
             }
@@ -93,35 +104,54 @@ impl BoardQuery {
             search: Some(search).filter(|s| !s.is_empty()),
             page,
             cursor,
+            sort,
         })
     }
 }
 
-/// A position in the board's order (planned pickup, newest first; then id), in the form the
-/// table stores.
+/// A position in the board's order: the sort column's value and the shipment id, in the form
+/// the table stores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CursorKey {
-    time: String,
+    value: String,
     id: String,
 }
 
 impl CursorKey {
-    /// `time|id`, whatever form the link wrote it in.
+    /// `time|id` in the default order (planned pickup), whatever form the link wrote it in.
     pub fn parse(key: &str) -> Option<Self> {
-        let (time, id) = key.split_once('|')?;
+        Self::parse_for(SortColumn::PlannedPickup, key)
+    }
+
+    /// `value|id` for an order by `column` (the value may itself hold `|`; the id never does).
+    pub fn parse_for(column: SortColumn, key: &str) -> Option<Self> {
+        let (value, id) = key.rsplit_once('|')?;
+        let value = match column {
+            SortColumn::PlannedPickup => time_text(parse_time(value).ok()?),
+            SortColumn::Status => ShipmentStatus::parse(value)?.as_str().to_string(),
+            SortColumn::Origin | SortColumn::Destination => value.to_string(),
+        };
         Some(Self {
-            time: time_text(parse_time(time).ok()?),
+            value,
             id: ShipmentId::parse(id).ok()?.to_string(),
         })
     }
 
-    /// The key of a row, as links carry it.
+    /// The key of a row in the default order, as links carry it.
     pub fn of(row: &BoardRow) -> String {
-        format!(
-            "{}|{}",
-            time_text(row.shipment.scheduled_at),
-            row.shipment.id
-        )
+        Self::of_sorted(row, SortColumn::PlannedPickup)
+    }
+
+    /// The key of a row in an order by `column`.
+    pub fn of_sorted(row: &BoardRow, column: SortColumn) -> String {
+        let s = &row.shipment;
+        let value = match column {
+            SortColumn::PlannedPickup => time_text(s.scheduled_at),
+            SortColumn::Origin => s.origin.clone(),
+            SortColumn::Destination => s.destination.clone(),
+            SortColumn::Status => s.status.as_str().to_string(),
+        };
+        format!("{value}|{}", s.id)
     }
 }
 
@@ -194,16 +224,24 @@ fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery) {
         }
     }
     if let Some(cursor) = &query.cursor {
-        // Newest first: "after" a row is older than it.
-        let (key, operator) = match cursor {
-            Cursor::After(key) => (key, "<"),
-            Cursor::Before(key) => (key, ">"),
+        // In a descending order "after" a row means smaller than it; ascending, larger.
+        let (key, after) = match cursor {
+            Cursor::After(key) => (key, true),
+            Cursor::Before(key) => (key, false),
+        };
+        let operator = if after == query.sort.descending {
+            "<"
+        } else {
+            ">"
         };
         sql.push(glue)
-            .push("(scheduled_at, shipment_id) ")
+            .push(format_args!(
+                "({}, shipment_id) ",
+                query.sort.column.column()
+            ))
             .push(operator)
             .push(" (")
-            .push_bind(key.time.clone())
+            .push_bind(key.value.clone())
             .push(", ")
             .push_bind(key.id.clone())
             .push(")");
@@ -235,9 +273,14 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
     )?;
 
     let page = query.page.max(1);
-    // Reading backwards (towards newer rows) runs the index the other way, then flips.
+    // Reading backwards (towards the start) runs the order the other way, then flips.
     let backwards = matches!(query.cursor, Some(Cursor::Before(_)));
-    let order = if backwards { "ASC" } else { "DESC" };
+    let order = if backwards != query.sort.descending {
+        "DESC"
+    } else {
+        "ASC"
+    };
+    let column = query.sort.column.column();
     let offset = match query.cursor {
         None => (page - 1) * BOARD_PAGE_SIZE,
         Some(_) => 0,
@@ -245,7 +288,7 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
     let mut rows = SqlBuilder::new(format!("SELECT * FROM {table}"));
     push_filters(&mut rows, query);
     rows.push(format_args!(
-        " ORDER BY scheduled_at {order}, shipment_id {order} LIMIT "
+        " ORDER BY {column} {order}, shipment_id {order} LIMIT "
     ))
     // One row more than a page tells whether there is more in the direction of reading.
     .push_bind(BOARD_PAGE_SIZE + 1)
@@ -413,11 +456,41 @@ mod tests {
     fn raw(status: &str, page: &str, after: &str, before: &str) -> RawBoardQuery {
         RawBoardQuery {
             status: status.into(),
-            search: String::new(),
             page: page.into(),
             after: after.into(),
             before: before.into(),
+            ..RawBoardQuery::default()
         }
+    }
+
+    #[test]
+    fn sorts_parse_both_ways_and_cursors_follow_the_sort_column() {
+        let cases: [(&str, Option<(SortColumn, bool)>); 6] = [
+            ("", Some((SortColumn::PlannedPickup, true))),
+            ("origin", Some((SortColumn::Origin, false))),
+            ("-destination", Some((SortColumn::Destination, true))),
+            ("status", Some((SortColumn::Status, false))),
+            ("pickup", Some((SortColumn::PlannedPickup, false))),
+            ("weight", None),
+        ];
+        for (input, want) in cases {
+            let got = BoardSort::parse(input).map(|s| (s.column, s.descending));
+            assert_eq!(got, want, "{input:?}");
+            if let Some(sort) = BoardSort::parse(input).filter(|_| !input.is_empty()) {
+                assert_eq!(sort.as_param(), input);
+            }
+        }
+        let id = "4f9e1c1e-3a55-4c43-9b7f-7f0d8f6b1a11";
+        let key = CursorKey::parse_for(SortColumn::Origin, &format!("A|B {id}|{id}")).unwrap();
+        assert_eq!(
+            (key.value.as_str(), key.id.as_str()),
+            ("A|B {id}".replace("{id}", id).as_str(), id)
+        );
+        assert!(CursorKey::parse_for(SortColumn::Status, &format!("Lost|{id}")).is_none());
+        assert!(CursorKey::parse_for(SortColumn::Origin, "Rotterdam|not-an-id").is_none());
+        let mut query = raw("", "", "", "");
+        query.sort = "sideways".into();
+        assert_eq!(BoardQuery::parse(&query).unwrap_err()[0].field, "sort");
     }
 
     #[test]

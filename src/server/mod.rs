@@ -26,7 +26,12 @@ use std::net::SocketAddr;
 
 /// The routes that are neither pages nor server functions. The router registers exactly these
 /// (and the policy test walks them), so none can be added without a policy entry.
-pub const PLAIN_ROUTES: [&str; 3] = ["/healthz", "/metrics", "/live/shipments/{id}"];
+pub const PLAIN_ROUTES: [&str; 4] = [
+    "/healthz",
+    "/metrics",
+    "/live/shipments/{id}",
+    "/live/board",
+];
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
@@ -35,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         get(healthz),
         get(metrics::metrics),
         get(live::shipment_feed),
+        get(live::board_feed),
     ];
     let plain = PLAIN_ROUTES
         .into_iter()

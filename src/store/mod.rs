@@ -2,6 +2,7 @@
 //! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract tests.
 
 mod backend;
+pub mod explorer;
 mod positions;
 mod postgres;
 pub mod shipments;

@@ -194,7 +194,8 @@ impl RewindTarget {
                 Err(FieldError::new("to", "a position starts at 1"))
             };
         }
-        crate::domain::parse_form_time("to", input)
+        crate::clock::Zone::Utc
+            .parse_form_time("to", input)
             .map(RewindTarget::Time)
             .map_err(|_| {
                 FieldError::new(

@@ -172,6 +172,20 @@ async fn seed_status_and_rebuild_from_the_command_line() {
     crate::projections::assert_matches_fold(&store, &db).await;
     daemon.shutdown().await;
 
+    // No node runs it now: the requested rebuild waits at its start, and status shows it running.
+    let (ok, out) = freightdesk(&url, &["projections", "rebuild", "shipment_board@2"]);
+    assert!(ok, "{out}");
+    let (ok, out) = freightdesk(&url, &["projections", "status"]);
+    assert!(ok, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("shipment_board@2"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("0% (0/"),
+        "a running rebuild's progress: {out}"
+    );
+
     let (ok, out) = freightdesk(&url, &["projections", "rebuild", "nope@1"]);
     assert!(!ok && out.contains("unknown projection version"), "{out}");
     let (ok, out) = freightdesk(&url, &["serve", "--help"]);

@@ -6,6 +6,7 @@ mod auth;
 mod board;
 mod cli;
 mod concurrency;
+mod explorer;
 mod fuzz;
 mod http;
 mod nodes;

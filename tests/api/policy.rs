@@ -67,6 +67,9 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/healthz", Access::Public),
     ("/metrics", Access::AdminOrMetricsToken),
     ("/live/shipments/{id}", Access::SignedIn),
+    ("/live/board", Access::SignedIn),
+    ("/api/events/list", D),
+    ("/events", Access::SignedIn),
 ];
 
 /// Every path the running server answers, with its method.

@@ -4,7 +4,7 @@
 use crate::api::shipments::{
     CancelShipment, CommandOutcome, DeliverShipment, PickUpShipment, RecordLocation,
 };
-use crate::components::FieldNote;
+use crate::components::{field_described, field_invalid, FieldNote};
 use crate::domain::CommandKind;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -219,22 +219,23 @@ fn fresh_fields(kind: CommandKind, a: Actions) -> AnyView {
         CommandKind::RecordLocation => {
             let error = a.error_of(kind);
             view! {
-                <label>"Location"<input name="location" maxlength="120" value=a.location.get_untracked() bind:value=a.location/></label>
+                <label>"Location"<input name="location" aria-invalid=field_invalid(error, "location") aria-describedby=field_described(error, "location") maxlength="120" value=a.location.get_untracked() bind:value=a.location/></label>
                 <FieldNote error field="location"/>
                 <div class="form-row">
-                    <label>"Latitude"<input name="lat" inputmode="decimal" size="8" value=a.lat.get_untracked() bind:value=a.lat/></label>
-                    <label>"Longitude"<input name="lon" inputmode="decimal" size="8" value=a.lon.get_untracked() bind:value=a.lon/></label>
+                    <label>"Latitude"<input name="lat" aria-invalid=field_invalid(error, "lat") aria-describedby=field_described(error, "lat") inputmode="decimal" size="8" value=a.lat.get_untracked() bind:value=a.lat/></label>
+                    <label>"Longitude"<input name="lon" aria-invalid=field_invalid(error, "lon") aria-describedby=field_described(error, "lon") inputmode="decimal" size="8" value=a.lon.get_untracked() bind:value=a.lon/></label>
                 </div>
                 <FieldNote error field="lat"/>
                 <FieldNote error field="lon"/>
-                <label>"Notes"<input name="notes" maxlength="1000" value=a.notes.get_untracked() bind:value=a.notes/></label>
+                <label>"Notes"<input name="notes" aria-invalid=field_invalid(error, "notes") aria-describedby=field_described(error, "notes") maxlength="1000" value=a.notes.get_untracked() bind:value=a.notes/></label>
+                <FieldNote error field="notes"/>
             }
             .into_any()
         }
         CommandKind::Cancel => {
             let error = a.error_of(kind);
             view! {
-                <label>"Reason"<textarea name="reason" maxlength="500" rows="2" bind:value=a.reason>{a.reason.get_untracked()}</textarea></label>
+                <label>"Reason"<textarea name="reason" aria-invalid=field_invalid(error, "reason") aria-describedby=field_described(error, "reason") maxlength="500" rows="2" bind:value=a.reason>{a.reason.get_untracked()}</textarea></label>
                 <FieldNote error field="reason"/>
             }
             .into_any()
@@ -243,8 +244,8 @@ fn fresh_fields(kind: CommandKind, a: Actions) -> AnyView {
     }
 }
 
-/// Refusals and other errors of the last commands, next to the actions (conflicts have their
-/// own panel; field errors sit under their inputs).
+/// The results of the last commands: what was done, or why not (conflicts have their own
+/// panel; field errors sit under their inputs).
 #[component]
 pub(super) fn Messages(actions: Actions) -> impl IntoView {
     move || {
@@ -252,12 +253,17 @@ pub(super) fn Messages(actions: Actions) -> impl IntoView {
             .outcomes()
             .into_iter()
             .filter_map(|(kind, r)| match r {
-                Err(AppError::Conflict(_)) | Ok(_) => None,
+                Ok(version) => Some(view! {
+                    <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="action-result">
+                        {format!("{}: done, the shipment is now at version {version}.", kind.label())}
+                    </p>
+                }.into_any()),
+                Err(AppError::Conflict(_)) => None,
                 Err(e) => Some(view! {
-                    <p class="error" role="alert" data-testid="action-error">
+                    <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="action-error">
                         {format!("{}: {e}", kind.label())}
                     </p>
-                }),
+                }.into_any()),
             })
             .collect_view()
     }

@@ -1,51 +1,132 @@
 //! The event timeline: every event of the shipment with its version, global position, type,
 //! time, actor, a summary and the stored JSON; newer events than the page's state are marked.
+//! It reads oldest or newest first, filters by event type, and travels in time: choosing a
+//! version shows the shipment as it was then, folded in the browser with the shared `evolve`.
 
-use super::actions::Actions;
-use crate::api::shipments::ShipmentView;
-use crate::components::LocalTime;
+use crate::api::shipments::{ShipmentView, TimelineEntry};
+use crate::components::{use_clock, MaybeTime, RelativeTime, StatusBadge};
+use crate::domain::{evolve, Shipment, ShipmentEvent};
 use leptos::prelude::*;
 
+/// How the reader looks at the timeline. Owned by the page, so it survives the timeline being
+/// read again when a live event arrives.
+#[derive(Clone, Copy)]
+pub(super) struct Lens {
+    newest_first: RwSignal<bool>,
+    /// An event type, or empty for all.
+    only: RwSignal<String>,
+    /// The version whose state is shown, when travelling in time.
+    viewing: RwSignal<Option<i64>>,
+}
+
+impl Lens {
+    pub fn new() -> Self {
+        Self {
+            newest_first: RwSignal::new(false),
+            only: RwSignal::new(String::new()),
+            viewing: RwSignal::new(None),
+        }
+    }
+}
+
+/// The shipment as it was once the events up to `version` had happened.
+fn as_of(timeline: &[TimelineEntry], version: i64) -> Option<Shipment> {
+    timeline
+        .iter()
+        .filter(|e| e.version <= version)
+        .fold(None, |state, e| evolve(state, &e.event))
+}
+
 #[component]
-pub(super) fn Timeline(
-    view: ShipmentView,
-    seen: i64,
-    reload: RwSignal<u32>,
-    actions: Actions,
-) -> impl IntoView {
-    let newer = view.version - seen;
+pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoView {
+    let zone = use_clock().zone;
+    let latest = view.version;
+    let entries = StoredValue::new(view.timeline);
+    let rows = move || {
+        let only = lens.only.get();
+        let mut list: Vec<TimelineEntry> = entries
+            .get_value()
+            .into_iter()
+            .filter(|e| only.is_empty() || e.event_type == only)
+            .collect();
+        if lens.newest_first.get() {
+            list.reverse();
+        }
+        list
+    };
+    let travel = move || {
+        lens.viewing.get().map(|version| {
+            let state = entries.with_value(|list| as_of(list, version));
+            view! {
+                <div class="notice time-travel" role="status" data-testid="time-travel">
+                    <p>
+                        <strong>{format!("Viewing version {version} of {latest}")}</strong>
+                        " — the shipment as it was then, folded in your browser from its events."
+                    </p>
+                    {state.map(|s| view! { <PastState s/> })}
+                    <button type="button" class="secondary" on:click=move |_| lens.viewing.set(None)>
+                        "Back to the latest"
+                    </button>
+                </div>
+            }
+        })
+    };
     view! {
         <section class="card timeline">
             <h2>"Event timeline"</h2>
-            {(newer > 0).then(|| view! {
-                <p class="notice" data-testid="changed-notice">
-                    {format!(
-                        "{newer} new event{} since you opened this page. Your actions still apply to version {seen} until you ",
-                        if newer == 1 { "" } else { "s" }
-                    )}
-                    <button class="secondary" on:click=move |_| {
-                        actions.clear_all_except(None);
-                        reload.update(|n| *n += 1);
-                    }>"show the latest"</button>
-                    "."
-                </p>
-            })}
+            <div class="form-row" data-testid="timeline-controls">
+                <label>
+                    "Order"
+                    <select
+                        prop:value=move || if lens.newest_first.get() { "newest" } else { "oldest" }
+                        on:change=move |ev| lens.newest_first.set(event_target_value(&ev) == "newest")
+                    >
+                        <option value="oldest">"Oldest first"</option>
+                        <option value="newest">"Newest first"</option>
+                    </select>
+                </label>
+                <label>
+                    "Event type"
+                    <select prop:value=move || lens.only.get() on:change=move |ev| lens.only.set(event_target_value(&ev))>
+                        <option value="">"All"</option>
+                        {ShipmentEvent::TYPES.into_iter().map(|t| view! { <option value=t>{t}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <div aria-live="polite">{travel}</div>
             <table data-testid="timeline">
                 <thead>
                     <tr><th>"Version"</th><th>"Position"</th><th>"Event"</th><th>"Time"</th><th>"Actor"</th><th>"Details"</th></tr>
                 </thead>
                 <tbody>
-                    {view.timeline.into_iter().map(|e| {
-                        let class = if e.version > seen { "new" } else { "" };
+                    {move || rows().into_iter().map(|e| {
+                        let version = e.version;
+                        let class = move || {
+                            let mut class = if version > seen { "new" } else { "" }.to_string();
+                            if lens.viewing.get() == Some(version) {
+                                class.push_str(" viewing");
+                            }
+                            class
+                        };
+                        let event = e.event.clone();
                         view! {
-                            <tr class=class data-version=e.version>
-                                <td>{e.version}</td>
+                            <tr class=class data-version=version>
+                                <td>
+                                    <button
+                                        type="button"
+                                        class="link"
+                                        aria-label=format!("{version}: show the shipment as it was at version {version}")
+                                        on:click=move |_| lens.viewing.set(Some(version))
+                                    >
+                                        {version}
+                                    </button>
+                                </td>
                                 <td>{format!("#{}", e.seq)}</td>
                                 <td>{e.event_type.clone()}</td>
-                                <td><LocalTime at=e.recorded_at/></td>
+                                <td><RelativeTime at=e.recorded_at/></td>
                                 <td>{e.actor}</td>
                                 <td>
-                                    {e.summary}
+                                    {move || event.summary_with(|t| zone.get().format(t, false))}
                                     <details>
                                         <summary>{format!("JSON (schema v{}, {})", e.schema_version, e.command)}</summary>
                                         <pre>{e.data_json}</pre>
@@ -57,5 +138,19 @@ pub(super) fn Timeline(
                 </tbody>
             </table>
         </section>
+    }
+}
+
+/// The facts of a past state.
+#[component]
+fn PastState(s: Shipment) -> impl IntoView {
+    view! {
+        <dl class="facts" data-testid="past-state">
+            <dt>"Status"</dt><dd><StatusBadge status=s.status/></dd>
+            <dt>"Picked up"</dt><dd><MaybeTime at=s.picked_up_at/></dd>
+            <dt>"Delivered"</dt><dd><MaybeTime at=s.delivered_at/></dd>
+            <dt>"Last location"</dt>
+            <dd data-testid="past-location">{s.last_location.unwrap_or_else(|| "—".into())}</dd>
+        </dl>
     }
 }
