@@ -264,6 +264,12 @@ impl Daemon {
 
     async fn step(&self, def: Definition, run: &mut RunState) -> Result<Progress, StepError> {
         let row = versions::load(&self.db, def).await?;
+        if row.failure.is_some() && row.state == VersionState::Live {
+            // Readers are still on this failed version: no standby was caught up when it failed
+            // (it may have been applying the very same event). Try again until one is.
+            self.roll_back_if_possible(def).await;
+            return Ok(Progress::Blocked);
+        }
         if row.failure.is_some() || !row.state.is_maintained() {
             return Ok(Progress::Blocked);
         }
@@ -460,9 +466,13 @@ impl Daemon {
         audit::record(&mut tx, &self.node, AuditAction::Failed, def, &detail).await?;
         tx.commit().await?;
         // Reads must not stay on a broken version: go back to the previous one if allowed.
+        self.roll_back_if_possible(def).await;
+        Ok(Progress::Blocked)
+    }
+
+    async fn roll_back_if_possible(&self, def: Definition) {
         if let Err(e) = rollout::roll_back_automatically(&self.db, &self.store, def).await {
             tracing::error!(error = %e, "automatic rollback of {} failed", def.key());
         }
-        Ok(Progress::Blocked)
     }
 }
