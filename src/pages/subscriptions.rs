@@ -58,7 +58,7 @@ pub fn SubscriptionsPage() -> impl IntoView {
 #[component]
 fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Subscriptions">
         <table class="deliveries" data-testid="subscriptions">
             <thead><tr>
                 <th>"Name"</th><th>"Target"</th><th>"Events"</th><th>"State"</th>
@@ -326,7 +326,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
         </section>
         <section class="card">
             <h2>"Audit"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Audit trail">
             <table class="deliveries" data-testid="subscription-audit">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Detail"</th></tr></thead>
                 <tbody>
@@ -347,7 +347,7 @@ fn DeliveryTable(
     subscription: i64,
 ) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Deliveries">
         <table class="deliveries">
             <thead><tr>
                 <th>"#"</th><th>"Event"</th><th>"Shipment"</th><th>"Status"</th><th>"Attempts"</th>
