@@ -201,10 +201,9 @@ pub async fn rewind(
     confirm: &str,
 ) -> Result<String, SubscriptionError> {
     let row = load(db, id).await?;
-    let target = RewindTarget::parse(to);
     let confirmed = confirm.trim() == row.name;
-    match (target, confirmed) {
-        (Ok(_), true) => {}
+    let target = match (RewindTarget::parse(to), confirmed) {
+        (Ok(target), true) => target,
         (target, confirmed) => {
             let mut errors: Vec<FieldError> = target.err().into_iter().collect();
             if !confirmed {
@@ -215,8 +214,7 @@ pub async fn rewind(
             }
             return Err(SubscriptionError::Invalid(errors));
         }
-    }
-    let target = RewindTarget::parse(to)?;
+    };
     let position = match target {
         RewindTarget::Position(seq) => store.position_before_event(seq).await?,
         RewindTarget::Time(at) => store.position_before_time(at).await?,

@@ -612,7 +612,7 @@ async fn a_killed_nodes_subscription_is_taken_over() {
         place_filter: String::new(),
         max_attempts: String::new(),
     };
-    let sub = operations::create(&db, &store, &config, "test", input)
+    operations::create(&db, &store, &config, "test", input)
         .await
         .unwrap();
     let owner = || async {
@@ -667,7 +667,6 @@ async fn a_killed_nodes_subscription_is_taken_over() {
             "order per shipment survives the take-over"
         );
     }
-    let _ = sub;
     b.start_kill().unwrap();
 }
 
