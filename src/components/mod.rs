@@ -11,6 +11,25 @@ use crate::domain::ShipmentStatus;
 use crate::error::AppError;
 use leptos::prelude::*;
 
+/// Sets `latest` to each answer of `action`, so a page with several actions can show the answer
+/// of whichever answered last.
+pub fn follow_outcome<T>(
+    action: ServerAction<T>,
+    latest: RwSignal<Option<Result<String, AppError>>>,
+) where
+    T: leptos::server_fn::ServerFn<Output = String, Error = AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    Effect::new(move |_| {
+        if let Some(outcome) = action.value().get() {
+            latest.set(Some(outcome));
+        }
+    });
+}
+
 /// The error of the last submission of an action, if any.
 pub fn last_error<T>(action: ServerAction<T>) -> Signal<Option<AppError>>
 where

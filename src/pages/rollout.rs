@@ -9,7 +9,7 @@ use crate::api::projections::{
     SaveProjectionSettings, SkipPoisonEvent,
 };
 use crate::auth::Role;
-use crate::components::{human_duration, ZonedTime};
+use crate::components::{follow_outcome, human_duration, ZonedTime};
 use crate::error::AppError;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
 use crate::projections::status::{RolloutStatus, VersionStatus};
@@ -48,28 +48,14 @@ impl RolloutActions {
     /// Keeps `latest` on the answer of whichever action answered last (the background
     /// comparison excepted), so the page shows what the person just did.
     fn report_into(&self, latest: RwSignal<Option<Result<String, AppError>>>) {
-        fn follow<T>(action: ServerAction<T>, latest: RwSignal<Option<Result<String, AppError>>>)
-        where
-            T: leptos::server_fn::ServerFn<Output = String, Error = AppError>
-                + Clone
-                + Send
-                + Sync
-                + 'static,
-        {
-            Effect::new(move |_| {
-                if let Some(outcome) = action.value().get() {
-                    latest.set(Some(outcome));
-                }
-            });
-        }
-        follow(self.cut_over, latest);
-        follow(self.rebuild, latest);
-        follow(self.retry, latest);
-        follow(self.accept, latest);
-        follow(self.skip, latest);
-        follow(self.ack_skips, latest);
-        follow(self.ack_alert, latest);
-        follow(self.settings, latest);
+        follow_outcome(self.cut_over, latest);
+        follow_outcome(self.rebuild, latest);
+        follow_outcome(self.retry, latest);
+        follow_outcome(self.accept, latest);
+        follow_outcome(self.skip, latest);
+        follow_outcome(self.ack_skips, latest);
+        follow_outcome(self.ack_alert, latest);
+        follow_outcome(self.settings, latest);
     }
 
     fn pending(&self) -> bool {

@@ -5,7 +5,7 @@ use crate::api::subscriptions::{
     get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardDelivery,
     PauseSubscription, ResumeSubscription, RetryDelivery, RewindSubscription, SendTestEvent,
 };
-use crate::components::{last_error, FieldNote, MaybeTime, ZonedTime};
+use crate::components::{follow_outcome, last_error, FieldNote, MaybeTime, ZonedTime};
 use crate::domain::ShipmentEvent;
 use crate::error::AppError;
 use crate::subscriptions::{
@@ -157,27 +157,13 @@ impl DetailActions {
 
     /// Keeps `latest` on the answer of whichever action answered last.
     fn report_into(&self, latest: RwSignal<Option<Result<String, AppError>>>) {
-        fn follow<T>(action: ServerAction<T>, latest: RwSignal<Option<Result<String, AppError>>>)
-        where
-            T: leptos::server_fn::ServerFn<Output = String, Error = AppError>
-                + Clone
-                + Send
-                + Sync
-                + 'static,
-        {
-            Effect::new(move |_| {
-                if let Some(outcome) = action.value().get() {
-                    latest.set(Some(outcome));
-                }
-            });
-        }
-        follow(self.pause, latest);
-        follow(self.resume, latest);
-        follow(self.test, latest);
-        follow(self.retry, latest);
-        follow(self.discard, latest);
-        follow(self.rewind, latest);
-        follow(self.delete, latest);
+        follow_outcome(self.pause, latest);
+        follow_outcome(self.resume, latest);
+        follow_outcome(self.test, latest);
+        follow_outcome(self.retry, latest);
+        follow_outcome(self.discard, latest);
+        follow_outcome(self.rewind, latest);
+        follow_outcome(self.delete, latest);
     }
 
     fn versions(&self) -> usize {
