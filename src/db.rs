@@ -10,10 +10,14 @@
 //! typed pools later without changing the tables.
 
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Arguments, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Arguments, Transaction};
+use std::collections::HashMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
 
 /// A database URL that has been checked: PostgreSQL or a SQLite file.
 #[derive(Clone, PartialEq, Eq)]
@@ -143,9 +147,76 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
 pub struct PortableDb {
     pub pool: AnyPool,
     pub flavor: Flavor,
+    /// SQLite only: this process's writers take turns here (see `WriteTurns`).
+    turns: Option<WriteTurns>,
 }
 
-pub type Tx = Transaction<'static, Any>;
+/// SQLite lets one transaction write at a time, and a writer that finds the lock taken sleeps
+/// in growing steps (up to 100 ms) before it asks again: with a dozen writers that sleep, not
+/// the work, made the tail. So every writer of this process (the event store's appends and
+/// each portable write transaction) first waits for its turn here, in arrival order, and only
+/// then asks SQLite for the lock, which it then almost always gets at once. Other processes
+/// writing the same file still meet the busy timeout, as before.
+#[derive(Debug, Clone)]
+pub struct WriteTurns(Arc<tokio::sync::Mutex<()>>);
+
+impl WriteTurns {
+    /// The turns of the SQLite file at `path`: one queue per file per process.
+    pub fn of(path: &std::path::Path) -> Self {
+        static BY_FILE: LazyLock<Mutex<HashMap<PathBuf, WriteTurns>>> =
+            LazyLock::new(Mutex::default);
+        let key = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let mut files = BY_FILE.lock().unwrap_or_else(|e| e.into_inner());
+        files
+            .entry(key)
+            .or_insert_with(|| WriteTurns(Arc::default()))
+            .clone()
+    }
+
+    /// Waits for this process's turn to write; the turn ends when the guard is dropped. As
+    /// long as SQLite's own busy timeout, then the database counts as busy.
+    pub async fn wait(&self) -> Result<OwnedMutexGuard<()>, sqlx::Error> {
+        tokio::time::timeout(Self::PATIENCE, self.0.clone().lock_owned())
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)
+    }
+
+    pub const PATIENCE: Duration = Duration::from_secs(30);
+}
+
+/// A write transaction on the portable pool; on SQLite it holds this process's write turn
+/// until it commits or is dropped (rolled back).
+pub struct Tx {
+    // Declared first so it is dropped first: the rollback is under way before the turn passes.
+    tx: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+    flavor: Flavor,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    /// Which SQL dialect this transaction speaks, for the few statements that differ.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+}
+
+impl Deref for Tx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
 
 impl PortableDb {
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, sqlx::Error> {
@@ -164,9 +235,12 @@ impl PortableDb {
                 Box::pin(async move {
                     if flavor == Flavor::Sqlite {
                         // Same settings as the event store's own SQLite pool.
-                        sqlx::query("PRAGMA busy_timeout = 30000")
-                            .execute(&mut *conn)
-                            .await?;
+                        sqlx::query(&format!(
+                            "PRAGMA busy_timeout = {}",
+                            WriteTurns::PATIENCE.as_millis()
+                        ))
+                        .execute(&mut *conn)
+                        .await?;
                         sqlx::query("PRAGMA foreign_keys = ON")
                             .execute(&mut *conn)
                             .await?;
@@ -176,16 +250,59 @@ impl PortableDb {
             })
             .connect(url.as_str())
             .await?;
-        Ok(Self { pool, flavor })
+        let turns = match url {
+            DatabaseUrl::Sqlite { path, .. } => Some(WriteTurns::of(path)),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(Self {
+            pool,
+            flavor,
+            turns,
+        })
     }
 
     /// A write transaction. On SQLite it takes the write lock up front, so it waits its turn
     /// instead of failing when it upgrades from reading to writing.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        match self.flavor {
-            Flavor::Postgres => self.pool.begin().await,
-            Flavor::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+        let turn = match &self.turns {
+            Some(turns) => Some(turns.wait().await?),
+            None => None,
+        };
+        let tx = match self.flavor {
+            Flavor::Postgres => self.pool.begin().await?,
+            Flavor::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+        };
+        Ok(Tx {
+            tx,
+            _turn: turn,
+            flavor: self.flavor,
+        })
+    }
+}
+
+/// A `SELECT` of the rows in parameter `$1`: a JSON array of objects keyed by the `columns`
+/// of `table`. Many rows as one parameter keep the statement text the same whatever their
+/// number, so it is prepared once and meets no parameter limit; both databases read JSON in C.
+pub fn select_json_rows(flavor: Flavor, table: &TableName, columns: &[&str]) -> String {
+    let list = columns.join(", ");
+    match flavor {
+        // The table's own row type gives every column its type.
+        Flavor::Postgres => {
+            format!("SELECT {list} FROM json_populate_recordset(NULL::{table}, $1::json)")
         }
+        // `WHERE true` keeps a following `ON CONFLICT` from reading as a join constraint.
+        Flavor::Sqlite => {
+            let values: Vec<String> = columns.iter().map(|c| format!("value ->> '{c}'")).collect();
+            format!("SELECT {} FROM json_each($1) WHERE true", values.join(", "))
+        }
+    }
+}
+
+/// A `SELECT` of the strings in parameter `$1`, a JSON array of strings (see `select_json_rows`).
+pub fn select_json_strings(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Postgres => "SELECT json_array_elements_text($1::json)",
+        Flavor::Sqlite => "SELECT value FROM json_each($1)",
     }
 }
 

@@ -3,6 +3,7 @@
 //! distinct streams; then 16 writers on one stream through the retry helper.
 
 use crate::harness::{Figure, Scale, Target};
+use freightdesk::db::WriteTurns;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::store::shipments::{
     execute, execute_counting_attempts, CommandContext, CommandError,
@@ -79,19 +80,22 @@ async fn throughput(ops: Vec<Op>, window: Duration) -> f64 {
 type Op =
     Box<dyn FnMut() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
-/// One plain single-row INSERT per operation (on SQLite in a `BEGIN IMMEDIATE` transaction).
-fn plain_insert(store: &EventStore) -> Op {
+/// One plain single-row INSERT per operation (on SQLite in a `BEGIN IMMEDIATE` transaction,
+/// taking the same in-process write turns as every writer of the store, so neither side pays
+/// SQLite's busy sleeps).
+fn plain_insert(store: &EventStore, turns: Option<WriteTurns>) -> Op {
     let (event, metadata) = payload();
     let metadata = serde_json::to_value(metadata).expect("json");
     let stream = Uuid::new_v4();
     let version = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let store = store.clone();
     Box::new(move || {
-        let (store, event, metadata, version) = (
+        let (store, event, metadata, version, turns) = (
             store.clone(),
             event.clone(),
             metadata.clone(),
             version.clone(),
+            turns.clone(),
         );
         Box::pin(async move {
             let v = version.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -112,6 +116,8 @@ fn plain_insert(store: &EventStore) -> Op {
                 .await
                 .expect("plain insert");
             } else if let Some(pool) = store.sqlite_pool() {
+                let turns = turns.expect("the SQLite file's write turns");
+                let _turn = turns.wait().await.expect("a turn to write");
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
                 sqlx::query(
                     "INSERT INTO bench_plain (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
@@ -151,11 +157,12 @@ async fn append(store: &EventStore) -> Op {
     let version = Arc::new(std::sync::atomic::AtomicI64::new(first.version));
     let store = store.clone();
     Box::new(move || {
-        let (store, event, metadata, version) = (
+        let (store, event, metadata, version, turns) = (
             store.clone(),
             event.clone(),
             metadata.clone(),
             version.clone(),
+            turns.clone(),
         );
         Box::pin(async move {
             let v = version.load(std::sync::atomic::Ordering::Relaxed);
@@ -241,7 +248,12 @@ async fn command_loading(store: &EventStore) -> Op {
     })
 }
 
-pub async fn item1(store: &EventStore, backend: &'static str, scale: Scale) -> Vec<Figure> {
+pub async fn item1(
+    store: &EventStore,
+    turns: Option<WriteTurns>,
+    backend: &'static str,
+    scale: Scale,
+) -> Vec<Figure> {
     match (store.postgres_pool(), store.sqlite_pool()) {
         (Some(pool), _) => {
             sqlx::query(PLAIN_TABLE_PG)
@@ -268,7 +280,7 @@ pub async fn item1(store: &EventStore, backend: &'static str, scale: Scale) -> V
             // Interleaved, so a slow moment of the machine hits all four alike.
             let mut ops: [Vec<Op>; 4] = Default::default();
             for _ in 0..writers {
-                ops[0].push(plain_insert(store));
+                ops[0].push(plain_insert(store, turns.clone()));
                 ops[1].push(append(store).await);
                 ops[2].push(command(store).await);
                 ops[3].push(command_loading(store).await);

@@ -3,13 +3,16 @@
 //! to `target/bench/parts/store.json` for `scripts/bench-report.py` to merge and print.
 //!
 //! QUICK=1: everything small. BENCH_DATABASE_URL: the PostgreSQL server to create fresh
-//! databases on (default TEST_DATABASE_URL, else the local one).
+//! databases on (default TEST_DATABASE_URL, else the local one). While working on one figure:
+//! BENCH_ITEMS=1,3 runs only those items, BENCH_BACKENDS=sqlite only that backend (the report
+//! then says what is missing).
 
 mod append;
 mod board;
 mod harness;
 mod rebuild;
 
+use freightdesk::db::{DatabaseUrl, WriteTurns};
 use harness::{Fresh, Scale};
 use serde_json::json;
 use std::path::Path;
@@ -33,9 +36,14 @@ async fn main() {
         if scale.quick { "QUICK" } else { "full" },
         freightdesk::db::DatabaseUrl::parse(&admin_url).map_or(admin_url.clone(), |u| u.redacted())
     );
+    let items = Only::from_env("BENCH_ITEMS");
+    let backends = Only::from_env("BENCH_BACKENDS");
     let mut figures = Vec::new();
     let mut machine = json!({});
     for postgres in [true, false] {
+        if !backends.allows(if postgres { "postgres" } else { "sqlite" }) {
+            continue;
+        }
         let fresh = if postgres {
             Fresh::postgres(&admin_url).await
         } else {
@@ -45,13 +53,26 @@ async fn main() {
         println!("{backend}:");
         let (store, db) = fresh.connect().await;
         machine[format!("{backend}_version")] = json!(version(&store).await);
-        figures.extend(append::item1(&store, backend, scale).await);
-        figures.extend(append::item2(&store, backend, scale).await);
-        figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
+        if items.allows("1") {
+            let turns = match &fresh.url {
+                DatabaseUrl::Sqlite { path, .. } => Some(WriteTurns::of(path)),
+                DatabaseUrl::Postgres(_) => None,
+            };
+            figures.extend(append::item1(&store, turns, backend, scale).await);
+        }
+        if items.allows("2") {
+            figures.extend(append::item2(&store, backend, scale).await);
+        }
+        if items.allows("4") || items.allows("5") {
+            figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
+        }
         store.close().await;
         db.pool.close().await;
         fresh.drop_database().await;
 
+        if !items.allows("3") {
+            continue;
+        }
         let fresh = if postgres {
             Fresh::postgres(&admin_url).await
         } else {
@@ -62,6 +83,22 @@ async fn main() {
     }
     harness::write_part(Path::new(PART), "store", &figures, machine);
     println!("wrote {PART}");
+}
+
+/// A comma-separated choice from the environment; unset or empty: everything.
+struct Only(Option<Vec<String>>);
+
+impl Only {
+    fn from_env(name: &str) -> Self {
+        let list = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        Only(list.map(|v| v.split(',').map(|s| s.trim().to_string()).collect()))
+    }
+
+    fn allows(&self, what: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|s| s == what))
+    }
 }
 
 /// The database's own version, for the machine section of the results.

@@ -3,10 +3,11 @@
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
 use super::ApplyError;
-use crate::db::{col, time_col, time_text, SqlBuilder, TableName, Tx};
+use crate::db::{col, select_json_rows, select_json_strings, time_col, time_text, TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
 use crate::store::RecordedEvent;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
 
@@ -160,16 +161,9 @@ pub async fn apply(
         }
     }
     let changed: Vec<&BoardRow> = changed.iter().filter_map(|key| rows.get(key)).collect();
-    for chunk in changed.chunks(ROWS_PER_UPSERT) {
-        upsert(tx, table, with_locations, chunk).await?;
-    }
+    upsert(tx, table, with_locations, &changed).await?;
     Ok(())
 }
-
-/// Rows per multi-row upsert: 15 parameters a row stays well below both backends' limits.
-const ROWS_PER_UPSERT: usize = 500;
-/// Keys per lookup of the rows a batch touches.
-const KEYS_PER_LOOKUP: usize = 1000;
 
 async fn load_rows(
     tx: &mut Tx,
@@ -180,83 +174,94 @@ async fn load_rows(
     let mut ids: Vec<String> = events.iter().map(|e| e.stream_id.to_string()).collect();
     ids.sort();
     ids.dedup();
+    let sql = format!(
+        "SELECT * FROM {table} WHERE shipment_id IN ({})",
+        select_json_strings(tx.flavor())
+    );
+    let ids = serde_json::to_string(&ids).map_err(|e| ApplyError::Database(encode_error(e)))?;
     let mut rows = HashMap::new();
-    for chunk in ids.chunks(KEYS_PER_LOOKUP) {
-        let mut sql = SqlBuilder::new(format!("SELECT * FROM {table} WHERE shipment_id IN ("));
-        sql.push_bind_list(chunk.iter().cloned()).push(")");
-        let (sql, args) = sql.build();
-        for row in sqlx::query_with(&sql, args).fetch_all(&mut **tx).await? {
-            let row = row_from_sql(&row, with_locations)?;
-            rows.insert(row.shipment.id.to_string(), row);
-        }
+    for row in sqlx::query(&sql).bind(ids).fetch_all(&mut **tx).await? {
+        let row = row_from_sql(&row, with_locations)?;
+        rows.insert(row.shipment.id.to_string(), row);
     }
     Ok(rows)
 }
 
-/// Inserts or replaces the rows with one statement.
+/// A board row as `select_json_rows` reads it: keys are the columns, times their stored text.
+#[derive(Serialize)]
+struct RowJson<'a> {
+    shipment_id: String,
+    origin: &'a str,
+    destination: &'a str,
+    status: &'static str,
+    scheduled_at: String,
+    picked_up_at: Option<String>,
+    delivered_at: Option<String>,
+    cancelled_at: Option<String>,
+    cancel_reason: Option<&'a str>,
+    version: i64,
+    updated_at: String,
+    last_location: Option<&'a str>,
+    last_location_at: Option<String>,
+    location_count: i64,
+    transit_seconds: Option<i64>,
+}
+
+impl<'a> RowJson<'a> {
+    fn of(row: &'a BoardRow) -> Self {
+        let s = &row.shipment;
+        Self {
+            shipment_id: s.id.to_string(),
+            origin: &s.origin,
+            destination: &s.destination,
+            status: s.status.as_str(),
+            scheduled_at: time_text(s.scheduled_at),
+            picked_up_at: s.picked_up_at.map(time_text),
+            delivered_at: s.delivered_at.map(time_text),
+            cancelled_at: s.cancelled_at.map(time_text),
+            cancel_reason: s.cancel_reason.as_deref(),
+            version: row.version,
+            updated_at: time_text(row.updated_at),
+            last_location: s.last_location.as_deref(),
+            last_location_at: s.last_location_at.map(time_text),
+            location_count: i64::from(s.location_count),
+            transit_seconds: row.transit_seconds(),
+        }
+    }
+}
+
+fn encode_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
+/// Inserts or replaces the rows with one statement, the rows passed as one JSON parameter.
 async fn upsert(
     tx: &mut Tx,
     table: &TableName,
     with_locations: bool,
     rows: &[&BoardRow],
 ) -> Result<(), sqlx::Error> {
-    let opt = |t: Option<DateTime<Utc>>| t.map(time_text);
+    if rows.is_empty() {
+        return Ok(());
+    }
     let mut columns = vec!["shipment_id"];
     columns.extend(SHARED_COLUMNS);
     columns.push("updated_at");
     if with_locations {
         columns.extend(LOCATION_COLUMNS);
     }
-    let mut sql = SqlBuilder::new(format!(
-        "INSERT INTO {table} ({}) VALUES ",
-        columns.join(", ")
-    ));
-    for (i, row) in rows.iter().enumerate() {
-        let s = &row.shipment;
-        sql.push(if i == 0 { "(" } else { ", (" });
-        // Bound in the order of `columns`.
-        sql.push_bind(s.id.to_string())
-            .push(", ")
-            .push_bind(s.origin.clone())
-            .push(", ")
-            .push_bind(s.destination.clone())
-            .push(", ")
-            .push_bind(s.status.as_str())
-            .push(", ")
-            .push_bind(time_text(s.scheduled_at))
-            .push(", ")
-            .push_bind(opt(s.picked_up_at))
-            .push(", ")
-            .push_bind(opt(s.delivered_at))
-            .push(", ")
-            .push_bind(opt(s.cancelled_at))
-            .push(", ")
-            .push_bind(s.cancel_reason.clone())
-            .push(", ")
-            .push_bind(row.version)
-            .push(", ")
-            .push_bind(time_text(row.updated_at));
-        if with_locations {
-            sql.push(", ")
-                .push_bind(s.last_location.clone())
-                .push(", ")
-                .push_bind(opt(s.last_location_at))
-                .push(", ")
-                .push_bind(i64::from(s.location_count))
-                .push(", ")
-                .push_bind(row.transit_seconds());
-        }
-        sql.push(")");
-    }
     let updates: Vec<String> = columns[1..]
         .iter()
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    sql.push(format_args!(
-        " ON CONFLICT (shipment_id) DO UPDATE SET {}",
+    let sql = format!(
+        "INSERT INTO {table} ({}) {} ON CONFLICT (shipment_id) DO UPDATE SET {}",
+        columns.join(", "),
+        select_json_rows(tx.flavor(), table, &columns),
         updates.join(", ")
-    ));
-    let (sql, args) = sql.build();
-    sqlx::query_with(&sql, args).execute(&mut **tx).await?;
+    );
+    let json: Vec<RowJson> = rows.iter().map(|r| RowJson::of(r)).collect();
+    let json = serde_json::to_string(&json).map_err(encode_error)?;
+    sqlx::query(&sql).bind(json).execute(&mut **tx).await?;
     Ok(())
 }

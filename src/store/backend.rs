@@ -47,15 +47,16 @@ pub(super) trait Backend {
 
     fn name(&self) -> &'static str;
     fn pool(&self) -> &Pool<Self::Db>;
-    /// True when appends are announced to every process by the database itself.
-    fn announces_appends(&self) -> bool;
+    /// Tells the other processes on this database about a committed append, if the database
+    /// can (this process's own listeners hear of it from `EventStore` directly).
+    fn announce_to_other_processes(&self, appended: Appended);
 
-    /// Checks the version, then (and only then) inserts the events and the snapshot, and
-    /// announces the append on commit: all or nothing.
+    /// Checks the version, then (and only then) inserts the events and the snapshot: all or
+    /// nothing.
     async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error>;
 
-    /// Writes new streams whole (at least one), in one transaction, announcing the last one;
-    /// `StreamExists` (and nothing written) when one of them exists already.
+    /// Writes new streams whole (at least one), in one transaction, answering with the last
+    /// one; `StreamExists` (and nothing written) when one of them exists already.
     async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error>;
 
     async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError>;
@@ -96,7 +97,10 @@ pub(super) async fn append<B: Backend>(
     let stream_id = append.stream_id;
     let expected = append.base();
     match backend.try_append(&append).await {
-        Ok(Outcome::Appended(appended)) => Ok(appended),
+        Ok(Outcome::Appended(appended)) => {
+            backend.announce_to_other_processes(appended);
+            Ok(appended)
+        }
         Ok(Outcome::StreamExists) => Err(AppendError::StreamAlreadyExists { stream_id }),
         Ok(Outcome::VersionMismatch) => Err(conflict_report(backend, stream_id, expected).await),
         // Only reachable if something bypassed the stream row: report from fresh state.
@@ -119,7 +123,10 @@ pub(super) async fn import<B: Backend>(
         return Ok(None);
     }
     match backend.import(streams).await? {
-        Outcome::Appended(last) => Ok(Some(last)),
+        Outcome::Appended(last) => {
+            backend.announce_to_other_processes(last);
+            Ok(Some(last))
+        }
         _ => {
             for stream in streams {
                 if backend.stream_version(stream.stream_id).await?.is_some() {

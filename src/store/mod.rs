@@ -1,6 +1,7 @@
 //! The event store: append with an expected version, read a stream, read the whole log in a
 //! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract tests.
 
+mod announcer;
 mod backend;
 pub mod explorer;
 mod positions;
@@ -241,7 +242,9 @@ impl EventStore {
                 backend.spawn_listener(appended.clone()).await?;
                 Backends::Postgres(backend)
             }
-            DatabaseUrl::Sqlite { url, .. } => Backends::Sqlite(SqliteBackend::connect(url).await?),
+            DatabaseUrl::Sqlite { url, path } => {
+                Backends::Sqlite(SqliteBackend::connect(url, path).await?)
+            }
         };
         Ok(Self {
             backend,
@@ -280,9 +283,15 @@ impl EventStore {
         on_backend!(self, b => b.pool().close().await)
     }
 
-    /// Live notifications of appends (also those made by other processes on PostgreSQL).
+    /// Live notifications of appends (also those made by other processes on PostgreSQL, a
+    /// moment later: see `announcer`).
     pub fn subscribe(&self) -> broadcast::Receiver<Appended> {
         self.appended.subscribe()
+    }
+
+    /// Tells this process's listeners about a committed append (the backend tells the others).
+    fn announce(&self, appended: Appended) {
+        let _ = self.appended.send(appended);
     }
 
     /// Appends events in one transaction if the stream is at `expected`. The version check is
@@ -334,11 +343,9 @@ impl EventStore {
             recorded_at: Utc::now(),
             snapshot: state.as_ref(),
         };
-        let outcome =
-            on_backend!(self, b => (backend::append(b, append).await, b.announces_appends()));
-        let (appended, announced) = match outcome {
-            (Ok(appended), announced) => (appended, announced),
-            (Err(e), _) => {
+        let appended = match on_backend!(self, b => backend::append(b, append).await) {
+            Ok(appended) => appended,
+            Err(e) => {
                 self.recent.forget(stream_id);
                 return Err(e);
             }
@@ -353,10 +360,7 @@ impl EventStore {
             ),
             None => self.recent.forget(stream_id),
         }
-        if !announced {
-            // This backend has no cross-process notification: announce it in-process.
-            let _ = self.appended.send(appended);
-        }
+        self.announce(appended);
         Ok(appended)
     }
 
@@ -364,10 +368,8 @@ impl EventStore {
     /// yet, or nothing is written. Events keep the times given. Announced like an append.
     #[tracing::instrument(skip_all, fields(streams = streams.len()))]
     pub async fn import(&self, streams: &[ImportedStream]) -> Result<(), AppendError> {
-        let (last, announced) =
-            on_backend!(self, b => (backend::import(b, streams).await?, b.announces_appends()));
-        if let (Some(last), false) = (last, announced) {
-            let _ = self.appended.send(last);
+        if let Some(last) = on_backend!(self, b => backend::import(b, streams).await?) {
+            self.announce(last);
         }
         Ok(())
     }

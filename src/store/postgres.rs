@@ -6,6 +6,7 @@
 //! than the oldest one still running (`pg_snapshot_xmin`), so no row can still appear below the
 //! reader's position, and it orders and checkpoints by (tx_id, seq). No timers, no skipped events.
 
+use super::announcer::{Announcement, Announcer};
 use super::backend::{Append, Backend, Outcome};
 use super::RecordedEvent;
 use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, Position, RawEvent};
@@ -24,6 +25,7 @@ pub const APPEND_CHANNEL: &str = "freightdesk_events";
 #[derive(Debug, Clone)]
 pub(super) struct PostgresBackend {
     pool: PgPool,
+    announcer: Announcer,
 }
 
 impl PostgresBackend {
@@ -35,23 +37,28 @@ impl PostgresBackend {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
+        let announcer = Announcer::start(pool.clone(), APPEND_CHANNEL);
+        Ok(Self { pool, announcer })
     }
 
-    /// Forwards NOTIFYs from every process that appends to this database into `appended`.
+    /// Forwards the appends other processes announce on this database into `appended`.
     pub async fn spawn_listener(
         &self,
         appended: broadcast::Sender<Appended>,
     ) -> Result<(), StoreError> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(APPEND_CHANNEL).await?;
+        let announcer = self.announcer.clone();
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
                     Ok(notification) => {
-                        match serde_json::from_str::<Appended>(notification.payload()) {
+                        match serde_json::from_str::<Announcement>(notification.payload()) {
+                            Ok(a) if announcer.is_own(&a) => {}
                             Ok(a) => {
-                                let _ = appended.send(a);
+                                for one in a.appends {
+                                    let _ = appended.send(one);
+                                }
                             }
                             Err(e) => {
                                 tracing::warn!(error = %e, "ignoring malformed append notification")
@@ -97,8 +104,8 @@ fn recorded(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
 
 /// The whole version-checked append as one statement, one round trip: the stream row's update
 /// (or insert, for a new stream) is the version check and comes first; the events are inserted
-/// only from its result, so a loser takes no sequence number; the snapshot rides along, and
-/// NOTIFY is delivered when the statement's transaction commits. No row back: a mismatch.
+/// only from its result, so a loser takes no sequence number; the snapshot rides along. Other
+/// processes hear of it after the commit (see `announcer`). No row back: a mismatch.
 fn append_sql(claim: &str) -> String {
     format!(
         "WITH claimed AS ({claim}),
@@ -114,13 +121,8 @@ fn append_sql(claim: &str) -> String {
              INSERT INTO snapshots (stream_id, version, state)
              SELECT $1, claimed.base + $3, $10 FROM claimed WHERE $10::jsonb IS NOT NULL
              ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state),
-         last AS (SELECT max(seq) AS seq FROM inserted),
-         notified AS (
-             SELECT pg_notify('{APPEND_CHANNEL}', json_build_object(
-                 'stream_id', $1::uuid, 'first_version', claimed.base + 1,
-                 'version', claimed.base + $3, 'last_seq', last.seq)::text)
-             FROM claimed, last)
-         SELECT claimed.base, last.seq FROM claimed, last, notified"
+         last AS (SELECT max(seq) AS seq FROM inserted)
+         SELECT claimed.base, last.seq FROM claimed, last"
     )
 }
 
@@ -191,8 +193,8 @@ impl Backend for PostgresBackend {
         &self.pool
     }
 
-    fn announces_appends(&self) -> bool {
-        true
+    fn announce_to_other_processes(&self, appended: Appended) {
+        self.announcer.announce(appended);
     }
 
     async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
@@ -304,20 +306,14 @@ impl Backend for PostgresBackend {
         .bind(&columns.snapshots)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         let last = streams.last().expect("at least one stream");
-        let appended = Appended {
+        Ok(Outcome::Appended(Appended {
             stream_id: last.stream_id,
             first_version: 1,
             version: last.events.len() as i64,
             last_seq,
-        };
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(APPEND_CHANNEL)
-            .bind(serde_json::to_string(&appended).map_err(encode_error)?)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(Outcome::Appended(appended))
+        }))
     }
 
     async fn load_snapshot(

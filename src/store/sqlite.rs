@@ -6,12 +6,13 @@ use super::backend::{Append, Backend, Outcome};
 use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, NewEvent, Position};
 use super::{RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
-use crate::db::{parse_time, time_text};
+use crate::db::{parse_time, time_text, WriteTurns};
 use chrono::DateTime;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 use uuid::Uuid;
@@ -19,23 +20,27 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub(super) struct SqliteBackend {
     pool: SqlitePool,
+    turns: WriteTurns,
 }
 
 impl SqliteBackend {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(url: &str, path: &Path) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(WriteTurns::PATIENCE);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            turns: WriteTurns::of(path),
+        })
     }
 }
 
@@ -124,11 +129,12 @@ impl Backend for SqliteBackend {
         &self.pool
     }
 
-    fn announces_appends(&self) -> bool {
-        false
-    }
+    /// SQLite has no way to tell other processes: they find new events on their next poll.
+    fn announce_to_other_processes(&self, _appended: Appended) {}
 
     async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
+        // This process's writers take turns before asking SQLite (see `WriteTurns`).
+        let _turn = self.turns.wait().await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let count = append.events.len() as i64;
         let id = append.stream_id.to_string();
@@ -196,6 +202,8 @@ impl Backend for SqliteBackend {
     }
 
     async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error> {
+        // This process's writers take turns before asking SQLite (see `WriteTurns`).
+        let _turn = self.turns.wait().await?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<String> = streams.iter().map(|s| s.stream_id.to_string()).collect();
         for chunk in (0..streams.len())

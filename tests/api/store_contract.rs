@@ -579,3 +579,48 @@ both_backends!(
         }
     }
 );
+
+/// Appends reach every listener once: this process's at once, another process's (a second store
+/// on the same PostgreSQL database, with its own announcer) through the coalesced NOTIFY.
+#[tokio::test]
+async fn appends_are_announced_once_here_and_to_other_processes() {
+    use std::time::Duration;
+    let url = crate::helpers::fresh_postgres_url().await;
+    let here = EventStore::connect(&crate::helpers::parse_url(&url))
+        .await
+        .expect("store");
+    let there = EventStore::connect(&crate::helpers::parse_url(&url))
+        .await
+        .expect("second store");
+    let mut heard_here = here.subscribe();
+    let mut heard_there = there.subscribe();
+    let id = Uuid::new_v4();
+    let mut last = None;
+    for (n, expected) in [
+        (1, ExpectedVersion::NoStream),
+        (2, ExpectedVersion::Exactly(1)),
+    ] {
+        last = Some(
+            here.append_with_expected_version(id, "Test", expected, &[event(n)], &meta("ann"))
+                .await
+                .expect("append"),
+        );
+    }
+    let last = last.unwrap();
+    // Here: each append once, in order.
+    assert_eq!(heard_here.recv().await.unwrap().version, 1);
+    assert_eq!(heard_here.recv().await.unwrap(), last);
+    // There: the newest of the stream arrives (earlier ones may be coalesced into it).
+    let mut newest = None;
+    while newest != Some(last) {
+        let a = tokio::time::timeout(Duration::from_secs(5), heard_there.recv())
+            .await
+            .expect("announced to the other process within 5 s")
+            .unwrap();
+        assert_eq!(a.stream_id, id);
+        newest = Some(a);
+    }
+    // And nothing twice here: our own NOTIFY came back and was skipped.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(heard_here.try_recv().is_err(), "an append was heard twice");
+}
