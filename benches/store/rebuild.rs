@@ -171,10 +171,9 @@ async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
         .expect("bulk write");
     tx.commit().await.expect("commit");
     let secs = started.elapsed().as_secs_f64();
-    sqlx::query(&format!("DROP TABLE {target}"))
-        .execute(&db.pool)
-        .await
-        .expect("drop");
+    let mut tx = db.begin().await.expect("begin");
+    BOARD.drop_table(&mut tx, &target).await.expect("drop");
+    tx.commit().await.expect("commit");
     total as f64 / secs
 }
 

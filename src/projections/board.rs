@@ -3,7 +3,8 @@
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
 use super::ApplyError;
-use crate::db::{col, select_json_rows, select_json_strings, time_col, time_text, TableName, Tx};
+use crate::db::{col, select_json_rows, select_json_strings, time_col, time_text, Flavor};
+use crate::db::{TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
 use crate::store::RecordedEvent;
 use chrono::{DateTime, Utc};
@@ -11,14 +12,14 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use std::collections::{HashMap, HashSet};
 
-pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> {
+pub fn create_table_sql(table: &TableName, with_locations: bool, flavor: Flavor) -> Vec<String> {
     let locations = if with_locations {
         "last_location TEXT, last_location_at TEXT, location_count BIGINT NOT NULL DEFAULT 0, \
          transit_seconds BIGINT,"
     } else {
         ""
     };
-    vec![
+    let mut sql = vec![
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (
             shipment_id TEXT PRIMARY KEY,
@@ -39,7 +40,79 @@ pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> 
         format!(
             "CREATE INDEX IF NOT EXISTS {table}_by_status ON {table} (status, scheduled_at, shipment_id)"
         ),
-    ]
+    ];
+    sql.extend(create_search_sql(table, flavor));
+    sql
+}
+
+/// Beside each board table, its search index: one row per shipment holding its id and places,
+/// written once when the shipment first appears (they never change). Board rows change with
+/// every event; keeping the trigram index off them keeps those writes cheap. PostgreSQL
+/// indexes the text with pg_trgm (LIKE uses it), SQLite with FTS5's trigram tokenizer.
+pub fn search_table(table: &TableName) -> String {
+    format!("{table}_search")
+}
+
+fn create_search_sql(table: &TableName, flavor: Flavor) -> Vec<String> {
+    let search = search_table(table);
+    match flavor {
+        Flavor::Postgres => vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {search} (shipment_id TEXT PRIMARY KEY, terms TEXT NOT NULL)"
+            ),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {search}_terms ON {search} USING gin (terms gin_trgm_ops)"
+            ),
+        ],
+        Flavor::Sqlite => vec![format!(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS {search} \
+             USING fts5(shipment_id UNINDEXED, terms, tokenize = 'trigram')"
+        )],
+    }
+}
+
+/// What a search looks through: the places in lower case and the id, one per line, so a
+/// search cannot match across two of them.
+pub fn search_terms(shipment: &Shipment) -> String {
+    format!(
+        "{}\n{}\n{}",
+        shipment.origin.to_lowercase(),
+        shipment.destination.to_lowercase(),
+        shipment.id
+    )
+}
+
+/// Gives a board table made before search tables existed its search table, filled from its
+/// rows (the same terms as `search_terms`, lowered by the database). Nothing if it has one.
+pub async fn ensure_search_table(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+    let search = search_table(table);
+    let exists_sql = match tx.flavor() {
+        Flavor::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
+        Flavor::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
+    };
+    let found: i64 = sqlx::query_scalar(exists_sql)
+        .bind(&search)
+        .fetch_one(&mut **tx)
+        .await?;
+    if found > 0 {
+        return Ok(());
+    }
+    for statement in create_search_sql(table, tx.flavor()) {
+        sqlx::query(&statement).execute(&mut **tx).await?;
+    }
+    let newline = match tx.flavor() {
+        Flavor::Postgres => "chr(10)",
+        Flavor::Sqlite => "char(10)",
+    };
+    sqlx::query(&format!(
+        "INSERT INTO {search} (shipment_id, terms)
+         SELECT shipment_id,
+                lower(origin) || {newline} || lower(destination) || {newline} || shipment_id
+         FROM {table}"
+    ))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// What every board version stores about a shipment, besides its key and bookkeeping: the
@@ -129,6 +202,8 @@ pub async fn apply(
     // Changed rows in the order first touched, so writes are deterministic.
     let mut changed: Vec<String> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
+    // Shipments that have no row yet: they get their search row too.
+    let mut fresh: Vec<String> = Vec::new();
     for &recorded in relevant {
         let event = ShipmentEvent::from_json(&recorded.event_type, &recorded.data)
             .map_err(|e| ApplyError::event(recorded, e.to_string()))?;
@@ -141,6 +216,9 @@ pub async fn apply(
         let folded = evolve(current.as_ref().map(|r| r.shipment.clone()), &event);
         match folded {
             Some(shipment) => {
+                if current.is_none() {
+                    fresh.push(key.clone());
+                }
                 rows.insert(
                     key.clone(),
                     BoardRow {
@@ -162,6 +240,45 @@ pub async fn apply(
     }
     let changed: Vec<&BoardRow> = changed.iter().filter_map(|key| rows.get(key)).collect();
     upsert(tx, table, with_locations, &changed).await?;
+    let fresh: Vec<&BoardRow> = fresh.iter().filter_map(|key| rows.get(key)).collect();
+    insert_search_rows(tx, table, &fresh).await?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SearchRowJson {
+    shipment_id: String,
+    terms: String,
+}
+
+async fn insert_search_rows(
+    tx: &mut Tx,
+    table: &TableName,
+    rows: &[&BoardRow],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let search = TableName::parse(&search_table(table))?;
+    let columns = ["shipment_id", "terms"];
+    let select = select_json_rows(tx.flavor(), &search, &columns);
+    let sql = match tx.flavor() {
+        Flavor::Postgres => format!(
+            "INSERT INTO {search} (shipment_id, terms) {select} ON CONFLICT (shipment_id) DO NOTHING"
+        ),
+        // A shipment gets its row once (the transaction that creates its board row); FTS5
+        // tables take no ON CONFLICT.
+        Flavor::Sqlite => format!("INSERT INTO {search} (shipment_id, terms) {select}"),
+    };
+    let json: Vec<SearchRowJson> = rows
+        .iter()
+        .map(|r| SearchRowJson {
+            shipment_id: r.shipment.id.to_string(),
+            terms: search_terms(&r.shipment),
+        })
+        .collect();
+    let json = serde_json::to_string(&json).map_err(encode_error)?;
+    sqlx::query(&sql).bind(json).execute(&mut **tx).await?;
     Ok(())
 }
 

@@ -407,9 +407,7 @@ impl Daemon {
             return Ok(());
         }
         if row.physical_table != rebuild.table {
-            sqlx::query(&format!("DROP TABLE IF EXISTS {}", row.physical_table))
-                .execute(&mut *tx)
-                .await?;
+            def.drop_table(&mut tx, &row.physical_table).await?;
         }
         let detail = format!("{} events applied into {}", rebuild.done, rebuild.table);
         audit::record(

@@ -46,6 +46,18 @@ pub async fn register(db: &PortableDb, def: Definition) -> Result<(), sqlx::Erro
             initial.as_str(),
         )
         .await?;
+    } else {
+        // A table made by an older freightdesk gets what a new one has (a retired one has none).
+        let row = versions::load_in(&mut tx, def).await?;
+        if row.state != VersionState::Retired {
+            let tables = [
+                Some(&row.physical_table),
+                row.rebuild.as_ref().map(|r| &r.table),
+            ];
+            for table in tables.into_iter().flatten() {
+                def.upgrade_table(&mut tx, table).await?;
+            }
+        }
     }
     tx.commit().await
 }
@@ -191,9 +203,7 @@ pub async fn retire(db: &PortableDb, def: Definition, actor: &str) -> Result<(),
         row.rebuild.as_ref().map(|r| &r.table),
     ];
     for table in tables.into_iter().flatten() {
-        sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
-            .execute(&mut *tx)
-            .await?;
+        def.drop_table(&mut tx, table).await?;
     }
     let detail = format!("dropped {}", row.physical_table);
     audit::record(&mut tx, actor, AuditAction::Retired, def, &detail).await?;

@@ -1,10 +1,10 @@
 //! Reads served from the live version of each projection.
 
-use super::board::{row_from_sql, BoardRow};
+use super::board::{self, row_from_sql, BoardRow};
 use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
 pub use super::sort::{BoardSort, SortColumn};
 use super::{versions, DayCounts, Definition};
-use crate::db::{col, parse_time, time_text, PortableDb, SqlBuilder, TableName};
+use crate::db::{col, parse_time, time_text, Flavor, PortableDb, SqlBuilder, TableName};
 use crate::domain::{FieldError, ShipmentId, ShipmentStatus};
 use chrono::NaiveDate;
 
@@ -199,8 +199,9 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// `WHERE …` for the query's filters (not its cursor), or nothing.
-fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery) {
+/// `WHERE …` for the query's filters (not its cursor), or nothing. A search looks through the
+/// table's search index (see `board::search_table`).
+fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName, flavor: Flavor) {
     let mut glue = " WHERE ";
     if let Some(status) = query.status {
         sql.push(glue).push("status = ").push_bind(status.as_str());
@@ -213,14 +214,24 @@ fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery) {
             // A whole id (pasted from somewhere): a key lookup, not a scan.
             sql.push("shipment_id = ").push_bind(id.to_string());
         } else {
-            let pattern = like_pattern(search);
-            sql.push("(lower(origin) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR lower(destination) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" ESCAPE '\\' OR shipment_id LIKE ")
-                .push_bind(pattern)
-                .push(" ESCAPE '\\')");
+            let search_table = board::search_table(table);
+            sql.push(format_args!(
+                "shipment_id IN (SELECT shipment_id FROM {search_table} WHERE "
+            ));
+            match flavor {
+                // FTS5's trigram index finds a phrase of three or more characters anywhere.
+                Flavor::Sqlite if search.chars().count() >= 3 => {
+                    let phrase = format!("\"{}\"", search.to_lowercase().replace('"', "\"\""));
+                    sql.push(format_args!("{search_table} MATCH "))
+                        .push_bind(phrase);
+                }
+                _ => {
+                    sql.push("terms LIKE ")
+                        .push_bind(like_pattern(search))
+                        .push(" ESCAPE '\\'");
+                }
+            }
+            sql.push(")");
         }
     }
     if let Some(cursor) = &query.cursor {
@@ -265,7 +276,7 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
         ..query.clone()
     };
     let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
-    push_filters(&mut count, &uncursored);
+    push_filters(&mut count, &uncursored, &table, db.flavor);
     let (sql, args) = count.build();
     let total: i64 = col(
         &sqlx::query_with(&sql, args).fetch_one(&db.pool).await?,
@@ -286,7 +297,7 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
         Some(_) => 0,
     };
     let mut rows = SqlBuilder::new(format!("SELECT * FROM {table}"));
-    push_filters(&mut rows, query);
+    push_filters(&mut rows, query, &table, db.flavor);
     rows.push(format_args!(
         " ORDER BY {column} {order}, shipment_id {order} LIMIT "
     ))

@@ -2,7 +2,7 @@
 //! place that maps a `Definition` to its projection code.
 
 use super::{board, daily, Definition};
-use crate::db::{TableName, Tx};
+use crate::db::{Flavor, TableName, Tx};
 use crate::store::RecordedEvent;
 
 /// Why a batch could not be applied. An event error names the event, so an operator can see
@@ -32,11 +32,11 @@ impl ApplyError {
 }
 
 impl Definition {
-    /// The statements that create a table (and its indexes) for this version.
-    pub fn create_table_sql(&self, table: &TableName) -> Vec<String> {
+    /// The statements that create a table (and its indexes and companions) for this version.
+    pub fn create_table_sql(&self, table: &TableName, flavor: Flavor) -> Vec<String> {
         match self {
             Definition::ShipmentBoardV1 | Definition::ShipmentBoardV2 => {
-                board::create_table_sql(table, self.tracks_locations())
+                board::create_table_sql(table, self.tracks_locations(), flavor)
             }
             Definition::DailyShipmentsV1 => daily::create_table_sql(table),
         }
@@ -44,8 +44,30 @@ impl Definition {
 
     /// Creates a table for this version inside the caller's transaction.
     pub async fn create_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-        for statement in self.create_table_sql(table) {
+        for statement in self.create_table_sql(table, tx.flavor()) {
             sqlx::query(&statement).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops a table of this version with its companions (a board's search table).
+    pub async fn drop_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+        let mut tables = vec![table.to_string()];
+        if self.name() == super::definition::SHIPMENT_BOARD {
+            tables.push(board::search_table(table));
+        }
+        for table in tables {
+            sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Brings a table made by an older freightdesk up to what `create_table` makes now.
+    pub async fn upgrade_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+        if self.name() == super::definition::SHIPMENT_BOARD {
+            board::ensure_search_table(tx, table).await?;
         }
         Ok(())
     }

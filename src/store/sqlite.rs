@@ -8,12 +8,14 @@ use super::{RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
 use crate::db::{parse_time, time_text, WriteTurns};
 use chrono::DateTime;
+use serde::Serialize;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::LazyLock;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -49,6 +51,51 @@ const ROWS_PER_STATEMENT: usize = 1000;
 
 fn encode_error(e: serde_json::Error) -> sqlx::Error {
     sqlx::Error::Encode(Box::new(e))
+}
+
+/// The whole version-checked append as one script, sent to SQLite's thread in one call (each
+/// statement sent on its own costs a hop to that thread and back, more than SQLite's own work):
+/// take the write lock, claim the versions (the stream row's update, or its insert for a new
+/// stream), insert the events only if the claim took one row (`changes()`), so a loser takes
+/// no sequence number, store the snapshot only if every event went in, commit. Parameters:
+/// $1 stream, $2 expected version, $3 event count, $4 metadata, $5 time, $6 the events (JSON),
+/// $7 the snapshot or NULL, $8 the kind of a new stream. The sequence numbers come back; none
+/// means the claim failed.
+fn append_script(claim: &str) -> String {
+    format!(
+        "BEGIN IMMEDIATE;
+         {claim};
+         INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
+             SELECT e.value ->> 'id', $1, $2 + e.key + 1, e.value ->> 'event_type',
+                    e.value ->> 'schema_version', e.value ->> 'data', $4, $5
+             FROM json_each($6) AS e WHERE changes() = 1 ORDER BY e.key
+             RETURNING seq;
+         INSERT INTO snapshots (stream_id, version, state)
+             SELECT $1, $2 + $3, $7 WHERE $7 IS NOT NULL AND changes() = $3
+             ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state;
+         COMMIT"
+    )
+}
+
+static APPEND_EXISTING: LazyLock<String> = LazyLock::new(|| {
+    append_script(
+        "UPDATE streams SET version = version + $3, updated_at = $5 WHERE id = $1 AND version = $2",
+    )
+});
+static APPEND_NEW: LazyLock<String> = LazyLock::new(|| {
+    append_script(
+        "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES ($1, $8, $3, $5, $5)
+         ON CONFLICT (id) DO NOTHING",
+    )
+});
+
+/// One event as the append script reads it; `data` is the JSON text, stored as given.
+#[derive(Serialize)]
+struct EventJson<'a> {
+    id: String,
+    event_type: &'a str,
+    schema_version: i32,
+    data: String,
 }
 
 /// One event row as SQLite stores it (ids, times and JSON as text).
@@ -133,66 +180,56 @@ impl Backend for SqliteBackend {
     fn announce_to_other_processes(&self, _appended: Appended) {}
 
     async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
+        let count = append.events.len() as i64;
+        let base = append.base();
+        let events: Vec<EventJson> = append
+            .events
+            .iter()
+            .map(|e| {
+                Ok(EventJson {
+                    id: Uuid::new_v4().to_string(),
+                    event_type: &e.event_type,
+                    schema_version: e.schema_version,
+                    data: serde_json::to_string(&e.data)?,
+                })
+            })
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(encode_error)?;
+        let script = match append.expected {
+            ExpectedVersion::NoStream => &*APPEND_NEW,
+            ExpectedVersion::Exactly(_) => &*APPEND_EXISTING,
+        };
+        let mut query = sqlx::query_scalar::<_, i64>(script)
+            .bind(append.stream_id.to_string())
+            .bind(base)
+            .bind(count)
+            .bind(serde_json::to_string(append.metadata).map_err(encode_error)?)
+            .bind(time_text(append.recorded_at))
+            .bind(serde_json::to_string(&events).map_err(encode_error)?)
+            .bind(append.snapshot.map(|s| s.to_string()));
+        if append.expected == ExpectedVersion::NoStream {
+            query = query.bind(append.kind);
+        }
         // This process's writers take turns before asking SQLite (see `WriteTurns`).
         let _turn = self.turns.wait().await?;
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let count = append.events.len() as i64;
-        let id = append.stream_id.to_string();
-        let now = time_text(append.recorded_at);
-        // The version check is the first write; only after it are sequence numbers taken.
-        let claimed = match append.expected {
-            ExpectedVersion::NoStream => sqlx::query(
-                "INSERT INTO streams (id, kind, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&id)
-            .bind(append.kind)
-            .bind(count)
-            .bind(&now)
-            .bind(&now),
-            ExpectedVersion::Exactly(version) => sqlx::query(
-                "UPDATE streams SET version = version + ?, updated_at = ? WHERE id = ? AND version = ?",
-            )
-            .bind(count)
-            .bind(&now)
-            .bind(&id)
-            .bind(version),
-        }
-        .execute(&mut *tx)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        let mut conn = self.pool.acquire().await?;
+        let seqs = match query.fetch_all(&mut *conn).await {
+            Ok(seqs) => seqs,
+            Err(e) => {
+                // The script stopped part-way, maybe inside its transaction: end that before
+                // the connection serves anyone else, or close it.
+                if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                    let _ = conn.close().await;
+                }
+                return Err(e);
+            }
+        };
+        let Some(&last_seq) = seqs.iter().max() else {
             return Ok(match append.expected {
                 ExpectedVersion::NoStream => Outcome::StreamExists,
                 ExpectedVersion::Exactly(_) => Outcome::VersionMismatch,
             });
-        }
-        let base = append.base();
-        let metadata = serde_json::to_string(append.metadata).map_err(encode_error)?;
-        let rows: Vec<EventRow> = append
-            .events
-            .iter()
-            .enumerate()
-            .map(|(i, event)| EventRow {
-                stream_id: &id,
-                version: base + 1 + i as i64,
-                event,
-                metadata: &metadata,
-                recorded_at: &now,
-            })
-            .collect();
-        let last_seq = insert_events(&mut tx, &rows).await?;
-        if let Some(state) = append.snapshot {
-            sqlx::query(
-                "INSERT INTO snapshots (stream_id, version, state) VALUES (?, ?, ?)
-                 ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state",
-            )
-            .bind(&id)
-            .bind(base + count)
-            .bind(state.to_string())
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        };
         Ok(Outcome::Appended(Appended {
             stream_id: append.stream_id,
             first_version: base + 1,

@@ -148,7 +148,8 @@ pub async fn wait_caught_up(store: &EventStore, db: &PortableDb, defs: &[Definit
                 row.failure
             );
             let (behind, _) = store.backlog(row.checkpoint).await.unwrap();
-            done &= behind == 0 && row.rebuild.is_none();
+            // A building version that has read everything becomes standby on its next step.
+            done &= behind == 0 && row.rebuild.is_none() && row.state != VersionState::Building;
         }
         if done {
             return;
