@@ -157,12 +157,11 @@ async fn append(store: &EventStore) -> Op {
     let version = Arc::new(std::sync::atomic::AtomicI64::new(first.version));
     let store = store.clone();
     Box::new(move || {
-        let (store, event, metadata, version, turns) = (
+        let (store, event, metadata, version) = (
             store.clone(),
             event.clone(),
             metadata.clone(),
             version.clone(),
-            turns.clone(),
         );
         Box::pin(async move {
             let v = version.load(std::sync::atomic::Ordering::Relaxed);

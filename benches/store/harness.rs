@@ -28,8 +28,22 @@ pub struct Scale {
 }
 
 impl Scale {
+    /// QUICK=1 for the small scale; BENCH_REBUILD_SIZES=50000,200000 overrides the two rebuild
+    /// sizes (for a look at one figure without the full run).
     pub fn from_env() -> Self {
         let quick = std::env::var("QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let mut scale = Self::preset(quick);
+        if let Ok(sizes) = std::env::var("BENCH_REBUILD_SIZES") {
+            let sizes: Vec<u64> = sizes.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+            if let [small, large] = sizes[..] {
+                scale.rebuild_small = small;
+                scale.rebuild_large = large;
+            }
+        }
+        scale
+    }
+
+    fn preset(quick: bool) -> Self {
         if quick {
             Scale {
                 quick,

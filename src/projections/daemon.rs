@@ -80,6 +80,17 @@ struct RunState {
     /// the exact event (and events before it are not held back by it).
     narrow_main_until: Option<Position>,
     narrow_rebuild_until: Option<Position>,
+    /// A rebuild reads its next batch while it applies the current one, so the database's
+    /// work and ours overlap: the read that starts at this position, under way.
+    rebuild_read_ahead: Option<(Position, JoinHandle<Result<Batch, StoreError>>)>,
+}
+
+impl Drop for RunState {
+    fn drop(&mut self) {
+        if let Some((_, read)) = self.rebuild_read_ahead.take() {
+            read.abort();
+        }
+    }
 }
 
 /// Events applied in the last minute, for the rate shown to operators.
@@ -297,12 +308,19 @@ impl Daemon {
                 self.batch_size * REBUILD_BATCH_FACTOR,
             );
             let batch = without(
-                self.store.read_all(rebuild.checkpoint, limit).await?,
+                self.read_rebuild_batch(run, rebuild.checkpoint, limit)
+                    .await?,
                 &skipped,
             );
             if batch.next == rebuild.checkpoint {
                 self.finish_rebuild(def, &row, rebuild).await?;
             } else {
+                if run.narrow_rebuild_until.is_none() {
+                    let store = self.store.clone();
+                    let next = batch.next;
+                    let read = tokio::spawn(async move { store.read_all(next, limit).await });
+                    run.rebuild_read_ahead = Some((next, read));
+                }
                 match self.apply_rebuild(def, rebuild, &batch).await? {
                     Ok(()) => worked = true,
                     Err(e) => {
@@ -318,6 +336,26 @@ impl Daemon {
         } else {
             Progress::Idle
         })
+    }
+
+    /// The rebuild's batch after `from`: the one read ahead if it starts there (reading is
+    /// all it did, so it is as good as a fresh read), else a fresh read.
+    async fn read_rebuild_batch(
+        &self,
+        run: &mut RunState,
+        from: Position,
+        limit: i64,
+    ) -> Result<Batch, StoreError> {
+        if let Some((at, read)) = run.rebuild_read_ahead.take() {
+            if at == from && limit > 1 {
+                if let Ok(batch) = read.await {
+                    return batch;
+                }
+            } else {
+                read.abort();
+            }
+        }
+        self.store.read_all(from, limit).await
     }
 
     /// A batch could not be applied. A passing database trouble is retried; otherwise the
