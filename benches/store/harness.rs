@@ -34,7 +34,10 @@ impl Scale {
         let quick = std::env::var("QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         let mut scale = Self::preset(quick);
         if let Ok(sizes) = std::env::var("BENCH_REBUILD_SIZES") {
-            let sizes: Vec<u64> = sizes.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+            let sizes: Vec<u64> = sizes
+                .split(',')
+                .filter_map(|s| s.trim().parse().ok())
+                .collect();
             if let [small, large] = sizes[..] {
                 scale.rebuild_small = small;
                 scale.rebuild_large = large;

@@ -5,6 +5,7 @@
 //! cannot apply a batch twice. It only orchestrates: the SQL lives in `versions`, `audit`,
 //! `nodes`, `samples` and the projections.
 
+use super::board::SearchUpkeep;
 use super::lease::{self, Lease};
 use super::lifecycle::{AuditAction, VersionState};
 use super::samples::{self, Sample};
@@ -391,7 +392,11 @@ impl Daemon {
         rate: &mut RateWindow,
     ) -> Result<Result<(), ApplyError>, StepError> {
         let mut tx = self.db.begin().await?;
-        if let Err(e) = def.apply(&mut tx, &row.physical_table, &batch.events).await {
+        let search = SearchUpkeep::RowByRow;
+        if let Err(e) = def
+            .apply(&mut tx, &row.physical_table, search, &batch.events)
+            .await
+        {
             return Ok(Err(e));
         }
         rate.record(batch.events.len());
@@ -422,7 +427,11 @@ impl Daemon {
         batch: &Batch,
     ) -> Result<Result<(), ApplyError>, StepError> {
         let mut tx = self.db.begin().await?;
-        if let Err(e) = def.apply(&mut tx, &rebuild.table, &batch.events).await {
+        let search = SearchUpkeep::AtTheEnd;
+        if let Err(e) = def
+            .apply(&mut tx, &rebuild.table, search, &batch.events)
+            .await
+        {
             return Ok(Err(e));
         }
         let n = batch.events.len() as i64;
@@ -444,6 +453,7 @@ impl Daemon {
         if !versions::finish_rebuild(&mut tx, def, &rebuild.table).await? {
             return Ok(());
         }
+        def.complete_table(&mut tx, &rebuild.table).await?;
         if row.physical_table != rebuild.table {
             def.drop_table(&mut tx, &row.physical_table).await?;
         }

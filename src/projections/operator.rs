@@ -55,7 +55,7 @@ pub async fn register(db: &PortableDb, def: Definition) -> Result<(), sqlx::Erro
                 row.rebuild.as_ref().map(|r| &r.table),
             ];
             for table in tables.into_iter().flatten() {
-                def.upgrade_table(&mut tx, table).await?;
+                def.complete_table(&mut tx, table).await?;
             }
         }
     }
@@ -80,7 +80,12 @@ pub async fn request_rebuild(
     ))
     .map_err(sqlx::Error::from)?;
     let mut tx = db.begin().await?;
-    def.create_table(&mut tx, &table).await?;
+    if row.state == VersionState::Retired {
+        // Revived, it is kept current in place (no rebuild swaps it in): a whole table now.
+        def.create_table(&mut tx, &table).await?;
+    } else {
+        def.create_rebuild_table(&mut tx, &table).await?;
+    }
     // A retired version has no table left to keep serving: it builds afresh, from the start.
     // Either way, if someone else acted meanwhile, rolling back drops the table made above.
     let (started, detail) = if row.state == VersionState::Retired {

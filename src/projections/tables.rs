@@ -1,8 +1,10 @@
 //! What each version's table looks like and how a batch of events is applied to it: the one
 //! place that maps a `Definition` to its projection code.
 
+use super::board::SearchUpkeep;
+use super::definition::SHIPMENT_BOARD;
 use super::{board, daily, Definition};
-use crate::db::{Flavor, TableName, Tx};
+use crate::db::{TableName, Tx};
 use crate::store::RecordedEvent;
 
 /// Why a batch could not be applied. An event error names the event, so an operator can see
@@ -32,28 +34,48 @@ impl ApplyError {
 }
 
 impl Definition {
-    /// The statements that create a table (and its indexes and companions) for this version.
-    pub fn create_table_sql(&self, table: &TableName, flavor: Flavor) -> Vec<String> {
+    /// The statements that create a table (and its indexes) for this version.
+    pub fn create_table_sql(&self, table: &TableName) -> Vec<String> {
         match self {
             Definition::ShipmentBoardV1 | Definition::ShipmentBoardV2 => {
-                board::create_table_sql(table, self.tracks_locations(), flavor)
+                board::create_table_sql(table, self.tracks_locations())
             }
             Definition::DailyShipmentsV1 => daily::create_table_sql(table),
         }
     }
 
-    /// Creates a table for this version inside the caller's transaction.
+    /// Creates a table for this version, with its companions (a board's search table), inside
+    /// the caller's transaction.
     pub async fn create_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-        for statement in self.create_table_sql(table, tx.flavor()) {
+        self.create_rebuild_table(tx, table).await?;
+        self.complete_table(tx, table).await
+    }
+
+    /// Creates a table for a rebuild: its companions come when it is complete.
+    pub async fn create_rebuild_table(
+        &self,
+        tx: &mut Tx,
+        table: &TableName,
+    ) -> Result<(), sqlx::Error> {
+        for statement in self.create_table_sql(table) {
             sqlx::query(&statement).execute(&mut **tx).await?;
         }
         Ok(())
     }
 
-    /// Drops a table of this version with its companions (a board's search table).
+    /// Gives a table the companions it lacks, made from its rows: a rebuild's table when it
+    /// has caught up, or a table made by an older freightdesk.
+    pub async fn complete_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+        if self.name() == SHIPMENT_BOARD {
+            board::ensure_search_table(tx, table).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops a table of this version with its companions.
     pub async fn drop_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
         let mut tables = vec![table.to_string()];
-        if self.name() == super::definition::SHIPMENT_BOARD {
+        if self.name() == SHIPMENT_BOARD {
             tables.push(board::search_table(table));
         }
         for table in tables {
@@ -64,19 +86,12 @@ impl Definition {
         Ok(())
     }
 
-    /// Brings a table made by an older freightdesk up to what `create_table` makes now.
-    pub async fn upgrade_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-        if self.name() == super::definition::SHIPMENT_BOARD {
-            board::ensure_search_table(tx, table).await?;
-        }
-        Ok(())
-    }
-
     /// Applies a batch of events to `table` inside the caller's transaction.
     pub async fn apply(
         &self,
         tx: &mut Tx,
         table: &TableName,
+        search: SearchUpkeep,
         events: &[RecordedEvent],
     ) -> Result<(), ApplyError> {
         let relevant: Vec<&RecordedEvent> = events
@@ -88,7 +103,7 @@ impl Definition {
         }
         match self {
             Definition::ShipmentBoardV1 | Definition::ShipmentBoardV2 => {
-                board::apply(tx, table, self.tracks_locations(), &relevant).await
+                board::apply(tx, table, self.tracks_locations(), search, &relevant).await
             }
             Definition::DailyShipmentsV1 => daily::apply(tx, table, &relevant).await,
         }
