@@ -39,6 +39,28 @@ install_build_tools() {
     echo "==> cargo install wasm-bindgen-cli $wasm_bindgen_version (into .tools/, about 2 minutes)"
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --root .tools --force
   fi
+
+  install_wasm_opt
+}
+
+# wasm-opt from npm's binaryen (JavaScript and WebAssembly, run by node; Debian's binaryen 108
+# breaks the bundle), into .tools/binaryen. Optional: scripts/build-site.sh does without it.
+binaryen_version=132.0.0
+install_wasm_opt() {
+  local dir=.tools/binaryen
+  local installed
+  installed="$(node -p "require('./$dir/node_modules/binaryen/package.json').version" 2>/dev/null || true)"
+  [ "$installed" != "$binaryen_version" ] || return 0
+  if ! command -v npm >/dev/null; then
+    echo "==> npm not found: the bundle is built without wasm-opt (about 1% larger; apt-get install npm)"
+    return 0
+  fi
+  echo "==> npm install binaryen@$binaryen_version (wasm-opt, into $dir/)"
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || echo '{ "private": true }' >"$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save --no-package-lock \
+    "binaryen@$binaryen_version" ||
+    echo "==> could not install binaryen: the bundle is built without wasm-opt (about 1% larger)"
 }
 
 install_browser_tools() {
