@@ -68,16 +68,24 @@ fi
 cp style/main.css "$pkg/freightdesk.css"
 cp -r public/. "$site/"
 
-if command -v brotli >/dev/null; then
-  encoders=(gzip brotli)
+# The .gz variants are written by pigz's zopfli mode (-11) where it is installed: the same
+# gzip format, about 5% smaller than gzip -9 (some 30 seconds more for the bundle on 2 cores).
+if command -v pigz >/dev/null; then
+  gzip_cmd=(pigz -11 -I 5 -n -k -f)
 else
-  encoders=(gzip)
+  gzip_cmd=(gzip -9 -n -k -f)
+  echo "==> pigz not found: gzip -9 writes the .gz variants (about 5% larger; apt-get install pigz)"
+fi
+if command -v brotli >/dev/null; then
+  encoders=("${gzip_cmd[0]}" brotli)
+else
+  encoders=("${gzip_cmd[0]}")
   echo "==> brotli not found: only gzip variants are written (apt-get install brotli)"
 fi
 echo "==> precompressing the site: ${encoders[*]}"
 find "$site" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' -o -name '*.svg' \) -print0 |
   while IFS= read -r -d '' file; do
-    gzip -9 -n -k -f "$file"
+    "${gzip_cmd[@]}" "$file"
     if [ ${#encoders[@]} -gt 1 ]; then brotli -q 11 -k -f "$file"; fi
   done
 

@@ -22,10 +22,12 @@ apt_install() {
 
 install_build_tools() {
   command -v cc >/dev/null || apt_install build-essential
-  # wasm-strip (wabt) and brotli make the browser bundle smaller; the build works without them.
+  # wasm-strip (wabt), brotli and pigz (zopfli gzip) make the browser bundle smaller; the build
+  # works without them.
   local optional=()
   command -v wasm-strip >/dev/null || optional+=(wabt)
   command -v brotli >/dev/null || optional+=(brotli)
+  command -v pigz >/dev/null || optional+=(pigz)
   if [ ${#optional[@]} -gt 0 ]; then
     apt_install "${optional[@]}" ||
       echo "==> could not install ${optional[*]}: the bundle is built without them (larger, gzip only)"
