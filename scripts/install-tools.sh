@@ -87,7 +87,8 @@ install_bench_tools() {
 
 case "$mode" in
   run) install_build_tools ;;
-  test) install_build_tools && install_browser_tools ;;
+  # npm may arrive only with the browser tools; wasm-opt is installed once it is there.
+  test) install_build_tools && install_browser_tools && install_wasm_opt ;;
   bench) install_browser_tools && install_bench_tools ;;
   *) echo "install-tools.sh: unknown purpose '$mode' (run, test or bench)" >&2; exit 2 ;;
 esac
