@@ -22,10 +22,12 @@ apt_install() {
 
 install_build_tools() {
   command -v cc >/dev/null || apt_install build-essential
-  # wasm-strip (wabt) and brotli make the browser bundle smaller; the build works without them.
+  # wasm-strip (wabt), brotli and pigz (zopfli gzip) make the browser bundle smaller; the build
+  # works without them.
   local optional=()
   command -v wasm-strip >/dev/null || optional+=(wabt)
   command -v brotli >/dev/null || optional+=(brotli)
+  command -v pigz >/dev/null || optional+=(pigz)
   if [ ${#optional[@]} -gt 0 ]; then
     apt_install "${optional[@]}" ||
       echo "==> could not install ${optional[*]}: the bundle is built without them (larger, gzip only)"
@@ -39,6 +41,28 @@ install_build_tools() {
     echo "==> cargo install wasm-bindgen-cli $wasm_bindgen_version (into .tools/, about 2 minutes)"
     cargo install wasm-bindgen-cli --version "$wasm_bindgen_version" --root .tools --force
   fi
+
+  install_wasm_opt
+}
+
+# wasm-opt from npm's binaryen (JavaScript and WebAssembly, run by node; Debian's binaryen 108
+# breaks the bundle), into .tools/binaryen. Optional: scripts/build-site.sh does without it.
+binaryen_version=132.0.0
+install_wasm_opt() {
+  local dir=.tools/binaryen
+  local installed
+  installed="$(node -p "require('./$dir/node_modules/binaryen/package.json').version" 2>/dev/null || true)"
+  [ "$installed" != "$binaryen_version" ] || return 0
+  if ! command -v npm >/dev/null; then
+    echo "==> npm not found: the bundle is built without wasm-opt (about 1% larger; apt-get install npm)"
+    return 0
+  fi
+  echo "==> npm install binaryen@$binaryen_version (wasm-opt, into $dir/)"
+  mkdir -p "$dir"
+  [ -f "$dir/package.json" ] || echo '{ "private": true }' >"$dir/package.json"
+  npm install --prefix "$dir" --no-audit --no-fund --no-save --no-package-lock \
+    "binaryen@$binaryen_version" ||
+    echo "==> could not install binaryen: the bundle is built without wasm-opt (about 1% larger)"
 }
 
 install_browser_tools() {
@@ -63,7 +87,8 @@ install_bench_tools() {
 
 case "$mode" in
   run) install_build_tools ;;
-  test) install_build_tools && install_browser_tools ;;
+  # npm may arrive only with the browser tools; wasm-opt is installed once it is there.
+  test) install_build_tools && install_browser_tools && install_wasm_opt ;;
   bench) install_browser_tools && install_bench_tools ;;
   *) echo "install-tools.sh: unknown purpose '$mode' (run, test or bench)" >&2; exit 2 ;;
 esac
