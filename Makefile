@@ -68,12 +68,14 @@ QUICK ?=
 BENCH_DATABASE_URL ?= $(TEST_DATABASE_URL)
 
 ## bench: release build; every figure of issue 14 beside its baseline measured in the same run,
-## on fresh databases (PostgreSQL at BENCH_DATABASE_URL, a temp SQLite file); QUICK=1: small
-bench: pg-up
+## on fresh databases (PostgreSQL at BENCH_DATABASE_URL, a temp SQLite file); QUICK=1: small.
+## The benchmark is built in the release profile too, so the library is compiled once.
+## BENCH_ITEMS=1,3 and BENCH_BACKENDS=sqlite narrow the store part while working on one figure.
+bench: pg-up tools build-site
 	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
-	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --release --features ssr
+	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --release --features ssr --bin freightdesk --bench store
 	QUICK=$(QUICK) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
-		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --features ssr --bench store
+		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --profile release --features ssr --bench store
 	$(MAKE) --no-print-directory bench-web SERVER_BIN=$(SERVER_TARGET)/release/freightdesk
 	QUICK=$(QUICK) python3 scripts/bench-report.py
 
