@@ -76,6 +76,7 @@ bench: pg-up tools build-site
 	CARGO_TARGET_DIR=$(SERVER_TARGET) cargo build --release --features ssr --bin freightdesk --bench store
 	QUICK=$(QUICK) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
 		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo bench --profile release --features ssr --bench store
+	QUICK=$(QUICK) python3 scripts/bench-sqlite-c.py $(BENCH_PARTS)/sqlite-c.json
 	$(MAKE) --no-print-directory bench-web SERVER_BIN=$(SERVER_TARGET)/release/freightdesk
 	QUICK=$(QUICK) python3 scripts/bench-report.py
 
@@ -92,6 +93,7 @@ bench-check: pg-up
 	rm -rf $(BENCH_PARTS) && mkdir -p $(BENCH_PARTS)
 	QUICK=1 BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) \
 		CARGO_TARGET_DIR=$(SERVER_TARGET) cargo test --features ssr --bench store
+	QUICK=1 python3 scripts/bench-sqlite-c.py $(BENCH_PARTS)/sqlite-c.json
 	$(MAKE) --no-print-directory bench-web QUICK=1
 	QUICK=1 python3 scripts/bench-report.py --check
 

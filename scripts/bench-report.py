@@ -5,6 +5,7 @@ target/bench/results.json and prints one table: figure, baseline, ratio, target,
   scripts/bench-report.py          merge and print
   scripts/bench-report.py --check  also fail unless every part is complete and well-formed
                                    (shapes only: no timing is judged)
+  scripts/bench-report.py --markdown  print the table as Markdown (for the README)
 """
 import glob
 import json
@@ -136,6 +137,13 @@ def main():
                      f"{fmt(fig.get('value'))} {fig.get('unit', '')}".strip(),
                      fmt(fig.get("baseline")), fmt(fig.get("ratio")), fig.get("target", ""), met,
                      fig.get("spread", "")))
+    if "--markdown" in sys.argv[1:]:
+        for n, r in enumerate(rows):
+            cells = [f"**{c}**" if i == 7 and c == "NO" else c for i, c in enumerate(r)]
+            print("| " + " | ".join(cells) + " |")
+            if n == 0:
+                print("|" + " --- |" * len(r))
+        return 0
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for n, r in enumerate(rows):
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())

@@ -298,11 +298,16 @@ pub fn select_json_rows(flavor: Flavor, table: &TableName, columns: &[&str]) -> 
     }
 }
 
-/// A `SELECT` of the strings in parameter `$1`, a JSON array of strings (see `select_json_rows`).
-pub fn select_json_strings(flavor: Flavor) -> &'static str {
+/// `column` is one of the strings in parameter `$1`, a JSON array of strings (see
+/// `select_json_rows`). On PostgreSQL the strings become an array first: `= ANY` of an array is
+/// an index lookup per string whatever the planner guesses of their number, where `IN` of a
+/// set-returning function was planned as a hash join over the whole table.
+pub fn json_strings_contain(flavor: Flavor, column: &str) -> String {
     match flavor {
-        Flavor::Postgres => "SELECT json_array_elements_text($1::json)",
-        Flavor::Sqlite => "SELECT value FROM json_each($1)",
+        Flavor::Postgres => {
+            format!("{column} = ANY(ARRAY(SELECT json_array_elements_text($1::json)))")
+        }
+        Flavor::Sqlite => format!("{column} IN (SELECT value FROM json_each($1))"),
     }
 }
 

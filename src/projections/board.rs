@@ -3,7 +3,7 @@
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
 use super::ApplyError;
-use crate::db::{col, select_json_rows, select_json_strings, time_col, time_text, Flavor};
+use crate::db::{col, json_strings_contain, select_json_rows, time_col, time_text, Flavor};
 use crate::db::{TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
 use crate::store::RecordedEvent;
@@ -259,8 +259,8 @@ async fn load_rows(
     ids.sort();
     ids.dedup();
     let sql = format!(
-        "SELECT * FROM {table} WHERE shipment_id IN ({})",
-        select_json_strings(tx.flavor())
+        "SELECT * FROM {table} WHERE {}",
+        json_strings_contain(tx.flavor(), "shipment_id")
     );
     let ids = serde_json::to_string(&ids).map_err(|e| ApplyError::Database(encode_error(e)))?;
     let mut rows = HashMap::new();
@@ -290,9 +290,9 @@ async fn insert_search_rows(
     };
     let sql = format!(
         "INSERT INTO {search} (shipment_id, terms) SELECT shipment_id, {} FROM {table}
-         WHERE shipment_id IN ({}){conflict}",
+         WHERE {}{conflict}",
         search_terms_sql(flavor),
-        select_json_strings(flavor)
+        json_strings_contain(flavor, "shipment_id")
     );
     let ids = serde_json::to_string(fresh).map_err(encode_error)?;
     sqlx::query(&sql).bind(ids).execute(&mut **tx).await?;

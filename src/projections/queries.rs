@@ -199,6 +199,23 @@ fn like_pattern(search: &str) -> String {
     format!("%{escaped}%")
 }
 
+/// The condition on a board's search table (see `board::search_table`) for a search.
+fn push_search_match(sql: &mut SqlBuilder<'_>, search: &str, search_table: &str, flavor: Flavor) {
+    match flavor {
+        // FTS5's trigram index finds a phrase of three or more characters anywhere.
+        Flavor::Sqlite if search.chars().count() >= 3 => {
+            let phrase = format!("\"{}\"", search.to_lowercase().replace('"', "\"\""));
+            sql.push(format_args!("{search_table} MATCH "))
+                .push_bind(phrase);
+        }
+        _ => {
+            sql.push("terms LIKE ")
+                .push_bind(like_pattern(search))
+                .push(" ESCAPE '\\'");
+        }
+    }
+}
+
 /// `WHERE …` for the query's filters (not its cursor), or nothing. A search looks through the
 /// table's search index (see `board::search_table`).
 fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName, flavor: Flavor) {
@@ -218,19 +235,7 @@ fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName,
             sql.push(format_args!(
                 "shipment_id IN (SELECT shipment_id FROM {search_table} WHERE "
             ));
-            match flavor {
-                // FTS5's trigram index finds a phrase of three or more characters anywhere.
-                Flavor::Sqlite if search.chars().count() >= 3 => {
-                    let phrase = format!("\"{}\"", search.to_lowercase().replace('"', "\"\""));
-                    sql.push(format_args!("{search_table} MATCH "))
-                        .push_bind(phrase);
-                }
-                _ => {
-                    sql.push("terms LIKE ")
-                        .push_bind(like_pattern(search))
-                        .push(" ESCAPE '\\'");
-                }
-            }
+            push_search_match(sql, search, &search_table, flavor);
             sql.push(")");
         }
     }
@@ -275,8 +280,22 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
         cursor: None,
         ..query.clone()
     };
-    let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
-    push_filters(&mut count, &uncursored, &table, db.flavor);
+    let count = match (query.status, query.search.as_deref()) {
+        // Only a search: its matches are counted in the search table alone, without reading
+        // the board rows.
+        (None, Some(search)) if ShipmentId::parse(search).is_err() => {
+            let search_table = board::search_table(&table);
+            let mut count =
+                SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {search_table} WHERE "));
+            push_search_match(&mut count, search, &search_table, db.flavor);
+            count
+        }
+        _ => {
+            let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
+            push_filters(&mut count, &uncursored, &table, db.flavor);
+            count
+        }
+    };
     let (sql, args) = count.build();
     let total: i64 = col(
         &sqlx::query_with(&sql, args).fetch_one(&db.pool).await?,

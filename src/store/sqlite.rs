@@ -208,22 +208,31 @@ impl Backend for SqliteBackend {
             .bind(serde_json::to_string(&events).map_err(encode_error)?)
             .bind(append.snapshot.map(|s| s.to_string()));
         if append.expected == ExpectedVersion::NoStream {
-            query = query.bind(append.kind);
+            query = query.bind(append.kind.to_string());
         }
-        // This process's writers take turns before asking SQLite (see `WriteTurns`).
-        let _turn = self.turns.wait().await?;
-        let mut conn = self.pool.acquire().await?;
-        let seqs = match query.fetch_all(&mut *conn).await {
-            Ok(seqs) => seqs,
-            Err(e) => {
-                // The script stopped part-way, maybe inside its transaction: end that before
-                // the connection serves anyone else, or close it.
-                if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
-                    let _ = conn.close().await;
+        // The script opens its own transaction, which sqlx does not know of: if the caller
+        // went away part-way (a client that hung up), the connection would go back to the pool
+        // inside it, holding the write lock. So it runs in a task of its own, to the end.
+        let (turns, pool) = (self.turns.clone(), self.pool.clone());
+        let run = tokio::spawn(async move {
+            // This process's writers take turns before asking SQLite (see `WriteTurns`).
+            let _turn = turns.wait().await?;
+            let mut conn = pool.acquire().await?;
+            match query.fetch_all(&mut *conn).await {
+                Ok(seqs) => Ok(seqs),
+                Err(e) => {
+                    // Stopped part-way, maybe inside its transaction: end that before the
+                    // connection serves anyone else, or close it.
+                    if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+                        let _ = conn.close().await;
+                    }
+                    Err(e)
                 }
-                return Err(e);
             }
-        };
+        });
+        let seqs = run
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("the append task stopped: {e}")))??;
         let Some(&last_seq) = seqs.iter().max() else {
             return Ok(match append.expected {
                 ExpectedVersion::NoStream => Outcome::StreamExists,

@@ -624,3 +624,50 @@ async fn appends_are_announced_once_here_and_to_other_processes() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(heard_here.try_recv().is_err(), "an append was heard twice");
 }
+
+both_backends!(
+    appends_abandoned_part_way_leave_the_store_writable,
+    |backend: Backend| async move {
+        use std::time::Duration;
+        let t = store(backend).await;
+        // Callers that give up at every moment of an append (a client hanging up): each append
+        // happens whole or not at all, and nothing is left holding the database.
+        let mut streams = Vec::new();
+        for i in 0..200u64 {
+            let id = Uuid::new_v4();
+            streams.push(id);
+            let (events, metadata) = ([event(1), event(2)], meta("ann"));
+            let append = t.store.append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &events,
+                &metadata,
+            );
+            let _ = tokio::time::timeout(Duration::from_micros(20 * (i % 50)), append).await;
+        }
+        let id = Uuid::new_v4();
+        let after = tokio::time::timeout(
+            Duration::from_secs(5),
+            t.store.append_with_expected_version(
+                id,
+                "Test",
+                ExpectedVersion::NoStream,
+                &[event(1)],
+                &meta("ann"),
+            ),
+        )
+        .await
+        .expect("the store is writable at once")
+        .expect("append");
+        assert_eq!(after.version, 1);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for id in streams {
+            let events = t.store.read_stream(id, 0).await.unwrap();
+            assert!(
+                events.is_empty() || events.len() == 2,
+                "half an append: {events:?}"
+            );
+        }
+    }
+);
