@@ -311,6 +311,11 @@ pub fn json_strings_contain(flavor: Flavor, column: &str) -> String {
     }
 }
 
+/// A value that could not be written as JSON, as the database error sqlx would give for it.
+pub fn encode_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Encode(Box::new(e))
+}
+
 /// Reads a column, naming it in the error.
 pub fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, sqlx::Error>
 where

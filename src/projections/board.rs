@@ -4,7 +4,7 @@
 
 use super::ApplyError;
 use crate::db::{col, json_strings_contain, select_json_rows, time_col, time_text, Flavor};
-use crate::db::{TableName, Tx};
+use crate::db::{encode_error, TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
 use crate::store::RecordedEvent;
 use chrono::{DateTime, Utc};
@@ -340,10 +340,6 @@ impl<'a> RowJson<'a> {
             transit_seconds: row.transit_seconds(),
         }
     }
-}
-
-fn encode_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Encode(Box::new(e))
 }
 
 /// Inserts or replaces the rows with one statement, the rows passed as one JSON parameter.

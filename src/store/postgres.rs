@@ -11,6 +11,7 @@ use super::backend::{Append, Backend, Outcome};
 use super::RecordedEvent;
 use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, Position, RawEvent};
 use super::{StoreError, Utc};
+use crate::db::encode_error;
 use chrono::DateTime;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row};
@@ -176,10 +177,6 @@ impl ImportColumns {
         }
         Ok(c)
     }
-}
-
-fn encode_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Encode(Box::new(e))
 }
 
 impl Backend for PostgresBackend {

@@ -6,7 +6,7 @@ use super::backend::{Append, Backend, Outcome};
 use super::{into_recorded_all, Appended, ExpectedVersion, ImportedStream, NewEvent, Position};
 use super::{RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
-use crate::db::{parse_time, time_text, WriteTurns};
+use crate::db::{encode_error, parse_time, time_text, WriteTurns};
 use chrono::DateTime;
 use serde::Serialize;
 use sqlx::sqlite::{
@@ -48,10 +48,6 @@ impl SqliteBackend {
 
 /// Rows per multi-row INSERT: 8 parameters each stays far below SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 1000;
-
-fn encode_error(e: serde_json::Error) -> sqlx::Error {
-    sqlx::Error::Encode(Box::new(e))
-}
 
 /// The whole version-checked append as one script, sent to SQLite's thread in one call (each
 /// statement sent on its own costs a hop to that thread and back, more than SQLite's own work):
