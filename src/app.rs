@@ -47,7 +47,8 @@ pub fn App() -> impl IntoView {
     provide_context(me);
     view! {
         <Stylesheet id="leptos" href="/pkg/freightdesk.css"/>
-        <Title text="freightdesk"/>
+        // The one formatter for every page's title: see `title_as_head_text`.
+        <Title formatter=title_as_head_text text="freightdesk"/>
         <Router>
             <header class="topbar">
                 <a class="brand" href="/">"freightdesk"</a>
@@ -77,6 +78,27 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// A page title as it may stand in the document. leptos_meta 0.8 writes the server-rendered
+/// `<title>` without escaping, so a place name holding `</title><meta …>` would end the element
+/// and plant markup in the head; on the server the text is escaped here (the browser decodes
+/// the entities again). In the browser the title is set as text and needs nothing.
+fn title_as_head_text(text: String) -> String {
+    if cfg!(feature = "ssr") {
+        let mut escaped = String::with_capacity(text.len());
+        for c in text.chars() {
+            match c {
+                '&' => escaped.push_str("&amp;"),
+                '<' => escaped.push_str("&lt;"),
+                '>' => escaped.push_str("&gt;"),
+                c => escaped.push(c),
+            }
+        }
+        escaped
+    } else {
+        text
+    }
+}
+
 /// The links a signed-in person may use, their name and role, and signing out.
 #[component]
 fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
@@ -103,4 +125,18 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_as_head_text;
+
+    #[test]
+    fn a_title_cannot_end_its_element() {
+        assert_eq!(
+            title_as_head_text("</title><meta http-equiv=\"refresh\"> & co".into()),
+            "&lt;/title&gt;&lt;meta http-equiv=\"refresh\"&gt; &amp; co"
+        );
+        assert_eq!(title_as_head_text("Rotterdam → Milan".into()), "Rotterdam → Milan");
+    }
 }

@@ -24,7 +24,7 @@ pub async fn log_in(
         .login(&name, &password, session::client_addr())
         .await?;
     session::set_cookie(&token, &state.auth);
-    leptos_axum::redirect(crate::auth::safe_next(&next));
+    session::redirect(crate::auth::safe_next(&next));
     Ok(user)
 }
 
@@ -36,7 +36,7 @@ pub async fn log_out() -> Result<(), AppError> {
         state.auth.logout(&token).await?;
     }
     session::clear_cookie();
-    leptos_axum::redirect("/login");
+    session::redirect("/login");
     Ok(())
 }
 
@@ -58,7 +58,7 @@ pub async fn set_up(
         .login(&name, &password, session::client_addr())
         .await?;
     session::set_cookie(&token, &state.auth);
-    leptos_axum::redirect("/");
+    session::redirect("/");
     Ok(user)
 }
 
@@ -108,6 +108,17 @@ mod session {
     pub fn set_cookie(token: &str, auth: &Auth) {
         expect_context::<ResponseOptions>()
             .insert_header(SET_COOKIE, session_cookie(token, auth.config()));
+    }
+
+    /// Sends the browser to a path of this site. leptos_axum's own `redirect` panics on a value
+    /// that cannot be a header; here such a value sends the browser to the board instead.
+    pub fn redirect(path: &str) {
+        let path = if http::HeaderValue::from_str(path).is_ok() {
+            path
+        } else {
+            "/"
+        };
+        leptos_axum::redirect(path);
     }
 
     pub fn clear_cookie() {

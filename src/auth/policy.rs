@@ -121,11 +121,16 @@ pub fn authorize(access: Access, user: Option<&CurrentUser>) -> Result<(), Denie
     }
 }
 
-/// Where to go after signing in: `next` if it is a path on this site, else the board. Refuses
-/// `//host` and `/\host`, which browsers read as another site.
+/// Where to go after signing in: `next` if it is a path on this site, else the board.
+///
+/// Only printable ASCII without backslashes is accepted: browsers drop tabs and newlines from a
+/// URL and read `\` as `/`, so `/<TAB>/evil.example` or `/\evil.example` would leave the site,
+/// and a control character cannot go into a `Location` header at all. The middleware
+/// percent-encodes every `next` it makes, so real return paths pass.
 pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local {
+    let printable = next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\');
+    let path_only = next.starts_with('/') && !next.starts_with("//");
+    if printable && path_only {
         next
     } else {
         "/"
@@ -327,6 +332,13 @@ mod tests {
             "//evil.example",
             "/\\evil.example",
             "javascript:x",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\n/evil.example/",
+            "/ /evil.example/",
+            "/\u{0}",
+            "/a\\b",
+            "/caf\u{e9}",
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }

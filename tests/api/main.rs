@@ -8,6 +8,7 @@ mod cli;
 mod concurrency;
 mod explorer;
 mod fuzz;
+mod hostile;
 mod http;
 mod nodes;
 mod policy;
