@@ -137,6 +137,9 @@ mod tests {
             title_as_head_text("</title><meta http-equiv=\"refresh\"> & co".into()),
             "&lt;/title&gt;&lt;meta http-equiv=\"refresh\"&gt; &amp; co"
         );
-        assert_eq!(title_as_head_text("Rotterdam → Milan".into()), "Rotterdam → Milan");
+        assert_eq!(
+            title_as_head_text("Rotterdam → Milan".into()),
+            "Rotterdam → Milan"
+        );
     }
 }

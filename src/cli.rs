@@ -4,6 +4,7 @@
 
 use crate::auth::{read_password, Auth, AuthConfig, Role};
 use crate::config::Config;
+use crate::database::Database;
 use crate::db::{DatabaseUrl, PortableDb};
 use crate::projections::status::ProjectionsOverview;
 use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
@@ -225,16 +226,11 @@ impl ServeArgs {
 /// Opens the database for a command. Commands that only read refuse a SQLite file that does
 /// not exist instead of creating it (a typo would otherwise "work" on an empty database).
 async fn connect(url: &DatabaseUrl, create: bool) -> CliResult<(EventStore, PortableDb)> {
-    if let DatabaseUrl::Sqlite { path, .. } = url {
-        if !create && !path.exists() {
-            return Err(format!("no database at {} (nothing to read)", path.display()).into());
-        }
-    }
-    if create {
-        url.create_sqlite_dir()?;
-    }
-    let store = EventStore::connect(url).await?;
-    let db = PortableDb::connect(url).await?;
+    let Database { store, db } = if create {
+        Database::open(url).await?
+    } else {
+        Database::open_existing(url).await?
+    };
     Ok((store, db))
 }
 

@@ -11,9 +11,13 @@ mod components;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod database;
+#[cfg(feature = "ssr")]
 pub mod db;
 pub mod domain;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod lease;
 mod pages;
 pub mod projections;
 #[cfg(feature = "ssr")]

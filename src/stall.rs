@@ -1,15 +1,12 @@
 //! Why projections are waiting, in words an operator can act on.
 //!
 //! On PostgreSQL a reader of the log only takes events whose transaction is older than every
-//! transaction still open in the cluster (see `store/postgres.rs`), so one forgotten
+//! transaction still open in the cluster (see `store/postgres/`), so one forgotten
 //! "idle in transaction" session anywhere on the server freezes every projection. This module
 //! finds the sessions in the way and explains them. The types are shared with the browser.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-/// The `application_name` the store's pool connects with: its sessions are our own appends.
-pub const OWN_APPLICATION_NAME: &str = "freightdesk";
 
 /// Committed events that readers may not take yet, and the open transactions that hold them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -185,7 +182,7 @@ fn human_duration(seconds: f64) -> String {
 }
 
 #[cfg(feature = "ssr")]
-pub use server::{diagnose, prometheus_lines};
+pub use server::prometheus_lines;
 
 #[cfg(feature = "ssr")]
 mod server;

@@ -2,6 +2,7 @@
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::database::{Database, OpenError};
 use crate::db::PortableDb;
 use crate::projections::{Daemon, DaemonHandle};
 use crate::store::{EventStore, StoreError};
@@ -29,8 +30,8 @@ pub struct AppState {
 /// Start-up errors: printed once, and the process exits non-zero.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot create the database folder: {0}")]
-    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Open(#[from] OpenError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("database error: {0}")]
@@ -56,9 +57,7 @@ impl Workers {
 
 impl AppState {
     pub async fn build(config: &Config) -> Result<AppState, StartupError> {
-        config.database_url.create_sqlite_dir()?;
-        let store = EventStore::connect(&config.database_url).await?;
-        let db = PortableDb::connect(&config.database_url).await?;
+        let Database { store, db } = Database::open(&config.database_url).await?;
         let mut leptos_options = leptos::config::get_configuration(None)
             .map_err(|e| StartupError::Leptos(e.to_string()))?
             .leptos_options;

@@ -20,7 +20,10 @@ async fn fresh_store() -> (EventStore, String) {
         .unwrap();
     let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
     let parsed = freightdesk::db::DatabaseUrl::parse(&url).unwrap();
-    (EventStore::connect(&parsed).await.unwrap(), url)
+    let database = freightdesk::database::Database::open(&parsed)
+        .await
+        .unwrap();
+    (database.store, url)
 }
 
 fn meta() -> EventMetadata {

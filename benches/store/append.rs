@@ -2,8 +2,8 @@
 //! single-row INSERT of the same JSON into a table of the same shape, at 1 and 16 writers on
 //! distinct streams; then 16 writers on one stream through the retry helper.
 
+use crate::harness::RawPool;
 use crate::harness::{Figure, Scale, Target};
-use freightdesk::db::WriteTurns;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::store::shipments::{
     execute, execute_counting_attempts, CommandContext, CommandError,
@@ -83,24 +83,24 @@ type Op =
 /// One plain single-row INSERT per operation (on SQLite in a `BEGIN IMMEDIATE` transaction,
 /// taking the same in-process write turns as every writer of the store, so neither side pays
 /// SQLite's busy sleeps).
-fn plain_insert(store: &EventStore, turns: Option<WriteTurns>) -> Op {
+fn plain_insert(raw: &RawPool) -> Op {
     let (event, metadata) = payload();
     let metadata = serde_json::to_value(metadata).expect("json");
     let stream = Uuid::new_v4();
     let version = Arc::new(std::sync::atomic::AtomicI64::new(0));
-    let store = store.clone();
+    let raw = raw.clone();
     Box::new(move || {
-        let (store, event, metadata, version, turns) = (
-            store.clone(),
+        let (raw, event, metadata, version) = (
+            raw.clone(),
             event.clone(),
             metadata.clone(),
             version.clone(),
-            turns.clone(),
         );
         Box::pin(async move {
             let v = version.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-            if let Some(pool) = store.postgres_pool() {
-                sqlx::query(
+            match &raw {
+                RawPool::Postgres(pool) => {
+                    sqlx::query(
                     "INSERT INTO bench_plain (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
@@ -115,11 +115,11 @@ fn plain_insert(store: &EventStore, turns: Option<WriteTurns>) -> Op {
                 .execute(pool)
                 .await
                 .expect("plain insert");
-            } else if let Some(pool) = store.sqlite_pool() {
-                let turns = turns.expect("the SQLite file's write turns");
-                let _turn = turns.wait().await.expect("a turn to write");
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-                sqlx::query(
+                }
+                RawPool::Sqlite(pool, turns) => {
+                    let _turn = turns.wait().await.expect("a turn to write");
+                    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
+                    sqlx::query(
                     "INSERT INTO bench_plain (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
                      VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 )
@@ -134,7 +134,8 @@ fn plain_insert(store: &EventStore, turns: Option<WriteTurns>) -> Op {
                 .execute(&mut *tx)
                 .await
                 .expect("plain insert");
-                tx.commit().await.expect("commit");
+                    tx.commit().await.expect("commit");
+                }
             }
         })
     })
@@ -249,12 +250,12 @@ async fn command_loading(store: &EventStore) -> Op {
 
 pub async fn item1(
     store: &EventStore,
-    turns: Option<WriteTurns>,
+    raw: &RawPool,
     backend: &'static str,
     scale: Scale,
 ) -> Vec<Figure> {
-    match (store.postgres_pool(), store.sqlite_pool()) {
-        (Some(pool), _) => {
+    match raw {
+        RawPool::Postgres(pool) => {
             sqlx::query(PLAIN_TABLE_PG)
                 .execute(pool)
                 .await
@@ -264,13 +265,12 @@ pub async fn item1(
                 .await
                 .expect("plain index");
         }
-        (_, Some(pool)) => {
+        RawPool::Sqlite(pool, _) => {
             sqlx::query(PLAIN_TABLE_SQLITE)
                 .execute(pool)
                 .await
                 .expect("plain table");
         }
-        _ => unreachable!("a store has one backend"),
     }
     let mut figures = Vec::new();
     for writers in [1usize, 16] {
@@ -279,7 +279,7 @@ pub async fn item1(
             // Interleaved, so a slow moment of the machine hits all four alike.
             let mut ops: [Vec<Op>; 4] = Default::default();
             for _ in 0..writers {
-                ops[0].push(plain_insert(store, turns.clone()));
+                ops[0].push(plain_insert(raw));
                 ops[1].push(append(store).await);
                 ops[2].push(command(store).await);
                 ops[3].push(command_loading(store).await);

@@ -2,13 +2,22 @@
 //! measured in the same run, the part file `scripts/bench-report.py` merges, fresh databases,
 //! and progress bars (drawn on a terminal only).
 
-use freightdesk::db::{DatabaseUrl, PortableDb};
+use freightdesk::database::Database;
+use freightdesk::db::{DatabaseUrl, PortableDb, WriteTurns};
 use freightdesk::store::EventStore;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use std::future::Future;
 use std::path::Path;
 use std::time::Duration;
+
+/// The bench's own pool (see `Fresh::raw`). On SQLite its writers take turns of their own,
+/// as the store's writers do, so neither side pays SQLite's busy sleeps.
+#[derive(Clone)]
+pub enum RawPool {
+    Postgres(sqlx::PgPool),
+    Sqlite(sqlx::SqlitePool, WriteTurns),
+}
 
 /// How big and how long: the full run, or QUICK=1 (everything small, under a minute).
 #[derive(Debug, Clone, Copy)]
@@ -314,9 +323,34 @@ impl Fresh {
     }
 
     pub async fn connect(&self) -> (EventStore, PortableDb) {
-        let store = EventStore::connect(&self.url).await.expect("store");
-        let db = PortableDb::connect(&self.url).await.expect("projection db");
+        let Database { store, db } = Database::open(&self.url).await.expect("open the database");
         (store, db)
+    }
+
+    /// A pool of the bench's own on the same database, for the baselines (plain INSERT, bulk
+    /// reads), which must not go through freightdesk.
+    pub async fn raw(&self) -> RawPool {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                RawPool::Postgres(sqlx::PgPool::connect(url).await.expect("a raw pool"))
+            }
+            DatabaseUrl::Sqlite { url, .. } => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+                use std::str::FromStr;
+                // The store's own settings, so the baseline pays what the store pays.
+                let options = SqliteConnectOptions::from_str(url)
+                    .expect("url")
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(WriteTurns::PATIENCE);
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(options)
+                    .await
+                    .expect("a raw pool");
+                RawPool::Sqlite(pool, WriteTurns::default())
+            }
+        }
     }
 
     /// Drops a PostgreSQL database (a temp SQLite file goes with its folder).

@@ -12,7 +12,7 @@ mod board;
 mod harness;
 mod rebuild;
 
-use freightdesk::db::{DatabaseUrl, WriteTurns};
+use harness::RawPool;
 use harness::{Fresh, Scale};
 use serde_json::json;
 use std::path::Path;
@@ -52,13 +52,10 @@ async fn main() {
         let backend = fresh.backend;
         println!("{backend}:");
         let (store, db) = fresh.connect().await;
-        machine[format!("{backend}_version")] = json!(version(&store).await);
+        let raw = fresh.raw().await;
+        machine[format!("{backend}_version")] = json!(version(&raw).await);
         if items.allows("1") {
-            let turns = match &fresh.url {
-                DatabaseUrl::Sqlite { path, .. } => Some(WriteTurns::of(path)),
-                DatabaseUrl::Postgres(_) => None,
-            };
-            figures.extend(append::item1(&store, turns, backend, scale).await);
+            figures.extend(append::item1(&store, &raw, backend, scale).await);
         }
         if items.allows("2") {
             figures.extend(append::item2(&store, backend, scale).await);
@@ -67,7 +64,7 @@ async fn main() {
             figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
         }
         store.close().await;
-        db.pool.close().await;
+        db.close().await;
         fresh.drop_database().await;
 
         if !items.allows("3") {
@@ -102,18 +99,15 @@ impl Only {
 }
 
 /// The database's own version, for the machine section of the results.
-async fn version(store: &freightdesk::store::EventStore) -> String {
-    if let Some(pool) = store.postgres_pool() {
-        sqlx::query_scalar("SHOW server_version")
+async fn version(raw: &RawPool) -> String {
+    match raw {
+        RawPool::Postgres(pool) => sqlx::query_scalar("SHOW server_version")
             .fetch_one(pool)
             .await
-            .unwrap_or_default()
-    } else if let Some(pool) = store.sqlite_pool() {
-        sqlx::query_scalar("SELECT sqlite_version()")
+            .unwrap_or_default(),
+        RawPool::Sqlite(pool, _) => sqlx::query_scalar("SELECT sqlite_version()")
             .fetch_one(pool)
             .await
-            .unwrap_or_default()
-    } else {
-        String::new()
+            .unwrap_or_default(),
     }
 }

@@ -2,7 +2,7 @@
 //! (for its peak memory), at two sizes; beside the same run's baseline "read every event in
 //! order + bulk-write the same final rows".
 
-use crate::harness::{progress, repeat, Figure, Fresh, Scale, Target};
+use crate::harness::{progress, repeat, Figure, Fresh, RawPool, Scale, Target};
 use freightdesk::db::{DatabaseUrl, PortableDb, TableName};
 use freightdesk::projections::{operator, versions, Daemon, Definition};
 use freightdesk::store::EventStore;
@@ -63,8 +63,9 @@ struct Rebuilt {
 /// the rate and this process's peak resident memory on the last line of stdout.
 pub async fn child(url: &str) {
     let url = DatabaseUrl::parse(url).expect("url");
-    let store = EventStore::connect(&url).await.expect("store");
-    let db = PortableDb::connect(&url).await.expect("db");
+    let freightdesk::database::Database { store, db } = freightdesk::database::Database::open(&url)
+        .await
+        .expect("open the database");
     let (_, total) = store.head().await.expect("head");
     operator::request_rebuild(&db, BOARD, "bench", total)
         .await
@@ -124,7 +125,7 @@ async fn rebuild_in_child(url: &DatabaseUrl) -> Rebuilt {
 
 /// The baseline: every event read in log order, then the same number of final rows bulk-written
 /// (copied server-side from the board's own table into an empty one of the same shape).
-async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
+async fn baseline(store: &EventStore, db: &PortableDb, raw: &RawPool, run: usize) -> f64 {
     let (_, total) = store.head().await.expect("head");
     let source = versions::load(db, BOARD)
         .await
@@ -136,33 +137,36 @@ async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
     BOARD.create_table(&mut tx, &target).await.expect("table");
     tx.commit().await.expect("commit");
     let started = Instant::now();
-    if let Some(pool) = store.postgres_pool() {
-        use futures::StreamExt;
-        use sqlx::postgres::PgPoolCopyExt;
-        let mut out = pool
+    match raw {
+        RawPool::Postgres(pool) => {
+            use futures::StreamExt;
+            use sqlx::postgres::PgPoolCopyExt;
+            let mut out = pool
             .copy_out_raw(
                 "COPY (SELECT id, stream_id, version, event_type, schema_version, data, metadata,
                               recorded_at, seq, tx_id FROM events ORDER BY tx_id, seq) TO STDOUT",
             )
             .await
             .expect("copy out");
-        let mut bytes = 0usize;
-        while let Some(chunk) = out.next().await {
-            bytes += chunk.expect("copy").len();
+            let mut bytes = 0usize;
+            while let Some(chunk) = out.next().await {
+                bytes += chunk.expect("copy").len();
+            }
+            assert!(bytes > 0);
         }
-        assert!(bytes > 0);
-    } else if let Some(pool) = store.sqlite_pool() {
-        use futures::TryStreamExt;
-        let mut rows = sqlx::query(
+        RawPool::Sqlite(pool, _) => {
+            use futures::TryStreamExt;
+            let mut rows = sqlx::query(
             "SELECT id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, seq
              FROM events ORDER BY seq",
         )
         .fetch(pool);
-        let mut n = 0i64;
-        while rows.try_next().await.expect("read").is_some() {
-            n += 1;
+            let mut n = 0i64;
+            while rows.try_next().await.expect("read").is_some() {
+                n += 1;
+            }
+            assert_eq!(n, total);
         }
-        assert_eq!(n, total);
     }
     let mut tx = db.begin().await.expect("begin");
     sqlx::query(&format!("INSERT INTO {target} SELECT * FROM {source}"))
@@ -180,6 +184,7 @@ async fn baseline(store: &EventStore, db: &PortableDb, run: usize) -> f64 {
 pub async fn item3(fresh: &Fresh, scale: Scale) -> Vec<Figure> {
     let backend = fresh.backend;
     let (store, db) = fresh.connect().await;
+    let raw = fresh.raw().await;
     let mut sizes = Vec::new();
     for events in [scale.rebuild_small, scale.rebuild_large] {
         seed_to(&store, events).await;
@@ -192,7 +197,7 @@ pub async fn item3(fresh: &Fresh, scale: Scale) -> Vec<Figure> {
             }
             v
         };
-        let base = repeat(scale.runs, |run| baseline(&store, &db, run)).await;
+        let base = repeat(scale.runs, |run| baseline(&store, &db, &raw, run)).await;
         sizes.push((have, rebuilt, base));
     }
     let mut figures = Vec::new();
@@ -248,6 +253,6 @@ pub async fn item3(fresh: &Fresh, scale: Scale) -> Vec<Figure> {
         f.print();
     }
     store.close().await;
-    db.pool.close().await;
+    db.close().await;
     figures
 }

@@ -4,6 +4,8 @@
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 
 /// The signed-in user, or nothing (the header and the login page ask).
 #[server(endpoint = "auth/me")]
@@ -69,7 +71,7 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<String, AppError> {
     let state = super::context::app_state()?;
-    let user = crate::auth::require(crate::auth::Role::Dispatcher)?;
+    let user = crate::auth::require_access(<ChangePassword as ServerFn>::PATH)?;
     let token = session::token().ok_or(AppError::Unauthorized {
         message: "sign in first".into(),
     })?;

@@ -7,6 +7,8 @@
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 /// Events per page of the explorer.
@@ -47,7 +49,7 @@ pub async fn list_events(
     #[server(default)] after: String,
 ) -> Result<LogView, AppError> {
     use crate::store::explorer::{read_log_backwards, LogPage, LogQuery};
-    crate::auth::require(crate::auth::Role::Dispatcher)?;
+    crate::auth::require_access(<ListEvents as ServerFn>::PATH)?;
     let state = super::context::app_state()?;
     let filter = parse::query(&parse::Raw {
         event_type: &event_type,

@@ -3,6 +3,8 @@
 use crate::error::AppError;
 pub use crate::projections::status::{ProjectionsOverview, RolloutStatus};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +64,7 @@ pub struct BoardComparison {
 
 #[server(endpoint = "projections/status")]
 pub async fn get_projections_overview() -> Result<ProjectionsOverview, AppError> {
-    let user = require(Role::Dispatcher)?;
+    let user = crate::auth::require_access(<GetProjectionsOverview as ServerFn>::PATH)?;
     let state = app_state()?;
     let mut overview = crate::projections::status::overview(&state.store, &state.db).await?;
     // What a holding session runs is for admins' eyes only.
@@ -83,7 +85,7 @@ pub async fn get_daily_shipments(
     #[server(default)]
     wait_for: String,
 ) -> Result<DailyView, AppError> {
-    require(Role::Dispatcher)?;
+    crate::auth::require_access(<GetDailyShipments as ServerFn>::PATH)?;
     let state = app_state()?;
     super::read_your_writes::catch_up(
         &state,
@@ -113,7 +115,7 @@ pub async fn get_daily_shipments(
 #[server(endpoint = "projections/samples")]
 pub async fn get_projection_samples() -> Result<Vec<VersionSeries>, AppError> {
     use crate::projections::samples;
-    require(Role::Dispatcher)?;
+    crate::auth::require_access(<GetProjectionSamples as ServerFn>::PATH)?;
     let state = app_state()?;
     let now = chrono::Utc::now();
     let mut series = Vec::new();
@@ -137,7 +139,7 @@ pub async fn get_projection_samples() -> Result<Vec<VersionSeries>, AppError> {
 
 #[server(endpoint = "projections/rebuild")]
 pub async fn rebuild_projection(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<RebuildProjection as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
     let (_, total) = state.store.head().await?;
@@ -147,7 +149,7 @@ pub async fn rebuild_projection(key: String) -> Result<String, AppError> {
 
 #[server(endpoint = "projections/retry")]
 pub async fn retry_projection(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<RetryProjection as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
     operator::retry(&state.db, def, &actor).await?;
@@ -159,7 +161,7 @@ pub async fn retry_projection(key: String) -> Result<String, AppError> {
 #[server(endpoint = "projections/compare")]
 pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> {
     use crate::projections::definition::SHIPMENT_BOARD;
-    require(Role::Dispatcher)?;
+    crate::auth::require_access(<CompareBoardVersions as ServerFn>::PATH)?;
     let state = app_state()?;
     let diffs = rollout::compare_with_live(&state.db, SHIPMENT_BOARD).await?;
     Ok(diffs
@@ -193,7 +195,7 @@ pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> 
 /// latest comparison, settings, skipped events, open alerts and its audit trail.
 #[server(endpoint = "projections/rollout")]
 pub async fn get_rollout(name: String) -> Result<RolloutStatus, AppError> {
-    require(Role::Dispatcher)?;
+    crate::auth::require_access(<GetRollout as ServerFn>::PATH)?;
     let state = app_state()?;
     rollout::status(&state.db, &state.store, name.trim())
         .await?
@@ -205,7 +207,7 @@ pub async fn get_rollout(name: String) -> Result<RolloutStatus, AppError> {
 /// Accepts the differences the latest comparison found between a candidate and the live one.
 #[server(endpoint = "projections/accept-differences")]
 pub async fn accept_differences(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<AcceptDifferences as ServerFn>::PATH)?.name;
     let state = app_state()?;
     Ok(rollout::acknowledge_differences(&state.db, definition(&key)?, &actor).await?)
 }
@@ -213,21 +215,21 @@ pub async fn accept_differences(key: String) -> Result<String, AppError> {
 /// Goes on past the event that made a version fail, with a typed reason.
 #[server(endpoint = "projections/skip")]
 pub async fn skip_poison_event(key: String, reason: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<SkipPoisonEvent as ServerFn>::PATH)?.name;
     let state = app_state()?;
     Ok(rollout::skip_event(&state.db, definition(&key)?, &actor, &reason).await?)
 }
 
 #[server(endpoint = "projections/acknowledge-skips")]
 pub async fn acknowledge_skipped_events(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<AcknowledgeSkippedEvents as ServerFn>::PATH)?.name;
     let state = app_state()?;
     Ok(rollout::acknowledge_skips(&state.db, definition(&key)?, &actor).await?)
 }
 
 #[server(endpoint = "projections/acknowledge-alert")]
 pub async fn acknowledge_alert(name: String, id: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<AcknowledgeAlert as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let id = id.trim().parse::<i64>().map_err(|_| AppError::BadRequest {
         message: "id must be a number".into(),
@@ -245,7 +247,7 @@ pub async fn save_projection_settings(
 ) -> Result<String, AppError> {
     use crate::domain::FieldError;
     use crate::projections::status::Settings;
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<SaveProjectionSettings as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let number = |field: &str, text: &str, range: std::ops::RangeInclusive<i64>| {
         text.trim()
@@ -293,7 +295,7 @@ pub async fn save_projection_settings(
 /// Makes a standby version live (or the previous one again: a rollback).
 #[server(endpoint = "projections/cut-over")]
 pub async fn cut_over_projection(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<CutOverProjection as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
     Ok(operator::cut_over(&state.db, &state.store, def, &actor).await?)
@@ -302,7 +304,7 @@ pub async fn cut_over_projection(key: String) -> Result<String, AppError> {
 /// Stops maintaining a version that does not serve reads, and drops its table.
 #[server(endpoint = "projections/retire")]
 pub async fn retire_projection(key: String) -> Result<String, AppError> {
-    let actor = require(Role::Admin)?.name;
+    let actor = crate::auth::require_access(<RetireProjection as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let def = definition(&key)?;
     operator::retire(&state.db, def, &actor).await?;
@@ -312,7 +314,7 @@ pub async fn retire_projection(key: String) -> Result<String, AppError> {
 #[cfg(feature = "ssr")]
 use {
     super::context::app_state,
-    crate::auth::{require, Role},
+    crate::auth::Role,
     crate::projections::{operator, rollout},
 };
 

@@ -6,6 +6,8 @@ use crate::domain::{CommandKind, Shipment};
 use crate::error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use serde::{Deserialize, Serialize};
 
 /// The result of an accepted command.
@@ -49,7 +51,7 @@ impl ShipmentView {
 
 #[server(endpoint = "shipments/get")]
 pub async fn get_shipment(shipment_id: String) -> Result<ShipmentView, AppError> {
-    crate::auth::require(crate::auth::Role::Dispatcher)?;
+    crate::auth::require_access(<GetShipment as ServerFn>::PATH)?;
     let state = super::context::app_state()?;
     execution::shipment_view(&state.store, &shipment_id).await
 }
@@ -102,7 +104,14 @@ pub async fn schedule_shipment(
             )
         }
     };
-    execution::run(id, ExpectedVersion::NoStream, command, &attempted).await
+    execution::run(
+        <ScheduleShipment as ServerFn>::PATH,
+        id,
+        ExpectedVersion::NoStream,
+        command,
+        &attempted,
+    )
+    .await
 }
 
 #[server(endpoint = "shipments/pick-up")]
@@ -113,6 +122,7 @@ pub async fn pick_up_shipment(
     use crate::domain::ShipmentCommand;
     let (id, expected) = execution::target(&shipment_id, &expected_version)?;
     execution::run(
+        <PickUpShipment as ServerFn>::PATH,
         id,
         expected,
         ShipmentCommand::PickUp { at: Utc::now() },
@@ -155,7 +165,14 @@ pub async fn record_location(
             )
         }
     };
-    execution::run(id, expected, command, &attempted).await
+    execution::run(
+        <RecordLocation as ServerFn>::PATH,
+        id,
+        expected,
+        command,
+        &attempted,
+    )
+    .await
 }
 
 #[server(endpoint = "shipments/deliver")]
@@ -166,6 +183,7 @@ pub async fn deliver_shipment(
     use crate::domain::ShipmentCommand;
     let (id, expected) = execution::target(&shipment_id, &expected_version)?;
     execution::run(
+        <DeliverShipment as ServerFn>::PATH,
         id,
         expected,
         ShipmentCommand::Deliver { at: Utc::now() },
@@ -189,7 +207,14 @@ pub async fn cancel_shipment(
         reason: parsed,
         at: Utc::now(),
     };
-    execution::run(id, expected, command, &attempted).await
+    execution::run(
+        <CancelShipment as ServerFn>::PATH,
+        id,
+        expected,
+        command,
+        &attempted,
+    )
+    .await
 }
 
 /// One row of the dispatch board.
@@ -241,7 +266,7 @@ pub async fn list_shipments(
 ) -> Result<BoardView, AppError> {
     use crate::projections::definition::SHIPMENT_BOARD;
     use crate::projections::queries::{board, BoardQuery, CursorKey, RawBoardQuery};
-    crate::auth::require(crate::auth::Role::Dispatcher)?;
+    crate::auth::require_access(<ListShipments as ServerFn>::PATH)?;
     let state = super::context::app_state()?;
     let query = BoardQuery::parse(&RawBoardQuery {
         status,
@@ -322,13 +347,14 @@ mod execution {
 
     /// Runs a command; `attempted` is what the user typed, handed back with a conflict.
     pub async fn run(
+        path: &str,
         id: ShipmentId,
         expected: ExpectedVersion,
         command: ShipmentCommand,
         attempted: &[(&str, &str)],
     ) -> Result<CommandOutcome, AppError> {
         // The signed-in user is the actor of every event the command appends.
-        let user = crate::auth::require(crate::auth::Role::Dispatcher)?;
+        let user = crate::auth::require_access(path)?;
         let state = crate::api::context::app_state()?;
         let context = CommandContext::new(user.name);
         match shipments::execute(&state.store, id, expected, &command, &context).await {

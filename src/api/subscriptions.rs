@@ -4,16 +4,18 @@
 use crate::error::AppError;
 pub use crate::subscriptions::{CreatedSubscription, SubscriptionDetail, SubscriptionSummary};
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 
 #[server(endpoint = "subscriptions/list")]
 pub async fn list_subscriptions() -> Result<Vec<SubscriptionSummary>, AppError> {
-    let (_, state) = admin()?;
+    let (_, state) = admin(<ListSubscriptions as ServerFn>::PATH)?;
     Ok(ops::list(&state.db, &state.store).await?)
 }
 
 #[server(endpoint = "subscriptions/detail")]
 pub async fn get_subscription(id: i64) -> Result<SubscriptionDetail, AppError> {
-    let (_, state) = admin()?;
+    let (_, state) = admin(<GetSubscription as ServerFn>::PATH)?;
     Ok(ops::detail(&state.db, &state.store, id).await?)
 }
 
@@ -26,7 +28,7 @@ pub async fn create_subscription(
     #[server(default)] place_filter: String,
     #[server(default)] max_attempts: String,
 ) -> Result<CreatedSubscription, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<CreateSubscription as ServerFn>::PATH)?;
     let input = ops::SubscriptionInput {
         name: name.clone(),
         target_url: target_url.clone(),
@@ -48,14 +50,14 @@ pub async fn create_subscription(
 
 #[server(endpoint = "subscriptions/pause")]
 pub async fn pause_subscription(id: i64) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<PauseSubscription as ServerFn>::PATH)?;
     let state_now = crate::subscriptions::SubscriptionState::Paused;
     Ok(ops::set_state(&state.db, &actor, id, state_now).await?)
 }
 
 #[server(endpoint = "subscriptions/resume")]
 pub async fn resume_subscription(id: i64) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<ResumeSubscription as ServerFn>::PATH)?;
     let state_now = crate::subscriptions::SubscriptionState::Active;
     Ok(ops::set_state(&state.db, &actor, id, state_now).await?)
 }
@@ -67,7 +69,7 @@ pub async fn rewind_subscription(
     to: String,
     #[server(default)] confirm: String,
 ) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<RewindSubscription as ServerFn>::PATH)?;
     ops::rewind(&state.db, &state.store, &actor, id, &to, &confirm)
         .await
         .map_err(|e| AppError::from(e).with_attempted(&[("to", &to)]))
@@ -75,19 +77,19 @@ pub async fn rewind_subscription(
 
 #[server(endpoint = "subscriptions/test")]
 pub async fn send_test_event(id: i64) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<SendTestEvent as ServerFn>::PATH)?;
     Ok(ops::send_test_event(&state.db, &actor, id).await?)
 }
 
 #[server(endpoint = "subscriptions/retry")]
 pub async fn retry_delivery(id: i64, delivery: i64) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<RetryDelivery as ServerFn>::PATH)?;
     Ok(ops::retry_delivery(&state.db, &actor, id, delivery).await?)
 }
 
 #[server(endpoint = "subscriptions/discard")]
 pub async fn discard_delivery(id: i64, delivery: i64) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<DiscardDelivery as ServerFn>::PATH)?;
     Ok(ops::discard_delivery(&state.db, &actor, id, delivery).await?)
 }
 
@@ -96,7 +98,7 @@ pub async fn delete_subscription(
     id: i64,
     #[server(default)] confirm: String,
 ) -> Result<String, AppError> {
-    let (actor, state) = admin()?;
+    let (actor, state) = admin(<DeleteSubscription as ServerFn>::PATH)?;
     Ok(ops::delete(&state.db, &actor, id, &confirm).await?)
 }
 
@@ -105,7 +107,7 @@ use crate::subscriptions::operations as ops;
 
 /// The signed-in admin's name and the state.
 #[cfg(feature = "ssr")]
-fn admin() -> Result<(String, crate::state::AppState), AppError> {
-    let user = crate::auth::require(crate::auth::Role::Admin)?;
+fn admin(path: &str) -> Result<(String, crate::state::AppState), AppError> {
+    let user = crate::auth::require_access(path)?;
     Ok((user.name, super::context::app_state()?))
 }

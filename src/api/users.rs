@@ -3,6 +3,8 @@
 use crate::auth::UserSummary;
 use crate::error::AppError;
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 
 #[server(endpoint = "users/list")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
@@ -56,6 +58,6 @@ pub async fn change_role(name: String, role: String) -> Result<String, AppError>
 /// The state, for a signed-in admin only.
 #[cfg(feature = "ssr")]
 fn admin() -> Result<crate::state::AppState, AppError> {
-    crate::auth::require(crate::auth::Role::Admin)?;
+    crate::auth::require_access(<ChangeRole as ServerFn>::PATH)?;
     super::context::app_state()
 }

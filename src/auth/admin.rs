@@ -25,7 +25,10 @@ impl Auth {
         let password = Password::parse("password", password, &name)?;
         let hash = password::hash(&password).await?;
         let now = Utc::now();
-        if !users::create(&self.db.pool, &name, &display_name, role, &hash, now).await? {
+        let mut tx = self.db.begin().await?;
+        let created = users::create(&mut *tx, &name, &display_name, role, &hash, now).await?;
+        tx.commit().await?;
+        if !created {
             return Err(FieldError::new("name", "is taken").into());
         }
         tracing::info!(user = %name, role = %role, "user added");
@@ -41,7 +44,7 @@ impl Auth {
 
     #[tracing::instrument(skip(self))]
     pub async fn list_users(&self) -> Result<Vec<UserSummary>, AuthError> {
-        Ok(users::list(&self.db.pool).await?)
+        Ok(users::list(self.db.read()).await?)
     }
 
     /// Disables a user and ends their sessions. Disabling a disabled user changes nothing.
@@ -50,7 +53,7 @@ impl Auth {
         let name = UserName::parse(name)?;
         let mut tx = self.db.begin().await?;
         // Admin rows first (locked on PostgreSQL), then the user: see count_enabled_admins.
-        let admins = users::count_enabled_admins(&mut tx, self.db.flavor).await?;
+        let admins = users::count_enabled_admins(&mut tx, self.db.dialect()).await?;
         let user = users::find(&mut *tx, &name)
             .await?
             .ok_or(AuthError::NotFound)?;
@@ -80,7 +83,7 @@ impl Auth {
         }
         let ended = sessions::delete_for_user(&mut *tx, name.as_str(), None).await?;
         tx.commit().await?;
-        throttle::clear(&self.db.pool, &throttle::name_key(name.as_str())).await?;
+        throttle::clear(&self.db, &throttle::name_key(name.as_str())).await?;
         tracing::info!(user = %name, sessions_ended = ended, "password reset");
         Ok(())
     }
@@ -91,7 +94,7 @@ impl Auth {
     pub async fn change_role(&self, name: &str, role: Role) -> Result<(), AuthError> {
         let name = UserName::parse(name)?;
         let mut tx = self.db.begin().await?;
-        let admins = users::count_enabled_admins(&mut tx, self.db.flavor).await?;
+        let admins = users::count_enabled_admins(&mut tx, self.db.dialect()).await?;
         let user = users::find(&mut *tx, &name)
             .await?
             .ok_or(AuthError::NotFound)?;

@@ -1,9 +1,10 @@
-//! What server functions use: the signed-in user of the current request, a role check, and
+//! What server functions use: the signed-in user of the current request, the policy check, and
 //! `AuthError` turned into the one error type clients see. Server functions must check for
 //! themselves: during server rendering they are called in-process, past the middleware.
 
+use super::policy::{access_for, authorize, Denied};
 use super::service::AuthError;
-use super::{CurrentUser, Role};
+use super::{Access, CurrentUser, Role};
 use crate::error::AppError;
 
 /// The user the middleware resolved for this request, if any.
@@ -12,20 +13,23 @@ pub fn current_user() -> Option<CurrentUser> {
         .and_then(|parts| parts.extensions.get::<CurrentUser>().cloned())
 }
 
-/// The signed-in user, if their role allows `needed`.
-pub fn require(needed: Role) -> Result<CurrentUser, AppError> {
-    check(current_user(), needed)
+/// The signed-in user, if the policy table lets them call the server function at `path` (its
+/// own `PATH`): the role is written once, in the table the middleware consults too.
+pub fn require_access(path: &str) -> Result<CurrentUser, AppError> {
+    check(current_user(), access_for("POST", path))
 }
 
-fn check(user: Option<CurrentUser>, needed: Role) -> Result<CurrentUser, AppError> {
-    match user {
-        None => Err(AppError::Unauthorized {
+fn check(user: Option<CurrentUser>, access: Option<Access>) -> Result<CurrentUser, AppError> {
+    // A path without an entry is refused, as the middleware refuses it.
+    let access = access.unwrap_or(Access::Role(Role::Admin));
+    match (authorize(access, user.as_ref()), user) {
+        (Err(Denied::SignInFirst), _) | (Ok(()), None) => Err(AppError::Unauthorized {
             message: "sign in first".into(),
         }),
-        Some(user) if !user.allows(needed) => Err(AppError::Forbidden {
+        (Err(Denied::Forbidden { needed }), _) => Err(AppError::Forbidden {
             message: format!("this needs the {} role", needed.label()),
         }),
-        Some(user) => Ok(user),
+        (Ok(()), Some(user)) => Ok(user),
     }
 }
 
@@ -78,17 +82,28 @@ mod tests {
             role: Role::Dispatcher,
         };
         let status = |r: Result<CurrentUser, AppError>| r.map_err(|e| e.status_code());
+        let users_add = access_for("POST", "/api/users/add");
+        let schedule = access_for("POST", "/api/shipments/schedule");
+        let get = access_for("POST", "/api/shipments/get");
         assert_eq!(
-            status(check(None, Role::Dispatcher)),
+            status(check(None, schedule)),
             Err(http::StatusCode::UNAUTHORIZED)
         );
         assert_eq!(
-            status(check(Some(dispatcher.clone()), Role::Admin)),
+            status(check(Some(dispatcher.clone()), users_add)),
             Err(http::StatusCode::FORBIDDEN)
         );
         assert_eq!(
-            check(Some(dispatcher.clone()), Role::Dispatcher),
-            Ok(dispatcher)
+            check(Some(dispatcher.clone()), schedule),
+            Ok(dispatcher.clone())
+        );
+        assert_eq!(check(Some(dispatcher.clone()), get), Ok(dispatcher.clone()));
+        assert_eq!(
+            status(check(
+                Some(dispatcher),
+                access_for("POST", "/api/no-such-fn")
+            )),
+            Err(http::StatusCode::FORBIDDEN)
         );
     }
 

@@ -27,12 +27,12 @@ pub mod throttle;
 pub(crate) mod users;
 
 pub use names::{DisplayName, UserName};
-pub use policy::{access_for, authorize, is_api_path, safe_next, Denied, POLICY};
+pub use policy::{access_for, authorize, entry_for, is_api_path, safe_next, Denied, POLICY};
 
 #[cfg(feature = "ssr")]
 pub use config::AuthConfig;
 #[cfg(feature = "ssr")]
-pub use context::{current_user, require};
+pub use context::{current_user, require_access};
 #[cfg(feature = "ssr")]
 pub use middleware::{
     clear_session_cookie, enforce_policy, refuse_cross_site, session_cookie, session_token,

@@ -23,7 +23,6 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/projections/compare", Access::SignedIn),
     ("*", "/api/projections/rollout", Access::SignedIn),
     ("*", "/api/projections/samples", Access::SignedIn),
-    ("*", "/api/status", Access::SignedIn),
     ("*", "/api/events/list", DISPATCHER),
     // Projection operations.
     ("*", "/api/projections/rebuild", ADMIN),
@@ -85,15 +84,22 @@ pub const POLICY: &[(&str, &str, Access)] = &[
 /// Empty segments and percent-escapes are normalised first, so `/projections/` or
 /// `/%61pi/users/add` are judged like the routes they may reach.
 pub fn access_for(method: &str, path: &str) -> Option<Access> {
-    let segments = segments(path);
-    let found = POLICY.iter().find(|(m, pattern, _)| {
-        (*m == "*" || m.eq_ignore_ascii_case(method)) && matches(pattern, &segments)
-    });
-    match found {
+    match entry_for(method, path) {
         Some((_, _, access)) => Some(*access),
-        None if segments.first().is_some_and(|s| s == "api") => None,
+        None if segments(path).first().is_some_and(|s| s == "api") => None,
         None => Some(Access::Public),
     }
+}
+
+/// The entry of `POLICY` that decides for `path` with `method`, if one does.
+pub fn entry_for(
+    method: &str,
+    path: &str,
+) -> Option<&'static (&'static str, &'static str, Access)> {
+    let segments = segments(path);
+    POLICY.iter().find(|(m, pattern, _)| {
+        (*m == "*" || m.eq_ignore_ascii_case(method)) && matches(pattern, &segments)
+    })
 }
 
 /// Why a request may not go ahead.

@@ -108,7 +108,7 @@ impl Auth {
     /// same token is returned until it is used; it is never stored, so it dies with the process.
     #[tracing::instrument(skip(self))]
     pub async fn setup_token_if_no_users(&self) -> Result<Option<String>, AuthError> {
-        if users::count(&self.db.pool).await? > 0 {
+        if users::count(self.db.read()).await? > 0 {
             *self.setup_slot() = None;
             return Ok(None);
         }
@@ -197,7 +197,7 @@ impl Auth {
             .chain(addr_key.clone())
             .collect();
         self.hold_back(&keys, now).await?;
-        let user = users::find(&self.db.pool, &name).await?;
+        let user = users::find(self.db.read(), &name).await?;
         let (hash, usable) = match &user {
             Some(u) if !u.disabled => (u.password_hash.as_str(), true),
             _ => (DUMMY_HASH, false),
@@ -206,16 +206,15 @@ impl Auth {
             && password::verify(password, hash).await?
             && usable;
         let Some(user) = user.filter(|_| matched) else {
-            throttle::record_failure(&self.db.pool, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db, &keys, Utc::now()).await?;
             tracing::info!(user = %name, "sign-in refused");
             return Err(AuthError::WrongCredentials);
         };
-        throttle::record_success(&self.db.pool, &name_key, addr_key.as_deref()).await?;
+        throttle::record_success(&self.db, &name_key, addr_key.as_deref()).await?;
         // Housekeeping rides on successful sign-ins: they are regular and not attacker-driven.
-        sessions::purge_expired(&self.db.pool, now).await?;
-        throttle::purge_stale(&self.db.pool, now).await?;
-        let token =
-            sessions::create(&self.db.pool, &user.name, self.config.lifetimes(), now).await?;
+        sessions::purge_expired(&self.db, now).await?;
+        throttle::purge_stale(&self.db, now).await?;
+        let token = sessions::create(&self.db, &user.name, self.config.lifetimes(), now).await?;
         tracing::info!(user = %name, "signed in");
         let current = CurrentUser {
             name: user.name,
@@ -227,7 +226,7 @@ impl Auth {
 
     /// Counts a password try and waits or refuses as the throttle says.
     async fn hold_back(&self, keys: &[String], now: DateTime<Utc>) -> Result<(), AuthError> {
-        match throttle::begin_attempt(&self.db.pool, keys, now).await? {
+        match throttle::begin_attempt(&self.db, keys, now).await? {
             Throttle::Allow => Ok(()),
             Throttle::Delay(delay) => {
                 tokio::time::sleep(delay).await;
@@ -242,13 +241,13 @@ impl Auth {
     /// The user behind a session token, if the session is still live.
     #[tracing::instrument(skip(self, token))]
     pub async fn resolve_session(&self, token: &str) -> Result<Option<CurrentUser>, AuthError> {
-        Ok(sessions::resolve(&self.db.pool, token, self.config.lifetimes(), Utc::now()).await?)
+        Ok(sessions::resolve(&self.db, token, self.config.lifetimes(), Utc::now()).await?)
     }
 
     /// Signs out: the session ends everywhere at once.
     #[tracing::instrument(skip(self, token))]
     pub async fn logout(&self, token: &str) -> Result<(), AuthError> {
-        Ok(sessions::delete(&self.db.pool, token).await?)
+        Ok(sessions::delete(&self.db, token).await?)
     }
 
     /// Changes the signed-in user's password after checking the current one, and ends their
@@ -264,15 +263,15 @@ impl Auth {
         let name = UserName::parse(&user.name)?;
         let keys = [throttle::name_key(name.as_str())];
         self.hold_back(&keys, Utc::now()).await?;
-        let stored = users::find(&self.db.pool, &name)
+        let stored = users::find(self.db.read(), &name)
             .await?
             .filter(|u| !u.disabled)
             .ok_or(AuthError::NotFound)?;
         if !password::verify(current, &stored.password_hash).await? {
-            throttle::record_failure(&self.db.pool, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db, &keys, Utc::now()).await?;
             return Err(FieldError::new("current_password", "is wrong").into());
         }
-        throttle::clear(&self.db.pool, &keys[0]).await?;
+        throttle::clear(&self.db, &keys[0]).await?;
         let new = Password::parse("new_password", new, &name)?;
         if new.expose() == current {
             return Err(FieldError::new("new_password", "is the same as the current one").into());

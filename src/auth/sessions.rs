@@ -2,10 +2,10 @@
 //! the table keeps only its SHA-256, so reading the database does not let anyone sign in.
 
 use super::{CurrentUser, Role};
-use crate::db::{decode_time as parse_time, time_text};
+use crate::db::{decode_time as parse_time, time_text, PortableDb};
 use chrono::{DateTime, TimeDelta, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::{Any, AnyPool, Executor, Row};
+use sqlx::{Any, Executor, Row};
 
 /// `last_seen_at` is written at most this often, so a busy page does not write on every request.
 const REFRESH_EVERY: TimeDelta = TimeDelta::minutes(1);
@@ -41,23 +41,24 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Starts a session for `user_name` and returns its token: the only time it is ever seen.
-#[tracing::instrument(skip(exec, lifetimes))]
-pub(crate) async fn create<'e, E: Executor<'e, Database = Any>>(
-    exec: E,
+#[tracing::instrument(skip(db, lifetimes))]
+pub(crate) async fn create(
+    db: &PortableDb,
     user_name: &str,
     lifetimes: Lifetimes,
     now: DateTime<Utc>,
 ) -> Result<String, CreateError> {
     let token = new_token()?;
-    sqlx::query(
-        "INSERT INTO sessions (id_hash, user_name, created_at, last_seen_at, expires_at) \
-         VALUES ($1, $2, $3, $3, $4)",
+    db.execute(
+        sqlx::query(
+            "INSERT INTO sessions (id_hash, user_name, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $3, $4)",
+        )
+        .bind(hash(&token))
+        .bind(user_name)
+        .bind(time_text(now))
+        .bind(time_text(now + lifetimes.absolute)),
     )
-    .bind(hash(&token))
-    .bind(user_name)
-    .bind(time_text(now))
-    .bind(time_text(now + lifetimes.absolute))
-    .execute(exec)
     .await?;
     Ok(token)
 }
@@ -72,9 +73,9 @@ pub(crate) enum CreateError {
 
 /// The user behind a live session. A session that idled too long, outlived its absolute
 /// lifetime, or whose user is disabled is deleted and resolves to `None`.
-#[tracing::instrument(skip(pool, token, lifetimes))]
+#[tracing::instrument(skip(db, token, lifetimes))]
 pub(crate) async fn resolve(
-    pool: &AnyPool,
+    db: &PortableDb,
     token: &str,
     lifetimes: Lifetimes,
     now: DateTime<Utc>,
@@ -88,7 +89,7 @@ pub(crate) async fn resolve(
          u.disabled_at FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id_hash = $1",
     )
     .bind(&id_hash)
-    .fetch_optional(pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else {
         return Ok(None);
@@ -102,15 +103,16 @@ pub(crate) async fn resolve(
         && now - created_at < lifetimes.absolute
         && now - last_seen_at < lifetimes.idle;
     if !live {
-        delete_hash(pool, &id_hash).await?;
+        delete_hash(db, &id_hash).await?;
         return Ok(None);
     }
     if now - last_seen_at >= REFRESH_EVERY {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(time_text(now))
-            .bind(&id_hash)
-            .execute(pool)
-            .await?;
+        db.execute(
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+                .bind(time_text(now))
+                .bind(&id_hash),
+        )
+        .await?;
     }
     let role: String = row.try_get("role")?;
     Ok(Some(CurrentUser {
@@ -122,15 +124,13 @@ pub(crate) async fn resolve(
 }
 
 /// Ends one session (signing out). Unknown tokens are no error.
-#[tracing::instrument(skip(pool, token))]
-pub(crate) async fn delete(pool: &AnyPool, token: &str) -> Result<(), sqlx::Error> {
-    delete_hash(pool, &hash(token)).await
+#[tracing::instrument(skip(db, token))]
+pub(crate) async fn delete(db: &PortableDb, token: &str) -> Result<(), sqlx::Error> {
+    delete_hash(db, &hash(token)).await
 }
 
-async fn delete_hash(pool: &AnyPool, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(pool)
+async fn delete_hash(db: &PortableDb, id_hash: &str) -> Result<(), sqlx::Error> {
+    db.execute(sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash))
         .await?;
     Ok(())
 }
@@ -152,11 +152,10 @@ pub(crate) async fn delete_for_user<'e, E: Executor<'e, Database = Any>>(
 }
 
 /// Removes sessions past their absolute expiry, so the table does not grow without bound.
-#[tracing::instrument(skip(pool))]
-pub(crate) async fn purge_expired(pool: &AnyPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(time_text(now))
-        .execute(pool)
+#[tracing::instrument(skip(db))]
+pub(crate) async fn purge_expired(db: &PortableDb, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = db
+        .execute(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(time_text(now)))
         .await?;
     Ok(done.rows_affected())
 }

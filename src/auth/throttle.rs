@@ -5,9 +5,11 @@
 //! A try is counted when it starts and taken back when it succeeds, so guesses sent in
 //! parallel each see a higher count instead of all passing under the same one.
 
-use crate::db::{decode_time as parse_time, time_text};
+use crate::db::{decode_time as parse_time, time_text, PortableDb, Tx};
 use chrono::{DateTime, TimeDelta, Utc};
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
 use std::time::Duration;
 
 /// Failures that cost nothing: typos happen.
@@ -71,22 +73,24 @@ pub fn addr_key(addr: std::net::IpAddr) -> String {
 }
 
 /// Counts a try against each key and answers for the strictest of them.
-#[tracing::instrument(skip(pool, keys))]
+#[tracing::instrument(skip(db, keys))]
 pub(crate) async fn begin_attempt(
-    pool: &AnyPool,
+    db: &PortableDb,
     keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<Throttle, sqlx::Error> {
     let mut answer = Throttle::Allow;
+    let mut tx = db.begin().await?;
     for key in keys {
-        let (failures, locked_until) = count_attempt(pool, key, now).await?;
+        let (failures, locked_until) = count_attempt(&mut tx, key, now).await?;
         answer = stricter(answer, decide(failures - 1, locked_until, now));
     }
+    tx.commit().await?;
     Ok(answer)
 }
 
 async fn count_attempt(
-    pool: &AnyPool,
+    tx: &mut Tx,
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<(i64, Option<DateTime<Utc>>), sqlx::Error> {
@@ -105,7 +109,7 @@ async fn count_attempt(
         .bind(key)
         .bind(time_text(now))
         .bind(time_text(now - FORGET_AFTER))
-        .fetch_one(pool)
+        .fetch_one(&mut **tx)
         .await?;
     let failures: i64 = row.try_get("failures")?;
     let locked_until = row
@@ -116,12 +120,13 @@ async fn count_attempt(
 }
 
 /// The try failed: it stays counted, and a key that reached the limit is locked.
-#[tracing::instrument(skip(pool, keys))]
+#[tracing::instrument(skip(db, keys))]
 pub(crate) async fn record_failure(
-    pool: &AnyPool,
+    db: &PortableDb,
     keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
     for key in keys {
         sqlx::query(
             "UPDATE login_failures SET locked_until = $1 \
@@ -131,54 +136,58 @@ pub(crate) async fn record_failure(
         .bind(key)
         .bind(LOCK_AFTER)
         .bind(time_text(now))
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     }
-    Ok(())
+    tx.commit().await
 }
 
 /// The try succeeded: the name starts again from zero, and the address's count of this try is
 /// taken back (others may be guessing from the same address).
-#[tracing::instrument(skip(pool, name_key, addr_key))]
+#[tracing::instrument(skip(db, name_key, addr_key))]
 pub(crate) async fn record_success(
-    pool: &AnyPool,
+    db: &PortableDb,
     name_key: &str,
     addr_key: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    clear(pool, name_key).await?;
+    let mut tx = db.begin().await?;
+    clear_query(name_key).execute(&mut *tx).await?;
     if let Some(addr_key) = addr_key {
         sqlx::query(
             "UPDATE login_failures SET failures = failures - 1 WHERE key = $1 AND failures > 0",
         )
         .bind(addr_key)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     }
-    Ok(())
+    tx.commit().await
 }
 
 /// Forgets counters that no longer hold anything back, so names made up by a guesser do not
 /// pile up.
-#[tracing::instrument(skip(pool))]
-pub(crate) async fn purge_stale(pool: &AnyPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "DELETE FROM login_failures WHERE last_failed_at < $1 \
-         AND (locked_until IS NULL OR locked_until < $2)",
-    )
-    .bind(time_text(now - FORGET_AFTER))
-    .bind(time_text(now))
-    .execute(pool)
-    .await?;
+#[tracing::instrument(skip(db))]
+pub(crate) async fn purge_stale(db: &PortableDb, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = db
+        .execute(
+            sqlx::query(
+                "DELETE FROM login_failures WHERE last_failed_at < $1 \
+                 AND (locked_until IS NULL OR locked_until < $2)",
+            )
+            .bind(time_text(now - FORGET_AFTER))
+            .bind(time_text(now)),
+        )
+        .await?;
     Ok(done.rows_affected())
 }
 
 /// Forgets a key's failures and lock (after a successful sign-in or a password reset).
-pub(crate) async fn clear(pool: &AnyPool, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM login_failures WHERE key = $1")
-        .bind(key)
-        .execute(pool)
-        .await?;
+pub(crate) async fn clear(db: &PortableDb, key: &str) -> Result<(), sqlx::Error> {
+    db.execute(clear_query(key)).await?;
     Ok(())
+}
+
+fn clear_query(key: &str) -> Query<'_, Any, AnyArguments<'_>> {
+    sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key)
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! service can run several of them in one transaction.
 
 use super::{DisplayName, Role, UserName, UserSummary};
-use crate::db::{decode_time as parse_time, time_col, time_text, Flavor, Tx};
+use crate::db::{decode_time as parse_time, time_col, time_text, Dialect, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Executor, Row};
@@ -154,10 +154,13 @@ pub(crate) async fn count<'e, E: Executor<'e, Database = Any>>(
 /// ends, so two admins demoting each other at once cannot leave none (SQLite's `BEGIN
 /// IMMEDIATE` already serialises writers).
 #[tracing::instrument(skip(tx))]
-pub(crate) async fn count_enabled_admins(tx: &mut Tx, flavor: Flavor) -> Result<i64, sqlx::Error> {
-    let lock = match flavor {
-        Flavor::Postgres => " FOR UPDATE",
-        Flavor::Sqlite => "",
+pub(crate) async fn count_enabled_admins(
+    tx: &mut Tx,
+    dialect: Dialect,
+) -> Result<i64, sqlx::Error> {
+    let lock = match dialect {
+        Dialect::Postgres => " FOR UPDATE",
+        Dialect::Sqlite => "",
     };
     let sql = format!("SELECT name FROM users WHERE role = $1 AND disabled_at IS NULL{lock}");
     let rows = sqlx::query(&sql)

@@ -25,7 +25,7 @@ pub async fn open(db: &PortableDb, name: &str) -> Result<Vec<Alert>, sqlx::Error
          WHERE name = $1 AND acknowledged_by IS NULL ORDER BY id DESC",
     )
     .bind(name.to_string())
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|r| {

@@ -68,7 +68,7 @@ pub async fn recent(db: &PortableDb, limit: i64) -> Result<Vec<AuditEntry>, sqlx
         "SELECT at, actor, action, name, version, detail FROM projection_audit ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     decode_all(&rows)
 }
@@ -85,7 +85,7 @@ pub async fn recent_for(
     )
     .bind(name.to_string())
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     decode_all(&rows)
 }

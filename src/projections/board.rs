@@ -3,7 +3,7 @@
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
 use super::ApplyError;
-use crate::db::{col, json_strings_contain, select_json_rows, time_col, time_text, Flavor};
+use crate::db::{col, json_strings_contain, select_json_rows, time_col, time_text, Dialect};
 use crate::db::{encode_error, TableName, Tx};
 use crate::domain::{evolve, Shipment, ShipmentEvent, ShipmentId, ShipmentStatus};
 use crate::store::RecordedEvent;
@@ -55,16 +55,16 @@ pub fn search_table(table: &TableName) -> String {
 
 /// The search table, filled from the board table's rows, then indexed (in bulk: much cheaper
 /// than row by row).
-fn create_search_sql(table: &TableName, flavor: Flavor) -> Vec<String> {
+fn create_search_sql(table: &TableName, dialect: Dialect) -> Vec<String> {
     let search = search_table(table);
-    let terms = search_terms_sql(flavor);
-    match flavor {
-        Flavor::Postgres => vec![
+    let terms = search_terms_sql(dialect);
+    match dialect {
+        Dialect::Postgres => vec![
             format!("CREATE TABLE {search} (shipment_id TEXT PRIMARY KEY, terms TEXT NOT NULL)"),
             format!("INSERT INTO {search} (shipment_id, terms) SELECT shipment_id, {terms} FROM {table}"),
             format!("CREATE INDEX {search}_terms ON {search} USING gin (terms gin_trgm_ops)"),
         ],
-        Flavor::Sqlite => vec![
+        Dialect::Sqlite => vec![
             format!(
                 "CREATE VIRTUAL TABLE {search} \
                  USING fts5(shipment_id UNINDEXED, terms, tokenize = 'trigram')"
@@ -77,12 +77,12 @@ fn create_search_sql(table: &TableName, flavor: Flavor) -> Vec<String> {
 /// What a search looks through, as SQL over a board row: the places in lower case and the id,
 /// one per line, so a search cannot match across two of them. (SQLite's `lower` folds ASCII
 /// only; its trigram index folds case itself.)
-fn search_terms_sql(flavor: Flavor) -> &'static str {
-    match flavor {
-        Flavor::Postgres => {
+fn search_terms_sql(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Postgres => {
             "lower(origin) || chr(10) || lower(destination) || chr(10) || shipment_id"
         }
-        Flavor::Sqlite => {
+        Dialect::Sqlite => {
             "lower(origin) || char(10) || lower(destination) || char(10) || shipment_id"
         }
     }
@@ -91,9 +91,9 @@ fn search_terms_sql(flavor: Flavor) -> &'static str {
 /// Gives a board table its search table, filled from its rows and indexed, unless it has one:
 /// a table a rebuild just finished, or one made by an older freightdesk.
 pub async fn ensure_search_table(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-    let exists_sql = match tx.flavor() {
-        Flavor::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
-        Flavor::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
+    let exists_sql = match tx.dialect() {
+        Dialect::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
+        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
     };
     let found: i64 = sqlx::query_scalar(exists_sql)
         .bind(search_table(table))
@@ -102,7 +102,7 @@ pub async fn ensure_search_table(tx: &mut Tx, table: &TableName) -> Result<(), s
     if found > 0 {
         return Ok(());
     }
-    for statement in create_search_sql(table, tx.flavor()) {
+    for statement in create_search_sql(table, tx.dialect()) {
         sqlx::query(&statement).execute(&mut **tx).await?;
     }
     Ok(())
@@ -260,7 +260,7 @@ async fn load_rows(
     ids.dedup();
     let sql = format!(
         "SELECT * FROM {table} WHERE {}",
-        json_strings_contain(tx.flavor(), "shipment_id")
+        json_strings_contain(tx.dialect(), "shipment_id")
     );
     let ids = serde_json::to_string(&ids).map_err(|e| ApplyError::Database(encode_error(e)))?;
     let mut rows = HashMap::new();
@@ -281,18 +281,18 @@ async fn insert_search_rows(
         return Ok(());
     }
     let search = search_table(table);
-    let flavor = tx.flavor();
-    let conflict = match flavor {
-        Flavor::Postgres => " ON CONFLICT (shipment_id) DO NOTHING",
+    let dialect = tx.dialect();
+    let conflict = match dialect {
+        Dialect::Postgres => " ON CONFLICT (shipment_id) DO NOTHING",
         // A shipment gets its row once (in the transaction that creates its board row); FTS5
         // tables take no ON CONFLICT.
-        Flavor::Sqlite => "",
+        Dialect::Sqlite => "",
     };
     let sql = format!(
         "INSERT INTO {search} (shipment_id, terms) SELECT shipment_id, {} FROM {table}
          WHERE {}{conflict}",
-        search_terms_sql(flavor),
-        json_strings_contain(flavor, "shipment_id")
+        search_terms_sql(dialect),
+        json_strings_contain(dialect, "shipment_id")
     );
     let ids = serde_json::to_string(fresh).map_err(encode_error)?;
     sqlx::query(&sql).bind(ids).execute(&mut **tx).await?;
@@ -365,7 +365,7 @@ async fn upsert(
     let sql = format!(
         "INSERT INTO {table} ({}) {} ON CONFLICT (shipment_id) DO UPDATE SET {}",
         columns.join(", "),
-        select_json_rows(tx.flavor(), table, &columns),
+        select_json_rows(tx.dialect(), table, &columns),
         updates.join(", ")
     );
     let json: Vec<RowJson> = rows.iter().map(|r| RowJson::of(r)).collect();

@@ -33,7 +33,7 @@ impl Comparison {
 }
 
 pub async fn record(db: &PortableDb, name: &str, d: &BoardDiff) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    db.execute(sqlx::query(
         "INSERT INTO projection_comparisons (name, live_version, candidate_version, at, identical,
              differing, only_live, only_candidate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
@@ -44,8 +44,7 @@ pub async fn record(db: &PortableDb, name: &str, d: &BoardDiff) -> Result<(), sq
     .bind(i64::from(d.identical()))
     .bind(d.differing)
     .bind(d.only_left)
-    .bind(d.only_right)
-    .execute(&db.pool)
+    .bind(d.only_right))
     .await?;
     Ok(())
 }
@@ -78,7 +77,7 @@ pub async fn latest(
         .bind(name.to_string())
         .bind(candidate)
         .bind(live)
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.as_ref().map(decode).transpose()
 }

@@ -6,13 +6,13 @@
 //! `nodes`, `samples` and the projections.
 
 use super::board::SearchUpkeep;
-use super::lease::{self, Lease};
 use super::lifecycle::{AuditAction, VersionState};
 use super::samples::{self, Sample};
 use super::tables::ApplyError;
 use super::versions::{self, Advance, Failure, Rebuild, VersionRow};
 use super::{audit, nodes, operator, rollout, skips, Definition};
 use crate::db::{is_transient, PortableDb};
+use crate::lease::{self, ExclusiveWork};
 use crate::store::{Batch, EventStore, Position, StoreError};
 use chrono::Utc;
 use std::collections::VecDeque;
@@ -29,7 +29,6 @@ const REBUILD_BATCH_FACTOR: i64 = 10;
 /// How often a waiting daemon looks again, in case a notification was missed.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a node that does not own a version tries to take it over.
-const TAKEOVER_INTERVAL: Duration = Duration::from_secs(1);
 const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
 /// How often the lag and rate shown to operators are sampled, busy or idle.
 const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
@@ -122,6 +121,55 @@ fn without(mut batch: Batch, skipped: &std::collections::HashSet<i64>) -> Batch 
     batch
 }
 
+/// One version as the lease loop runs it: a step is a sample when one is due, then a batch.
+struct VersionTask {
+    daemon: Daemon,
+    def: Definition,
+    run: RunState,
+    last_sample: Option<Instant>,
+}
+
+impl ExclusiveWork for VersionTask {
+    type Error = StepError;
+
+    fn key(&self) -> i64 {
+        lease::lock_key_for(&format!("projection:{}", self.def.key()))
+    }
+
+    fn name(&self) -> String {
+        self.def.key()
+    }
+
+    async fn set_owner(&self, owner: Option<&str>) {
+        self.daemon.set_owner(self.def, owner).await
+    }
+
+    /// A new owner starts from what the database says, not from what it remembered.
+    fn start_owning(&mut self) {
+        self.run = RunState::default();
+        self.last_sample = None;
+    }
+
+    async fn step(&mut self) -> Result<lease::Progress, StepError> {
+        // By elapsed time at the top, so a version busy catching up is sampled too.
+        if self
+            .last_sample
+            .is_none_or(|t| t.elapsed() >= SAMPLE_INTERVAL)
+        {
+            self.daemon.sample(self.def, &mut self.run.rate).await;
+            self.last_sample = Some(Instant::now());
+        }
+        Ok(match self.daemon.step(self.def, &mut self.run).await? {
+            Progress::Worked => lease::Progress::Worked,
+            Progress::Idle | Progress::Blocked => lease::Progress::Idle(POLL_INTERVAL),
+        })
+    }
+
+    fn retry_after(&self) -> Duration {
+        POLL_INTERVAL
+    }
+}
+
 impl Daemon {
     pub fn new(
         store: EventStore,
@@ -152,7 +200,18 @@ impl Daemon {
         let (shutdown, _) = watch::channel(false);
         let mut tasks = vec![tokio::spawn(self.clone().heartbeat(shutdown.subscribe()))];
         for def in self.capabilities.clone() {
-            tasks.push(tokio::spawn(self.clone().run(def, shutdown.subscribe())));
+            let task = VersionTask {
+                daemon: self.clone(),
+                def,
+                run: RunState::default(),
+                last_sample: None,
+            };
+            tasks.push(tokio::spawn(lease::run_exclusively(
+                self.store.clone(),
+                self.node.clone(),
+                task,
+                shutdown.subscribe(),
+            )));
         }
         tracing::info!(node = %self.node, versions = ?self.capabilities.iter().map(Definition::key).collect::<Vec<_>>(), "projection daemon started");
         Ok(DaemonHandle { shutdown, tasks })
@@ -177,67 +236,6 @@ impl Daemon {
     async fn set_owner(&self, def: Definition, owner: Option<&str>) {
         if let Err(e) = versions::set_owner(&self.db, def, owner).await {
             tracing::warn!(error = %e, "cannot record the owner of {}", def.key());
-        }
-    }
-
-    async fn run(self, def: Definition, mut shutdown: watch::Receiver<bool>) {
-        let mut spare = None;
-        loop {
-            let pool = self.store.postgres_pool();
-            let Some(lease) = lease::try_acquire(pool, def, &mut spare).await else {
-                tokio::select! {
-                    _ = tokio::time::sleep(TAKEOVER_INTERVAL) => continue,
-                    _ = shutdown.changed() => return,
-                }
-            };
-            tracing::info!(node = %self.node, "running {}", def.key());
-            self.set_owner(def, Some(&self.node)).await;
-            let released = self.run_owned(def, lease, &mut shutdown).await;
-            if released {
-                self.set_owner(def, None).await;
-                return;
-            }
-            tracing::warn!(node = %self.node, "lost ownership of {}", def.key());
-        }
-    }
-
-    /// Works while holding the lease. Returns true on shutdown, false when the lease was lost.
-    async fn run_owned(
-        &self,
-        def: Definition,
-        mut lease: Lease,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
-        let mut appended = self.store.subscribe();
-        let mut run = RunState::default();
-        let mut last_sample: Option<Instant> = None;
-        loop {
-            if *shutdown.borrow() {
-                return true;
-            }
-            // By elapsed time at the top, so a version busy catching up is sampled too.
-            if last_sample.is_none_or(|t| t.elapsed() >= SAMPLE_INTERVAL) {
-                self.sample(def, &mut run.rate).await;
-                last_sample = Some(Instant::now());
-            }
-            let progress = match self.step(def, &mut run).await {
-                Ok(progress) => progress,
-                Err(e) => {
-                    tracing::warn!(error = %e, "projection {} step failed; retrying", def.key());
-                    Progress::Idle
-                }
-            };
-            if matches!(progress, Progress::Worked) {
-                continue;
-            }
-            if !lease.still_held().await {
-                return false;
-            }
-            tokio::select! {
-                _ = appended.recv() => {}
-                _ = tokio::time::sleep(POLL_INTERVAL) => {}
-                _ = shutdown.changed() => return true,
-            }
         }
     }
 

@@ -47,11 +47,11 @@ pub async fn board_diff(
     let (l, r) = (l.as_str(), r.as_str());
     let count = |table: &str| format!("SELECT COUNT(*) AS n FROM {table}");
     let scalar = |sql: String| async move {
-        let row = sqlx::query(&sql).fetch_one(&db.pool).await?;
+        let row = sqlx::query(&sql).fetch_one(db.read()).await?;
         col::<i64>(&row, "n")
     };
     let ids = |sql: String| async move {
-        let rows = sqlx::query(&sql).bind(SAMPLES).fetch_all(&db.pool).await?;
+        let rows = sqlx::query(&sql).bind(SAMPLES).fetch_all(db.read()).await?;
         rows.iter()
             .map(|row| col::<String>(row, "shipment_id"))
             .collect::<Result<Vec<_>, _>>()
@@ -76,7 +76,7 @@ pub async fn board_diff(
         "SELECT a.shipment_id AS shipment_id, {selected} {joined} ORDER BY a.shipment_id LIMIT $1"
     ))
     .bind(SAMPLES)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut samples = Vec::new();
     for row in &rows {

@@ -27,8 +27,6 @@ mod daily;
 #[cfg(feature = "ssr")]
 pub mod diff;
 #[cfg(feature = "ssr")]
-pub mod lease;
-#[cfg(feature = "ssr")]
 pub mod nodes;
 #[cfg(feature = "ssr")]
 pub mod operator;

@@ -18,7 +18,7 @@ pub async fn heartbeat(
     capabilities: &str,
     started_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    db.execute(sqlx::query(
         "INSERT INTO nodes (name, capabilities, started_at, heartbeat_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE SET capabilities = excluded.capabilities,
              started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at",
@@ -26,8 +26,7 @@ pub async fn heartbeat(
     .bind(node.to_string())
     .bind(capabilities.to_string())
     .bind(time_text(started_at))
-    .bind(time_text(Utc::now()))
-    .execute(&db.pool)
+    .bind(time_text(Utc::now())))
     .await?;
     Ok(())
 }
@@ -35,7 +34,7 @@ pub async fn heartbeat(
 /// The most recently seen nodes first.
 pub async fn list(db: &PortableDb) -> Result<Vec<NodeRow>, sqlx::Error> {
     let rows = sqlx::query("SELECT * FROM nodes ORDER BY heartbeat_at DESC LIMIT 50")
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?;
     rows.iter()
         .map(|r| {
@@ -57,7 +56,7 @@ pub async fn heartbeat_age(
 ) -> Result<Option<f64>, sqlx::Error> {
     let row = sqlx::query("SELECT heartbeat_at FROM nodes WHERE name = $1")
         .bind(node.to_string())
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     Ok(row
         .map(|r| time_col(&r, "heartbeat_at"))

@@ -4,7 +4,7 @@ use super::board::{self, row_from_sql, BoardRow};
 use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
 pub use super::sort::{BoardSort, SortColumn};
 use super::{versions, DayCounts, Definition};
-use crate::db::{col, parse_time, time_text, Flavor, PortableDb, SqlBuilder, TableName};
+use crate::db::{col, parse_time, time_text, Dialect, PortableDb, SqlBuilder, TableName};
 use crate::domain::{FieldError, ShipmentId, ShipmentStatus};
 use chrono::NaiveDate;
 
@@ -200,10 +200,10 @@ fn like_pattern(search: &str) -> String {
 }
 
 /// The condition on a board's search table (see `board::search_table`) for a search.
-fn push_search_match(sql: &mut SqlBuilder<'_>, search: &str, search_table: &str, flavor: Flavor) {
-    match flavor {
+fn push_search_match(sql: &mut SqlBuilder<'_>, search: &str, search_table: &str, dialect: Dialect) {
+    match dialect {
         // FTS5's trigram index finds a phrase of three or more characters anywhere.
-        Flavor::Sqlite if search.chars().count() >= 3 => {
+        Dialect::Sqlite if search.chars().count() >= 3 => {
             let phrase = format!("\"{}\"", search.to_lowercase().replace('"', "\"\""));
             sql.push(format_args!("{search_table} MATCH "))
                 .push_bind(phrase);
@@ -218,7 +218,7 @@ fn push_search_match(sql: &mut SqlBuilder<'_>, search: &str, search_table: &str,
 
 /// `WHERE …` for the query's filters (not its cursor), or nothing. A search looks through the
 /// table's search index (see `board::search_table`).
-fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName, flavor: Flavor) {
+fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName, dialect: Dialect) {
     let mut glue = " WHERE ";
     if let Some(status) = query.status {
         sql.push(glue).push("status = ").push_bind(status.as_str());
@@ -235,7 +235,7 @@ fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName,
             sql.push(format_args!(
                 "shipment_id IN (SELECT shipment_id FROM {search_table} WHERE "
             ));
-            push_search_match(sql, search, &search_table, flavor);
+            push_search_match(sql, search, &search_table, dialect);
             sql.push(")");
         }
     }
@@ -287,18 +287,18 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
             let search_table = board::search_table(&table);
             let mut count =
                 SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {search_table} WHERE "));
-            push_search_match(&mut count, search, &search_table, db.flavor);
+            push_search_match(&mut count, search, &search_table, db.dialect());
             count
         }
         _ => {
             let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
-            push_filters(&mut count, &uncursored, &table, db.flavor);
+            push_filters(&mut count, &uncursored, &table, db.dialect());
             count
         }
     };
     let (sql, args) = count.build();
     let total: i64 = col(
-        &sqlx::query_with(&sql, args).fetch_one(&db.pool).await?,
+        &sqlx::query_with(&sql, args).fetch_one(db.read()).await?,
         "n",
     )?;
 
@@ -316,7 +316,7 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
         Some(_) => 0,
     };
     let mut rows = SqlBuilder::new(format!("SELECT * FROM {table}"));
-    push_filters(&mut rows, query, &table, db.flavor);
+    push_filters(&mut rows, query, &table, db.dialect());
     rows.push(format_args!(
         " ORDER BY {column} {order}, shipment_id {order} LIMIT "
     ))
@@ -326,7 +326,7 @@ async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, Qu
     .push_bind(offset);
     let (sql, args) = rows.build();
     let mut rows: Vec<BoardRow> = sqlx::query_with(&sql, args)
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?
         .iter()
         .map(|r| row_from_sql(r, def.tracks_locations()))
@@ -358,7 +358,7 @@ pub async fn board_rows(db: &PortableDb, def: Definition) -> Result<Vec<BoardRow
     let table = versions::load(db, def).await?.physical_table;
     Ok(
         sqlx::query(&format!("SELECT * FROM {table} ORDER BY shipment_id"))
-            .fetch_all(&db.pool)
+            .fetch_all(db.read())
             .await?
             .iter()
             .map(|r| row_from_sql(r, def.tracks_locations()))
@@ -385,7 +385,7 @@ async fn daily_once(
     let (def, table) = live(db, DAILY_SHIPMENTS).await?;
     let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY day DESC LIMIT $1"))
         .bind(days)
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?;
     let days = rows
         .iter()
@@ -424,7 +424,7 @@ async fn daily_calendar_once(
     ))
     .bind(oldest.clone())
     .bind(newest.clone())
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let mut counted = std::collections::HashMap::new();
     for r in &rows {

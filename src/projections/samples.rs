@@ -20,23 +20,25 @@ pub struct Sample {
 
 /// Adds a sample of `def` and forgets its samples from before `sample.at - WINDOW`.
 pub async fn record(db: &PortableDb, def: Definition, sample: &Sample) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO projection_samples (name, version, at, lag_events, events_per_sec)
+    db.execute(
+        sqlx::query(
+            "INSERT INTO projection_samples (name, version, at, lag_events, events_per_sec)
          VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(def.name())
-    .bind(def.version())
-    .bind(time_text(sample.at))
-    .bind(sample.lag_events)
-    .bind(sample.events_per_sec)
-    .execute(&db.pool)
-    .await?;
-    sqlx::query("DELETE FROM projection_samples WHERE name = $1 AND version = $2 AND at < $3")
+        )
         .bind(def.name())
         .bind(def.version())
-        .bind(time_text(sample.at - WINDOW))
-        .execute(&db.pool)
-        .await?;
+        .bind(time_text(sample.at))
+        .bind(sample.lag_events)
+        .bind(sample.events_per_sec),
+    )
+    .await?;
+    db.execute(
+        sqlx::query("DELETE FROM projection_samples WHERE name = $1 AND version = $2 AND at < $3")
+            .bind(def.name())
+            .bind(def.version())
+            .bind(time_text(sample.at - WINDOW)),
+    )
+    .await?;
     Ok(())
 }
 
@@ -53,7 +55,7 @@ pub async fn recent(
     .bind(def.name())
     .bind(def.version())
     .bind(time_text(since))
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|r| {

@@ -19,7 +19,7 @@ fn decode(row: &sqlx::any::AnyRow) -> Result<Settings, sqlx::Error> {
 pub async fn load(db: &PortableDb, name: &str) -> Result<Settings, sqlx::Error> {
     let row = sqlx::query(SELECT)
         .bind(name.to_string())
-        .fetch_optional(&db.pool)
+        .fetch_optional(db.read())
         .await?;
     row.as_ref()
         .map(decode)

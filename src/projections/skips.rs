@@ -42,7 +42,7 @@ pub async fn list(db: &PortableDb, def: Definition) -> Result<Vec<SkippedEvent>,
         sqlx::query("SELECT * FROM skipped_events WHERE name = $1 AND version = $2 ORDER BY seq")
             .bind(def.name())
             .bind(def.version())
-            .fetch_all(&db.pool)
+            .fetch_all(db.read())
             .await?;
     rows.iter()
         .map(|r| {
@@ -65,7 +65,7 @@ pub async fn seqs(db: &PortableDb, def: Definition) -> Result<HashSet<i64>, sqlx
     let rows = sqlx::query("SELECT seq FROM skipped_events WHERE name = $1 AND version = $2")
         .bind(def.name())
         .bind(def.version())
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?;
     rows.iter().map(|r| col::<i64>(r, "seq")).collect()
 }
@@ -78,7 +78,7 @@ pub async fn unacknowledged(db: &PortableDb, def: Definition) -> Result<i64, sql
     )
     .bind(def.name())
     .bind(def.version())
-    .fetch_one(&db.pool)
+    .fetch_one(db.read())
     .await?;
     col(&row, "n")
 }
@@ -88,7 +88,7 @@ pub async fn counts(db: &PortableDb) -> Result<Vec<(String, i64, i64)>, sqlx::Er
     let rows = sqlx::query(
         "SELECT name, version, COUNT(*) AS n FROM skipped_events GROUP BY name, version",
     )
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|r| Ok((col(r, "name")?, col(r, "version")?, col(r, "n")?)))

@@ -336,17 +336,14 @@ mod compute {
                 started_at: n.started_at,
             })
             .collect();
-        let hold = match store.postgres_pool() {
-            Some(pool) => Some(crate::stall::diagnose(pool).await?),
-            None => None,
-        };
+        let hold = store.diagnose_hold().await?;
         let audit = audit::recent(db, 30)
             .await?
             .into_iter()
             .map(AuditView::from)
             .collect();
         Ok(ProjectionsOverview {
-            backend: store.backend_name().to_string(),
+            backend: store.dialect().as_str().to_string(),
             head_seq,
             total_events,
             versions: statuses,

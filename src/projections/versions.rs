@@ -145,7 +145,7 @@ pub async fn load(db: &PortableDb, def: Definition) -> Result<VersionRow, sqlx::
     let row = sqlx::query("SELECT * FROM projection_versions WHERE name = $1 AND version = $2")
         .bind(def.name())
         .bind(def.version())
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await?;
     decode(&row)?.ok_or(sqlx::Error::RowNotFound)
 }
@@ -153,7 +153,7 @@ pub async fn load(db: &PortableDb, def: Definition) -> Result<VersionRow, sqlx::
 /// How many rows a version's table holds (what readers of it see).
 pub async fn row_count(db: &PortableDb, table: &TableName) -> Result<i64, sqlx::Error> {
     let row = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await?;
     col(&row, "n")
 }
@@ -170,7 +170,7 @@ pub async fn load_in(tx: &mut Tx, def: Definition) -> Result<VersionRow, sqlx::E
 
 pub async fn load_all(db: &PortableDb) -> Result<Vec<VersionRow>, sqlx::Error> {
     let rows = sqlx::query("SELECT * FROM projection_versions ORDER BY name, version")
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await?;
     let mut out = Vec::new();
     for row in rows {
@@ -189,7 +189,7 @@ pub async fn live(
     )
     .bind(name.to_string())
     .bind(VersionState::Live.as_str())
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     let Some(row) = row else { return Ok(None) };
     let def = Definition::find(name, col(&row, "version")?);
@@ -202,23 +202,27 @@ pub async fn set_owner(
     def: Definition,
     owner: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE projection_versions SET owner_node = $1 WHERE name = $2 AND version = $3")
+    db.execute(
+        sqlx::query(
+            "UPDATE projection_versions SET owner_node = $1 WHERE name = $2 AND version = $3",
+        )
         .bind(owner.map(str::to_string))
         .bind(def.name())
-        .bind(def.version())
-        .execute(&db.pool)
-        .await?;
+        .bind(def.version()),
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn set_rate(db: &PortableDb, def: Definition, rate: f64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE projection_versions SET rate_per_sec = $1 WHERE name = $2 AND version = $3",
+    db.execute(
+        sqlx::query(
+            "UPDATE projection_versions SET rate_per_sec = $1 WHERE name = $2 AND version = $3",
+        )
+        .bind(rate)
+        .bind(def.name())
+        .bind(def.version()),
     )
-    .bind(rate)
-    .bind(def.name())
-    .bind(def.version())
-    .execute(&db.pool)
     .await?;
     Ok(())
 }

@@ -108,7 +108,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
     let state = AppState::build(&config).await?;
     tracing::info!(
         database = %config.database_url,
-        backend = state.store.backend_name(),
+        backend = %state.store.dialect(),
         "database ready"
     );
     let workers = state.start_workers(&config).await?;

@@ -3,8 +3,11 @@
 //! and announces the append, all or nothing; on a version mismatch or a unique-key violation
 //! the conflict is reported with what was appended since.
 
+use super::explorer::{LogEntry, LogQuery};
 use super::{AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, ImportedStream};
-use super::{NewEvent, Position, RecordedEvent, StoreError};
+use super::{Lease, LeaseSpare, NewEvent, Position, RecordedEvent, StoreError};
+use crate::db::Dialect;
+use crate::stall::HoldReport;
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Pool};
 use uuid::Uuid;
@@ -41,11 +44,12 @@ impl Append<'_> {
     }
 }
 
-/// What differs between the dialects: only what their SQL forces.
+/// What differs between the dialects: only what their SQL forces. Every statement that is
+/// not the same text on both lives behind this trait, in `postgres/` or `sqlite/`.
 pub(super) trait Backend {
     type Db: Database;
 
-    fn name(&self) -> &'static str;
+    fn dialect(&self) -> Dialect;
     fn pool(&self) -> &Pool<Self::Db>;
     /// Tells the other processes on this database about a committed append, if the database
     /// can (this process's own listeners hear of it from `EventStore` directly).
@@ -83,6 +87,24 @@ pub(super) trait Backend {
     /// no event with that seq lies beyond the checkpoint in this dialect's read order. A seq
     /// that names no event (a stale or made-up position) has nothing to wait for.
     async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError>;
+
+    /// The position of the last event every reader can already see.
+    async fn head_position(&self) -> Result<Position, StoreError>;
+
+    /// The position just before the event with sequence number `seq`, if there is one.
+    async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError>;
+
+    /// The sequence number of the first event (in readers' order) recorded at or after `at`.
+    async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
+
+    /// The explorer's read: newest first (or oldest first for a page of newer events).
+    async fn read_log(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// Tries once to take the lease under `key`.
+    async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease>;
+
+    /// What holds readers back, where something other than the reader can.
+    async fn diagnose_hold(&self) -> Result<Option<HoldReport>, StoreError>;
 }
 
 /// Appends all or nothing. The version check comes before any sequence number is taken, so a

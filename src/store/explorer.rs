@@ -2,9 +2,10 @@
 //! event type, actor, stream and time, a page at a time from a position. Not for projections:
 //! it makes no gap-safety promise (`read_all` does), it shows what is committed now.
 
-use super::{EventStore, StoreError};
+use super::backend::Backend;
+use super::{Backends, EventStore, StoreError};
 use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, QueryBuilder, Row, Type};
+use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
 
 /// What to read. Every filter is optional; `limit` rows at most.
@@ -39,79 +40,28 @@ pub struct LogEntry {
     pub recorded_at: DateTime<Utc>,
 }
 
-/// What differs between the dialects for this read: how a uuid and a time are compared.
-struct Dialect {
-    uuid_param: (&'static str, &'static str),
-    time_param: (&'static str, &'static str),
-    time_text: fn(DateTime<Utc>) -> String,
-}
-
-const POSTGRES: Dialect = Dialect {
-    uuid_param: ("CAST(", " AS uuid)"),
-    time_param: ("CAST(", " AS timestamptz)"),
-    time_text: |t| t.to_rfc3339(),
-};
-
-const SQLITE: Dialect = Dialect {
-    uuid_param: ("", ""),
-    time_param: ("", ""),
-    time_text: crate::db::time_text,
-};
-
 /// Newest first (also for a page of newer events, which is read upwards and turned around).
 pub async fn read_log_backwards(
     store: &EventStore,
     query: &LogQuery,
 ) -> Result<Vec<LogEntry>, StoreError> {
-    let upwards = matches!(query.page, Some(LogPage::NewerThan(_)));
-    let mut entries = if let Some(pool) = store.postgres_pool() {
-        let mut sql = select(query, &POSTGRES);
-        sql.build()
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(LogEntry {
-                    seq: r.try_get("seq")?,
-                    stream_id: r.try_get("stream_id")?,
-                    version: r.try_get("version")?,
-                    event_type: r.try_get("event_type")?,
-                    actor: r.try_get::<Option<String>, _>("actor")?.unwrap_or_default(),
-                    recorded_at: r.try_get("recorded_at")?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?
-    } else if let Some(pool) = store.sqlite_pool() {
-        let mut sql = select(query, &SQLITE);
-        let corrupt = |e: String| sqlx::Error::Decode(e.into());
-        sql.build()
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(LogEntry {
-                    seq: r.try_get("seq")?,
-                    stream_id: Uuid::parse_str(&r.try_get::<String, _>("stream_id")?)
-                        .map_err(|e| corrupt(e.to_string()))?,
-                    version: r.try_get("version")?,
-                    event_type: r.try_get("event_type")?,
-                    actor: r.try_get::<Option<String>, _>("actor")?.unwrap_or_default(),
-                    recorded_at: crate::db::parse_time(&r.try_get::<String, _>("recorded_at")?)
-                        .map_err(corrupt)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()?
-    } else {
-        Vec::new()
-    };
-    if upwards {
+    let mut entries = on_backend!(store, b => b.read_log(query).await?);
+    if matches!(query.page, Some(LogPage::NewerThan(_))) {
         entries.reverse();
     }
     Ok(entries)
 }
 
-/// The one SELECT, written once for both dialects.
-fn select<'a, DB>(query: &'a LogQuery, d: &Dialect) -> QueryBuilder<'a, DB>
+/// How a backend compares a bound uuid and a bound time in this read: its casts around the
+/// placeholder, and the time's text form.
+pub(super) struct Casts {
+    pub uuid: (&'static str, &'static str),
+    pub time: (&'static str, &'static str),
+    pub time_text: fn(DateTime<Utc>) -> String,
+}
+
+/// The one SELECT, written once for both dialects; each backend brings its casts.
+pub(super) fn select<'a, DB>(query: &'a LogQuery, d: &Casts) -> QueryBuilder<'a, DB>
 where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
@@ -129,17 +79,17 @@ where
     }
     if let Some(stream) = query.stream {
         sql.push(" AND stream_id = ")
-            .push(d.uuid_param.0)
+            .push(d.uuid.0)
             .push_bind(stream.to_string())
-            .push(d.uuid_param.1);
+            .push(d.uuid.1);
     }
     for (bound, operator) in [(query.from, " >= "), (query.to, " < ")] {
         if let Some(t) = bound {
             sql.push(" AND recorded_at")
                 .push(operator)
-                .push(d.time_param.0)
+                .push(d.time.0)
                 .push_bind((d.time_text)(t))
-                .push(d.time_param.1);
+                .push(d.time.1);
         }
     }
     let order = match query.page {

@@ -1,186 +1,10 @@
 //! The event store: append with an expected version, read a stream, read the whole log in a
-//! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract tests.
+//! gap-safe order. One API over two backends (PostgreSQL, SQLite) that pass the same contract
+//! tests. Everything that differs between the dialects is SQL in `postgres/` and `sqlite/`
+//! behind the `Backend` trait; this facade and the modules beside it are written once.
+//! `Database::open` is the only way in (it runs the migrations first).
 
-mod announcer;
-mod backend;
-pub mod explorer;
-mod positions;
-mod postgres;
-pub mod shipments;
-mod sqlite;
-mod upcast;
-
-use crate::db::DatabaseUrl;
-use backend::Backend;
-use chrono::{DateTime, Utc};
-use postgres::PostgresBackend;
-use serde::{Deserialize, Serialize};
-use sqlite::SqliteBackend;
-use sqlx::{PgPool, SqlitePool};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::broadcast;
-use uuid::Uuid;
-
-pub use upcast::{upcast_to_current, UpcastError};
-
-/// Who did it and why: stored with every event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EventMetadata {
-    pub actor: String,
-    pub correlation_id: Uuid,
-    pub causation_id: Option<Uuid>,
-    pub command: String,
-}
-
-/// An event to be appended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewEvent {
-    pub event_type: String,
-    pub schema_version: i32,
-    pub data: serde_json::Value,
-}
-
-/// An event of a stream written whole by `EventStore::import`, with the time it happened.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedEvent {
-    pub event: NewEvent,
-    pub recorded_at: DateTime<Utc>,
-}
-
-/// A stream written whole by `EventStore::import`: it must not exist yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportedStream {
-    pub stream_id: Uuid,
-    pub kind: String,
-    pub metadata: EventMetadata,
-    pub events: Vec<ImportedEvent>,
-    /// The state after all its events, stored as the stream's snapshot.
-    pub snapshot: Option<serde_json::Value>,
-}
-
-impl ImportedStream {
-    fn first_at(&self) -> DateTime<Utc> {
-        self.events.first().map_or_else(Utc::now, |e| e.recorded_at)
-    }
-
-    fn last_at(&self) -> DateTime<Utc> {
-        self.events.last().map_or_else(Utc::now, |e| e.recorded_at)
-    }
-}
-
-/// A stream's state as of a version, as kept by the snapshot store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
-    pub version: i64,
-    pub state: serde_json::Value,
-}
-
-/// A place in the global log. On PostgreSQL the pair (transaction id, seq) orders the log as
-/// readers see it; on SQLite `tx` is always 0 and `seq` alone orders it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-pub struct Position {
-    pub tx: i64,
-    pub seq: i64,
-}
-
-impl Position {
-    pub const START: Position = Position { tx: 0, seq: 0 };
-}
-
-/// A stored event as read back, already upcast to the current schema of its type.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedEvent {
-    pub id: Uuid,
-    pub stream_id: Uuid,
-    pub version: i64,
-    pub event_type: String,
-    pub schema_version: i32,
-    pub data: serde_json::Value,
-    pub metadata: EventMetadata,
-    pub recorded_at: DateTime<Utc>,
-    pub position: Position,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExpectedVersion {
-    /// The stream must not exist yet.
-    NoStream,
-    /// The stream must be at exactly this version.
-    Exactly(i64),
-}
-
-/// The outcome of a successful append.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Appended {
-    pub stream_id: Uuid,
-    pub first_version: i64,
-    pub version: i64,
-    pub last_seq: i64,
-}
-
-/// Someone else appended first: everything the loser needs to understand what changed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Conflict {
-    pub stream_id: Uuid,
-    pub expected_version: i64,
-    pub actual_version: i64,
-    pub events_since: Vec<RecordedEvent>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
-    #[error("stored event {event_id} cannot be read: {message}")]
-    Corrupt { event_id: String, message: String },
-}
-
-impl StoreError {
-    /// True when the database could not be reached or is briefly unable to answer (as opposed
-    /// to a bug or bad data): the client may simply try again.
-    pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Database(e) if crate::db::is_transient(e))
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum AppendError {
-    #[error("stream {} was expected at version {} but is at {}", .0.stream_id, .0.expected_version, .0.actual_version)]
-    Conflict(Conflict),
-    #[error("stream {stream_id} already exists")]
-    StreamAlreadyExists { stream_id: Uuid },
-    #[error("stream {stream_id} does not exist")]
-    StreamNotFound { stream_id: Uuid },
-    #[error("nothing to append")]
-    NoEvents,
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<sqlx::Error> for AppendError {
-    fn from(e: sqlx::Error) -> Self {
-        AppendError::Store(StoreError::Database(e))
-    }
-}
-
-/// A batch of the global log and the position to continue after.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Batch {
-    pub events: Vec<RecordedEvent>,
-    pub next: Position,
-}
-
-#[derive(Debug, Clone)]
-enum Backends {
-    Postgres(PostgresBackend),
-    Sqlite(SqliteBackend),
-}
-
+// Defined before the modules so that they can use it too.
 /// Runs `$body` with `$b` bound to whichever backend this store uses: each public method is
 /// written once, and the compiler instantiates it per dialect.
 macro_rules! on_backend {
@@ -192,36 +16,39 @@ macro_rules! on_backend {
     };
 }
 
-/// The states this process wrote last, per stream: a command on a stream this process just
-/// wrote needs no read before its write. A stale entry is harmless: the append's version check
-/// refuses it, and the caller reloads from the database.
-#[derive(Debug, Default)]
-struct RecentStates(Mutex<HashMap<Uuid, Snapshot>>);
+mod announcer;
+mod backend;
+pub mod explorer;
+mod lease;
+mod positions;
+mod postgres;
+mod recent;
+pub mod shipments;
+mod sqlite;
+mod types;
+mod upcast;
 
-/// Entries kept before the cache starts over: bounds its memory, not its correctness.
-const RECENT_STATES_CAPACITY: usize = 50_000;
+use crate::db::{DatabaseUrl, Dialect, WriteTurns};
+use backend::Backend;
+use chrono::{DateTime, Utc};
+use postgres::PostgresBackend;
+use recent::RecentStates;
+use sqlite::SqliteBackend;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use uuid::Uuid;
 
-impl RecentStates {
-    fn get(&self, stream_id: Uuid) -> Option<Snapshot> {
-        self.lock().get(&stream_id).cloned()
-    }
+pub use lease::{Lease, LeaseSpare};
+pub use types::{
+    AppendError, Appended, Batch, Conflict, EventMetadata, ExpectedVersion, ImportedEvent,
+    ImportedStream, NewEvent, Position, RecordedEvent, Snapshot, StoreError,
+};
+pub use upcast::{upcast_to_current, UpcastError};
 
-    fn put(&self, stream_id: Uuid, snapshot: Snapshot) {
-        let mut map = self.lock();
-        if map.len() >= RECENT_STATES_CAPACITY && !map.contains_key(&stream_id) {
-            map.clear();
-        }
-        map.insert(stream_id, snapshot);
-    }
-
-    fn forget(&self, stream_id: Uuid) {
-        self.lock().remove(&stream_id);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Snapshot>> {
-        // A panic while holding the lock leaves a map that is still a valid cache.
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
-    }
+#[derive(Debug, Clone)]
+enum Backends {
+    Postgres(PostgresBackend),
+    Sqlite(SqliteBackend),
 }
 
 #[derive(Debug, Clone)]
@@ -233,8 +60,9 @@ pub struct EventStore {
 
 impl EventStore {
     /// Connects, runs the backend's migrations, and starts forwarding append notifications.
+    /// Only `Database::open` calls this; on SQLite `turns` is the database's one write queue.
     #[tracing::instrument(skip_all, fields(database = %url))]
-    pub async fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
+    pub(crate) async fn open(url: &DatabaseUrl, turns: WriteTurns) -> Result<Self, StoreError> {
         let (appended, _) = broadcast::channel(1024);
         let backend = match url {
             DatabaseUrl::Postgres(url) => {
@@ -242,8 +70,8 @@ impl EventStore {
                 backend.spawn_listener(appended.clone()).await?;
                 Backends::Postgres(backend)
             }
-            DatabaseUrl::Sqlite { url, path } => {
-                Backends::Sqlite(SqliteBackend::connect(url, path).await?)
+            DatabaseUrl::Sqlite { url, .. } => {
+                Backends::Sqlite(SqliteBackend::connect(url, turns).await?)
             }
         };
         Ok(Self {
@@ -253,23 +81,20 @@ impl EventStore {
         })
     }
 
-    pub fn backend_name(&self) -> &'static str {
-        on_backend!(self, b => b.name())
+    /// Which database this store is on.
+    pub fn dialect(&self) -> Dialect {
+        on_backend!(self, b => b.dialect())
     }
 
-    /// The PostgreSQL pool, for what only PostgreSQL has (advisory locks, diagnosis).
-    pub fn postgres_pool(&self) -> Option<&PgPool> {
-        match &self.backend {
-            Backends::Postgres(b) => Some(b.pool()),
-            Backends::Sqlite(_) => None,
-        }
+    /// Tries once to become the one node that runs the work under `key` (see `lease`).
+    pub async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease> {
+        on_backend!(self, b => b.try_lease(key, spare).await)
     }
 
-    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
-        match &self.backend {
-            Backends::Sqlite(b) => Some(b.pool()),
-            Backends::Postgres(_) => None,
-        }
+    /// What holds readers back right now: `None` where nothing but the reader's own pace can
+    /// (SQLite).
+    pub async fn diagnose_hold(&self) -> Result<Option<crate::stall::HoldReport>, StoreError> {
+        on_backend!(self, b => b.diagnose_hold().await)
     }
 
     /// Answers only when the database does.

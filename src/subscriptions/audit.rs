@@ -65,7 +65,7 @@ pub async fn recent(
     )
     .bind(subscription.to_string())
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(|r| {

@@ -106,7 +106,7 @@ pub async fn due(
     .bind(DeliveryStatus::Pending.as_str())
     .bind(time_text(now))
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     rows.iter()
         .map(|r| {
@@ -132,7 +132,7 @@ pub async fn next_due(
     )
     .bind(subscription_id)
     .bind(DeliveryStatus::Pending.as_str())
-    .fetch_one(&db.pool)
+    .fetch_one(db.read())
     .await?;
     next.map(|t| crate::db::decode_time(&t)).transpose()
 }
@@ -146,23 +146,24 @@ pub async fn record_attempt(
 ) -> Result<(), sqlx::Error> {
     let now = Utc::now();
     let finished = (a.status != DeliveryStatus::Pending).then(|| time_text(now));
-    sqlx::query(
-        "UPDATE webhook_deliveries
+    db.execute(
+        sqlx::query(
+            "UPDATE webhook_deliveries
          SET status = $1, attempts = $2, last_status_code = $3, last_error = $4,
              response_excerpt = $5, next_attempt_at = $6, last_attempt_at = $7, finished_at = $8
          WHERE id = $9 AND status = $10",
+        )
+        .bind(a.status.as_str())
+        .bind(a.attempts)
+        .bind(a.status_code)
+        .bind(a.error.map(str::to_string))
+        .bind(a.response_excerpt.map(str::to_string))
+        .bind(time_text(a.next_attempt_at))
+        .bind(time_text(now))
+        .bind(finished)
+        .bind(id)
+        .bind(DeliveryStatus::Pending.as_str()),
     )
-    .bind(a.status.as_str())
-    .bind(a.attempts)
-    .bind(a.status_code)
-    .bind(a.error.map(str::to_string))
-    .bind(a.response_excerpt.map(str::to_string))
-    .bind(time_text(a.next_attempt_at))
-    .bind(time_text(now))
-    .bind(finished)
-    .bind(id)
-    .bind(DeliveryStatus::Pending.as_str())
-    .execute(&db.pool)
     .await?;
     Ok(())
 }
@@ -210,7 +211,7 @@ pub async fn find(
     ))
     .bind(id)
     .bind(subscription_id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?
     .as_ref()
     .map(decode_view)
@@ -229,7 +230,7 @@ pub async fn recent(
     ))
     .bind(subscription_id)
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(decode_view)
@@ -250,7 +251,7 @@ pub async fn with_status(
     .bind(subscription_id)
     .bind(status.as_str())
     .bind(limit)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(decode_view)
@@ -263,7 +264,7 @@ pub async fn counts(db: &PortableDb, subscription_id: i64) -> Result<(i64, i64, 
         "SELECT status, COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status",
     )
     .bind(subscription_id)
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?;
     let count = |s: DeliveryStatus| {
         rows.iter()
@@ -288,7 +289,7 @@ pub async fn last_error(
          ORDER BY last_attempt_at DESC LIMIT 1",
     )
     .bind(subscription_id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?;
     row.map(|r| {
         Ok(DeliveryError {

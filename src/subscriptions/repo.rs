@@ -89,7 +89,7 @@ pub async fn find(db: &PortableDb, id: i64) -> Result<Option<SubscriptionRow>, s
         "SELECT {COLUMNS} FROM subscriptions WHERE id = $1"
     ))
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?
     .as_ref()
     .map(decode)
@@ -116,7 +116,7 @@ pub async fn find_by_name(
         "SELECT {COLUMNS} FROM subscriptions WHERE name = $1"
     ))
     .bind(name.to_string())
-    .fetch_optional(&db.pool)
+    .fetch_optional(db.read())
     .await?
     .as_ref()
     .map(decode)
@@ -127,7 +127,7 @@ pub async fn list(db: &PortableDb) -> Result<Vec<SubscriptionRow>, sqlx::Error> 
     sqlx::query(&format!(
         "SELECT {COLUMNS} FROM subscriptions ORDER BY name"
     ))
-    .fetch_all(&db.pool)
+    .fetch_all(db.read())
     .await?
     .iter()
     .map(decode)
@@ -136,7 +136,7 @@ pub async fn list(db: &PortableDb) -> Result<Vec<SubscriptionRow>, sqlx::Error> 
 
 pub async fn ids(db: &PortableDb) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM subscriptions ORDER BY id")
-        .fetch_all(&db.pool)
+        .fetch_all(db.read())
         .await
 }
 
@@ -187,11 +187,12 @@ pub async fn rewind(tx: &mut Tx, id: i64, to: Position) -> Result<(), sqlx::Erro
 }
 
 pub async fn set_owner(db: &PortableDb, id: i64, owner: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE subscriptions SET owner = $1 WHERE id = $2")
-        .bind(owner.map(str::to_string))
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+    db.execute(
+        sqlx::query("UPDATE subscriptions SET owner = $1 WHERE id = $2")
+            .bind(owner.map(str::to_string))
+            .bind(id),
+    )
+    .await?;
     Ok(())
 }
 

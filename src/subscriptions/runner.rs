@@ -14,7 +14,7 @@ use super::{
 };
 use crate::db::PortableDb;
 use crate::domain::{evolve, Shipment, ShipmentId};
-use crate::projections::lease::{self, Lease};
+use crate::lease::{self, ExclusiveWork, Progress};
 use crate::store::shipments::load_history;
 use crate::store::{EventStore, RecordedEvent, StoreError};
 use chrono::Utc;
@@ -31,8 +31,6 @@ const BATCH_SIZE: i64 = 200;
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often a node looks for subscriptions created or deleted elsewhere.
 const DISCOVER_INTERVAL: Duration = Duration::from_secs(1);
-/// How often a node that does not own a subscription tries to take it over.
-const TAKEOVER_INTERVAL: Duration = Duration::from_secs(1);
 /// The part of a receiver's answer kept for the console.
 const RESPONSE_EXCERPT_BYTES: usize = 512;
 
@@ -65,11 +63,34 @@ enum StepError {
     Database(#[from] sqlx::Error),
 }
 
-/// Why a subscription's owned run ended.
-enum Ended {
-    Shutdown,
-    Deleted,
-    LeaseLost,
+/// One subscription as the lease loop runs it.
+struct SubscriptionTask {
+    runner: SubscriptionRunner,
+    id: i64,
+}
+
+impl ExclusiveWork for SubscriptionTask {
+    type Error = StepError;
+
+    fn key(&self) -> i64 {
+        lease::lock_key_for(&format!("subscription:{}", self.id))
+    }
+
+    fn name(&self) -> String {
+        format!("subscription {}", self.id)
+    }
+
+    async fn set_owner(&self, owner: Option<&str>) {
+        self.runner.set_owner(self.id, owner).await
+    }
+
+    async fn step(&mut self) -> Result<Progress, StepError> {
+        self.runner.step(self.id).await
+    }
+
+    fn retry_after(&self) -> Duration {
+        POLL_INTERVAL
+    }
 }
 
 impl SubscriptionRunner {
@@ -105,7 +126,16 @@ impl SubscriptionRunner {
                 Ok(ids) => {
                     for id in ids {
                         tasks.entry(id).or_insert_with(|| {
-                            tokio::spawn(self.clone().run(id, shutdown.clone()))
+                            let task = SubscriptionTask {
+                                runner: self.clone(),
+                                id,
+                            };
+                            tokio::spawn(lease::run_exclusively(
+                                self.store.clone(),
+                                self.node.clone(),
+                                task,
+                                shutdown.clone(),
+                            ))
                         });
                     }
                 }
@@ -121,83 +151,27 @@ impl SubscriptionRunner {
         }
     }
 
-    async fn run(self, id: i64, mut shutdown: watch::Receiver<bool>) {
-        let key = lease::lock_key_for(&format!("subscription:{id}"));
-        let mut spare = None;
-        loop {
-            let pool = self.store.postgres_pool();
-            let Some(lease) = lease::try_acquire_key(pool, key, &mut spare).await else {
-                tokio::select! {
-                    _ = tokio::time::sleep(TAKEOVER_INTERVAL) => continue,
-                    _ = shutdown.changed() => return,
-                }
-            };
-            self.set_owner(id, Some(&self.node)).await;
-            match self.run_owned(id, lease, &mut shutdown).await {
-                Ended::Shutdown => {
-                    self.set_owner(id, None).await;
-                    return;
-                }
-                Ended::Deleted => return,
-                Ended::LeaseLost => {
-                    tracing::warn!(node = %self.node, "lost the lease of subscription {id}");
-                }
-            }
-        }
-    }
-
     async fn set_owner(&self, id: i64, owner: Option<&str>) {
         if let Err(e) = repo::set_owner(&self.db, id, owner).await {
             tracing::warn!(error = %e, "cannot record the owner of subscription {id}");
         }
     }
 
-    async fn run_owned(
-        &self,
-        id: i64,
-        mut lease: Lease,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> Ended {
-        let mut appended = self.store.subscribe();
-        loop {
-            if *shutdown.borrow() {
-                return Ended::Shutdown;
-            }
-            let worked = match self.step(id).await {
-                Ok(Some(worked)) => worked,
-                Ok(None) => return Ended::Deleted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "subscription {id} step failed; retrying");
-                    false
-                }
-            };
-            if worked {
-                continue;
-            }
-            if !lease.still_held().await {
-                return Ended::LeaseLost;
-            }
-            let wait = self.until_next_due(id).await;
-            tokio::select! {
-                _ = appended.recv() => {}
-                _ = tokio::time::sleep(wait) => {}
-                _ = shutdown.changed() => return Ended::Shutdown,
-            }
-        }
-    }
-
-    /// One round: fill the outbox from the log, send what is due. `None` when the
-    /// subscription no longer exists; otherwise whether anything was done.
-    async fn step(&self, id: i64) -> Result<Option<bool>, StepError> {
+    /// One round: fill the outbox from the log, send what is due; when nothing was, wait
+    /// until the next retry falls due (at most the poll interval).
+    async fn step(&self, id: i64) -> Result<Progress, StepError> {
         let Some(row) = repo::find(&self.db, id).await? else {
-            return Ok(None);
+            return Ok(Progress::Gone);
         };
         if row.state == SubscriptionState::Paused {
-            return Ok(Some(false));
+            return Ok(Progress::Idle(POLL_INTERVAL));
         }
         let filled = self.fill_outbox(&row).await?;
         let sent = self.send_due(&row).await?;
-        Ok(Some(filled || sent))
+        if filled || sent {
+            return Ok(Progress::Worked);
+        }
+        Ok(Progress::Idle(self.until_next_due(id).await))
     }
 
     /// How long to wait for work: until the next retry falls due, at most the poll interval.

@@ -6,7 +6,7 @@ mod middleware;
 mod throttle;
 
 use crate::both_backends;
-use crate::helpers::{fresh_database_url, Backend};
+use crate::helpers::{fresh_database_url, Dialect};
 use freightdesk::auth::{Auth, AuthConfig, AuthError, CurrentUser, Role};
 use freightdesk::db::PortableDb;
 use freightdesk::store::EventStore;
@@ -26,15 +26,13 @@ pub struct TestAuth {
 }
 
 /// A fresh database with the event store's migrations (which include the auth tables).
-pub async fn test_auth(backend: Backend, config: AuthConfig) -> TestAuth {
+pub async fn test_auth(backend: Dialect, config: AuthConfig) -> TestAuth {
     let (url, dir) = fresh_database_url(backend).await;
-    let store = EventStore::connect(&crate::helpers::parse_url(&url))
+    let freightdesk::database::Database { store, db } = crate::helpers::open(&url).await;
+    // The tests look at the tables directly, beside the application's own pools.
+    let pool = AnyPool::connect(&url)
         .await
-        .expect("connect store");
-    let db = PortableDb::connect(&crate::helpers::parse_url(&url))
-        .await
-        .expect("connect the portable pool");
-    let pool = db.pool.clone();
+        .expect("a pool of the test's own");
     TestAuth {
         auth: Auth::new(db.clone(), config),
         db,

@@ -2,7 +2,7 @@
 //! real command path, on both backends, checked against a fold of the events.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, Dialect};
 use crate::projections::{all_events, expected_board, wait_caught_up};
 use freightdesk::domain::ShipmentStatus;
 use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
@@ -18,7 +18,7 @@ use std::time::Instant;
 
 both_backends!(
     board_queries_over_ten_thousand_shipments,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         freightdesk::seed::seed(&app.store, 10_000, 8)
             .await

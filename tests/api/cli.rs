@@ -1,6 +1,6 @@
 //! The command line of the real binary: seed, projections status and rebuild.
 
-use crate::helpers::{fresh_database_url, Backend};
+use crate::helpers::{fresh_database_url, Dialect};
 use std::process::Command;
 
 fn freightdesk(database_url: &str, args: &[&str]) -> (bool, String) {
@@ -47,7 +47,7 @@ pub fn freightdesk_with_stdin(database_url: &str, args: &[&str], input: &str) ->
 
 #[tokio::test]
 async fn users_are_managed_from_the_command_line_without_passwords_in_arguments() {
-    let (url, _dir) = fresh_database_url(Backend::Sqlite).await;
+    let (url, _dir) = fresh_database_url(Dialect::Sqlite).await;
     let (ok, out) = freightdesk_with_stdin(
         &url,
         &[
@@ -127,7 +127,7 @@ async fn commands_that_read_never_create_a_database() {
 
 #[tokio::test]
 async fn seed_status_and_rebuild_from_the_command_line() {
-    let (url, _dir) = fresh_database_url(Backend::Sqlite).await;
+    let (url, _dir) = fresh_database_url(Dialect::Sqlite).await;
     let (ok, out) = freightdesk(&url, &["seed", "--shipments", "25"]);
     assert!(ok, "{out}");
     assert!(out.contains("seeded 25 shipments"), "{out}");
@@ -135,12 +135,7 @@ async fn seed_status_and_rebuild_from_the_command_line() {
     let (ok, out) = freightdesk(&url, &["projections", "rebuild", "shipment_board@1"]);
     assert!(!ok, "nothing registered yet: {out}");
 
-    let store = freightdesk::store::EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
-    let db = freightdesk::db::PortableDb::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
+    let freightdesk::database::Database { store, db } = crate::helpers::open(&url).await;
     let daemon = freightdesk::projections::Daemon::new(
         store.clone(),
         db.clone(),

@@ -1,7 +1,7 @@
 //! Optimistic concurrency under real contention.
 
 use crate::both_backends;
-use crate::helpers::{store, Backend};
+use crate::helpers::{store, Dialect};
 use freightdesk::store::*;
 use serde_json::json;
 use std::collections::HashSet;
@@ -29,7 +29,7 @@ fn payload(tag: &str) -> NewEvent {
 
 both_backends!(
     racers_on_one_version_exactly_one_wins,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
         t.store
@@ -102,7 +102,7 @@ both_backends!(
 
 both_backends!(
     contended_appends_with_retries_lose_nothing,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let streams: Arc<Vec<Uuid>> = Arc::new((0..16).map(|_| Uuid::new_v4()).collect());
         for id in streams.iter() {

@@ -2,7 +2,7 @@
 //! ways, and clear refusals of bad input, on both backends, through the server function.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Dialect, TestApp};
 use serde_json::Value;
 
 async fn list(app: &TestApp, form: &[(&str, &str)]) -> Value {
@@ -22,7 +22,7 @@ fn seqs(page: &Value) -> Vec<i64> {
 
 both_backends!(
     the_log_reads_newest_first_filtered_and_paged,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let mut ids = Vec::new();
         for i in 0..3 {

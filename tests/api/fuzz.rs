@@ -3,7 +3,7 @@
 //! characters, 5,000-character fields) go to every server function, as a dispatcher and as an
 //! admin. The event log changes only by the commands that were accepted.
 
-use crate::helpers::{spawn_app, Backend, TestApp, DISPATCHER};
+use crate::helpers::{spawn_app, Dialect, TestApp, DISPATCHER};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
@@ -142,7 +142,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn generated_bodies_never_get_a_server_error_and_change_nothing_invalid() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let dispatcher = app.signed_in(DISPATCHER).await;
     let endpoints: Vec<&'static str> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path)
@@ -183,7 +183,7 @@ async fn generated_bodies_never_get_a_server_error_and_change_nothing_invalid() 
 /// `bad_request`, not a 500.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_body_that_is_not_utf8_is_a_bad_request_everywhere() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     for (path, _) in leptos::server_fn::axum::server_fn_paths() {
         if path == "/api/auth/logout" {
             continue;

@@ -2,6 +2,7 @@
 //! `spawn_app` that serves the real router on a free port.
 
 use freightdesk::config::Config;
+use freightdesk::database::Database;
 use freightdesk::db::{DatabaseUrl, PortableDb};
 use freightdesk::server;
 use freightdesk::state::AppState;
@@ -35,10 +36,10 @@ pub async fn fresh_postgres_url() -> String {
 }
 
 /// A database of the given backend; the returned guard keeps a SQLite file alive.
-pub async fn fresh_database_url(backend: Backend) -> (String, Option<tempfile::TempDir>) {
+pub async fn fresh_database_url(backend: Dialect) -> (String, Option<tempfile::TempDir>) {
     match backend {
-        Backend::Postgres => (fresh_postgres_url().await, None),
-        Backend::Sqlite => {
+        Dialect::Postgres => (fresh_postgres_url().await, None),
+        Dialect::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = format!("sqlite:{}", dir.path().join("test.db").display());
             (url, Some(dir))
@@ -46,11 +47,7 @@ pub async fn fresh_database_url(backend: Backend) -> (String, Option<tempfile::T
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Postgres,
-    Sqlite,
-}
+pub use freightdesk::db::Dialect;
 
 pub fn parse_url(url: &str) -> DatabaseUrl {
     DatabaseUrl::parse(url).expect("a test database URL")
@@ -58,15 +55,25 @@ pub fn parse_url(url: &str) -> DatabaseUrl {
 
 pub struct TestStore {
     pub store: EventStore,
+    pub url: String,
     _dir: Option<tempfile::TempDir>,
 }
 
-pub async fn store(backend: Backend) -> TestStore {
+pub async fn store(backend: Dialect) -> TestStore {
     let (url, dir) = fresh_database_url(backend).await;
-    let store = EventStore::connect(&parse_url(&url))
+    let store = open(&url).await.store;
+    TestStore {
+        store,
+        url,
+        _dir: dir,
+    }
+}
+
+/// Opens a test database the one way the application does.
+pub async fn open(url: &str) -> Database {
+    Database::open(&parse_url(url))
         .await
-        .expect("connect store");
-    TestStore { store, _dir: dir }
+        .expect("open the test database")
 }
 
 /// The bearer token `/metrics` accepts in test apps.
@@ -165,7 +172,7 @@ pub fn test_webhook_config() -> freightdesk::subscriptions::WebhookConfig {
     }
 }
 
-pub async fn spawn_app(backend: Backend) -> TestApp {
+pub async fn spawn_app(backend: Dialect) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
     spawn_app_on(database_url, dir).await
 }
@@ -221,11 +228,11 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                ($body)($crate::helpers::Backend::Postgres).await
+                ($body)($crate::helpers::Dialect::Postgres).await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                ($body)($crate::helpers::Backend::Sqlite).await
+                ($body)($crate::helpers::Dialect::Sqlite).await
             }
         }
     };

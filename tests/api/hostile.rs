@@ -2,7 +2,7 @@
 //! and no sign-in return path leaves the site or breaks a header. Rendering does not depend on
 //! the backend, so these run on SQLite.
 
-use crate::helpers::{spawn_app, Backend, DISPATCHER};
+use crate::helpers::{spawn_app, Dialect, DISPATCHER};
 use serde_json::Value;
 
 const MARKUP: &str =
@@ -10,7 +10,7 @@ const MARKUP: &str =
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn markup_in_a_place_name_stays_text_in_the_page_title() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let dispatcher = app.signed_in(DISPATCHER).await;
     let response = app
         .post_form_as(
@@ -45,12 +45,15 @@ async fn markup_in_a_place_name_stays_text_in_the_page_title() {
         title.starts_with("&lt;/title&gt;&lt;/script&gt;&lt;meta http-equiv="),
         "the title shows the text as typed: {title}"
     );
-    assert!(title.ends_with(" → Milan · Shipment · freightdesk"), "{title}");
+    assert!(
+        title.ends_with(" → Milan · Shipment · freightdesk"),
+        "{title}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sign_in_returns_only_to_paths_of_this_site() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let (name, _, password) = DISPATCHER;
     let cases = [
         ("/shipments?status=InTransit", "/shipments?status=InTransit"),

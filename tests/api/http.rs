@@ -1,7 +1,7 @@
 //! The command endpoints over a real server: success and every error kind with its status.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Dialect, TestApp};
 use serde_json::Value;
 
 async fn schedule(app: &TestApp) -> (String, i64) {
@@ -28,7 +28,7 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
     response.json().await.expect("a JSON error body")
 }
 
-both_backends!(lifecycle_over_http, |backend: Backend| async move {
+both_backends!(lifecycle_over_http, |backend: Dialect| async move {
     let app = spawn_app(backend).await;
     let (id, version) = schedule(&app).await;
     assert_eq!(version, 1);
@@ -85,7 +85,7 @@ both_backends!(lifecycle_over_http, |backend: Backend| async move {
 
 both_backends!(
     each_error_kind_has_its_status,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         // 400: invalid fields, all of them named.
         let r = app
@@ -211,7 +211,7 @@ both_backends!(
 
 both_backends!(
     oversized_payloads_are_refused,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let huge = "x".repeat(200 * 1024);
         let r = app
@@ -243,7 +243,7 @@ both_backends!(
     }
 );
 
-both_backends!(health_follows_the_database, |backend: Backend| async move {
+both_backends!(health_follows_the_database, |backend: Dialect| async move {
     let app = spawn_app(backend).await;
     let r = app
         .client
@@ -277,7 +277,7 @@ both_backends!(health_follows_the_database, |backend: Backend| async move {
 
 both_backends!(
     no_js_form_posts_redirect_back_with_the_error,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let r = app
             .client
@@ -298,7 +298,7 @@ both_backends!(
     }
 );
 
-both_backends!(board_and_metrics_over_http, |backend: Backend| async move {
+both_backends!(board_and_metrics_over_http, |backend: Dialect| async move {
     let app = spawn_app(backend).await;
     let (id, _) = schedule(&app).await;
     // The board is a projection: it shows the shipment once the daemon has applied it.

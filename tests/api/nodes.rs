@@ -52,14 +52,8 @@ where
 }
 
 async fn connect(url: &str) -> (EventStore, PortableDb) {
-    (
-        EventStore::connect(&crate::helpers::parse_url(url))
-            .await
-            .unwrap(),
-        PortableDb::connect(&crate::helpers::parse_url(url))
-            .await
-            .unwrap(),
-    )
+    let database = crate::helpers::open(url).await;
+    (database.store, database.db)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -81,7 +75,11 @@ async fn each_version_runs_on_one_node_and_a_killed_nodes_work_is_taken_over() {
         "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
-    .fetch_one(store.postgres_pool().unwrap())
+    .fetch_one(
+        &mut <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+            .await
+            .unwrap(),
+    )
     .await
     .unwrap();
     assert_eq!(

@@ -3,8 +3,8 @@
 //! point without a line here, or without a policy entry, fails this test. Each line is also
 //! tried over HTTP as nobody, as a dispatcher and as an admin.
 
-use crate::helpers::{spawn_app, Backend, TestApp, DISPATCHER, METRICS_TOKEN};
-use freightdesk::auth::{access_for, Access, Role};
+use crate::helpers::{spawn_app, Dialect, TestApp, DISPATCHER, METRICS_TOKEN};
+use freightdesk::auth::{access_for, entry_for, Access, Role, POLICY};
 use reqwest::{Client, StatusCode};
 use std::collections::BTreeMap;
 
@@ -116,6 +116,23 @@ async fn every_entry_point_has_a_policy_and_it_is_the_expected_one() {
     }
 }
 
+#[tokio::test]
+async fn every_policy_entry_decides_for_something_that_is_served() {
+    let used: Vec<&str> = registered()
+        .iter()
+        .filter_map(|(path, method)| entry_for(method, &concrete(path)))
+        .map(|(_, pattern, _)| *pattern)
+        .collect();
+    // Static files are served from the site folder, not from a route.
+    let static_files = ["/pkg/*", "/favicon.ico"];
+    for (_, pattern, _) in POLICY {
+        assert!(
+            used.contains(pattern) || static_files.contains(pattern),
+            "the policy has an entry for {pattern}, which nothing serves"
+        );
+    }
+}
+
 fn concrete(path: &str) -> String {
     path.replace("{id}", &uuid::Uuid::new_v4().to_string())
         .replace("{name}", "shipment_board")
@@ -137,7 +154,7 @@ async fn call(app: &TestApp, client: &Client, path: &str, method: &str) -> reqwe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_entry_point_refuses_whoever_its_role_does_not_allow() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let nobody = app.anonymous();
     let dispatcher = app.signed_in(DISPATCHER).await;
     let registered = registered();
@@ -200,7 +217,7 @@ async fn every_entry_point_refuses_whoever_its_role_does_not_allow() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn writes_from_another_site_or_without_an_origin_are_refused() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let form = [
         ("origin", "Rotterdam"),
         ("destination", "Milan"),
@@ -244,7 +261,7 @@ async fn writes_from_another_site_or_without_an_origin_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn events_and_the_audit_carry_the_signed_in_user() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let dispatcher = app.signed_in(DISPATCHER).await;
     let scheduled = app
         .post_form_as(
@@ -272,7 +289,7 @@ async fn events_and_the_audit_carry_the_signed_in_user() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_response_carries_the_security_headers_and_pages_a_fresh_nonce() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let nonce_of = |csp: &str| -> String {
         let at = csp.find("'nonce-").expect("a nonce in the page policy") + "'nonce-".len();
         csp[at..].split('\'').next().unwrap().to_string()

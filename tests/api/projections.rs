@@ -2,7 +2,7 @@
 //! command sequences, failure and retry, rebuild, capabilities.
 
 use crate::both_backends;
-use crate::helpers::{schedule_command, spawn_app, Backend, TestApp};
+use crate::helpers::{schedule_command, spawn_app, Dialect, TestApp};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::*;
 use freightdesk::projections::lifecycle::{AuditAction, VersionState};
@@ -230,7 +230,7 @@ pub async fn assert_matches_fold(app_store: &EventStore, db: &PortableDb) {
     assert_eq!(actual, expected_daily(&events), "daily_shipments@1");
 }
 
-pub async fn app_with_history(backend: Backend) -> TestApp {
+pub async fn app_with_history(backend: Dialect) -> TestApp {
     let app = spawn_app(backend).await;
     random_history(&app.store, 40, 300, 0x5eed).await;
     wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
@@ -239,7 +239,7 @@ pub async fn app_with_history(backend: Backend) -> TestApp {
 
 both_backends!(
     every_version_equals_an_independent_fold,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         assert_matches_fold(&app.store, &app.projections).await;
         // v1 started live, v2 built beside it and is now on standby.
@@ -262,7 +262,7 @@ both_backends!(
 
 both_backends!(
     board_queries_filter_search_and_page,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         let all = queries::board(&app.projections, &BoardQuery::page(1))
             .await
@@ -326,7 +326,7 @@ both_backends!(
 
 both_backends!(
     a_failing_version_stops_alone_and_resumes_on_retry,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = app_with_history(backend).await;
         let table = versions::load(&app.projections, Definition::ShipmentBoardV2)
             .await
@@ -334,16 +334,16 @@ both_backends!(
             .physical_table;
         // The read model refuses one value: a stand-in for a projection bug.
         let guard = match backend {
-            Backend::Postgres => vec![format!("ALTER TABLE {table} ADD CONSTRAINT no_atlantis CHECK (last_location IS DISTINCT FROM 'Atlantis')")],
+            Dialect::Postgres => vec![format!("ALTER TABLE {table} ADD CONSTRAINT no_atlantis CHECK (last_location IS DISTINCT FROM 'Atlantis')")],
             // The shipment may be created and moved in one batch: guard inserts and updates.
-            Backend::Sqlite => ["INSERT", "UPDATE"]
+            Dialect::Sqlite => ["INSERT", "UPDATE"]
                 .iter()
                 .map(|op| format!("CREATE TRIGGER no_atlantis_{op} BEFORE {op} ON {table} WHEN NEW.last_location = 'Atlantis' BEGIN SELECT RAISE(ABORT, 'no Atlantis'); END"))
                 .collect(),
         };
         for statement in guard {
-            sqlx::query(&statement)
-                .execute(&app.projections.pool)
+            app.projections
+                .execute(sqlx::query(&statement))
                 .await
                 .unwrap();
         }
@@ -434,15 +434,15 @@ both_backends!(
         );
 
         let unguard = match backend {
-            Backend::Postgres => vec![format!("ALTER TABLE {table} DROP CONSTRAINT no_atlantis")],
-            Backend::Sqlite => vec![
+            Dialect::Postgres => vec![format!("ALTER TABLE {table} DROP CONSTRAINT no_atlantis")],
+            Dialect::Sqlite => vec![
                 "DROP TRIGGER no_atlantis_INSERT".to_string(),
                 "DROP TRIGGER no_atlantis_UPDATE".to_string(),
             ],
         };
         for statement in unguard {
-            sqlx::query(&statement)
-                .execute(&app.projections.pool)
+            app.projections
+                .execute(sqlx::query(&statement))
                 .await
                 .unwrap();
         }
@@ -464,7 +464,7 @@ both_backends!(
 
 both_backends!(
     rebuilding_the_live_version_swaps_in_a_complete_table,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         let before = versions::load(&app.projections, Definition::ShipmentBoardV1)
             .await
@@ -521,7 +521,7 @@ both_backends!(
 
 both_backends!(
     a_node_without_a_capability_never_touches_it,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = spawn_app(backend).await;
         random_history(&app.store, 10, 40, 7).await;
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
@@ -570,7 +570,7 @@ both_backends!(
 
 both_backends!(
     blue_green_cutover_rollback_and_retire,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = app_with_history(backend).await;
         let db = &app.projections;
         let (v1, v2) = (Definition::ShipmentBoardV1, Definition::ShipmentBoardV2);
@@ -585,16 +585,17 @@ both_backends!(
             "SELECT origin FROM {v2_table} WHERE shipment_id = $1"
         ))
         .bind(some_id.clone())
-        .fetch_one(&db.pool)
+        .fetch_one(db.read())
         .await
         .unwrap();
         let set_origin = format!("UPDATE {v2_table} SET origin = $1 WHERE shipment_id = $2");
-        sqlx::query(&set_origin)
-            .bind("Elsewhere")
-            .bind(some_id.clone())
-            .execute(&db.pool)
-            .await
-            .unwrap();
+        db.execute(
+            sqlx::query(&set_origin)
+                .bind("Elsewhere")
+                .bind(some_id.clone()),
+        )
+        .await
+        .unwrap();
         let diff = diff::board_diff(db, v1, v2).await.unwrap();
         assert_eq!((diff.differing, diff.only_left, diff.only_right), (1, 0, 0));
         assert_eq!(diff.samples.len(), 1);
@@ -603,10 +604,7 @@ both_backends!(
             (some_id.as_str(), "origin")
         );
         assert_eq!(diff.samples[0].right.as_deref(), Some("Elsewhere"));
-        sqlx::query(&set_origin)
-            .bind(original)
-            .bind(some_id)
-            .execute(&db.pool)
+        db.execute(sqlx::query(&set_origin).bind(original).bind(some_id))
             .await
             .unwrap();
 
@@ -723,7 +721,7 @@ both_backends!(
         );
         assert!(
             sqlx::query(&format!("SELECT 1 FROM {old_table}"))
-                .fetch_all(&db.pool)
+                .fetch_all(db.read())
                 .await
                 .is_err(),
             "table dropped"

@@ -3,7 +3,7 @@
 //! 2 s, then it says it is catching up); garbage in the cookie never fails or slows a read.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp, ADMIN, DISPATCHER};
+use crate::helpers::{spawn_app, Dialect, TestApp, ADMIN, DISPATCHER};
 use freightdesk::api::read_your_writes::WAIT_BOUND;
 use serde_json::Value;
 use std::sync::Arc;
@@ -80,7 +80,7 @@ fn unique(prefix: &str) -> String {
 
 both_backends!(
     the_board_reflects_the_readers_own_command_at_once,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let origin = unique("Rotterdam");
         let scheduled = schedule(&app, &app.client, &origin).await;
@@ -118,7 +118,7 @@ both_backends!(
 
 both_backends!(
     a_board_that_cannot_catch_up_says_so_after_the_bound,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = spawn_app(backend).await;
         app.workers.take().unwrap().shutdown().await;
         let origin = unique("Antwerp");
@@ -184,7 +184,7 @@ async fn client_with_seen(app: &TestApp, user: (&str, &str, &str), value: &str) 
 
 both_backends!(
     garbage_positions_never_fail_or_slow_a_read,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let origin = unique("Lyon");
         schedule(&app, &app.client, &origin).await;
@@ -225,7 +225,7 @@ both_backends!(
 /// that follows waits for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_javascript_the_next_page_load_waits_too() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let origin = unique("Bremen");
     let response = app
         .client

@@ -275,12 +275,7 @@ async fn sigterm_under_load_keeps_every_acknowledged_command_and_exits_in_time()
         "the load ran: {}",
         acknowledged.len()
     );
-    let store = freightdesk::store::EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
-    let db = freightdesk::db::PortableDb::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
+    let freightdesk::database::Database { store, db } = crate::helpers::open(&url).await;
     for id in &acknowledged {
         assert_eq!(
             store.stream_version(*id).await.unwrap(),

@@ -3,7 +3,7 @@
 //! by itself within two seconds while reads go on, and a poison event can be skipped.
 
 use crate::both_backends;
-use crate::helpers::{schedule_command, Backend};
+use crate::helpers::{schedule_command, Dialect};
 use crate::projections::{app_with_history, assert_matches_fold, random_history, wait_caught_up};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
@@ -38,7 +38,7 @@ async fn refusal(app: &crate::helpers::TestApp, def: Definition) -> String {
 
 both_backends!(
     each_checklist_item_refuses_a_cutover_on_its_own,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = app_with_history(backend).await;
         let db = app.projections.clone();
 
@@ -50,10 +50,9 @@ both_backends!(
 
         // Compared: differences nobody accepted.
         let table = versions::load(&db, V2).await.unwrap().physical_table;
-        sqlx::query(&format!(
+        db.execute(sqlx::query(&format!(
             "UPDATE {table} SET origin = 'Elsewhere' WHERE shipment_id = (SELECT MIN(shipment_id) FROM {table})"
-        ))
-        .execute(&db.pool)
+        )))
         .await
         .unwrap();
         rollout::compare_with_live(&db, "shipment_board")
@@ -133,7 +132,7 @@ both_backends!(
 
 both_backends!(
     two_admins_cutting_over_at_once_make_one_cutover,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         let db = &app.projections;
         rollout::compare_with_live(db, "shipment_board")
@@ -162,7 +161,7 @@ both_backends!(
 
 both_backends!(
     cutting_over_and_back_under_appends_loses_no_event,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         let db = app.projections.clone();
         rollout::compare_with_live(&db, "shipment_board")
@@ -213,25 +212,25 @@ both_backends!(
 
 /// Makes the v2 table refuse a row whose last location is `POISON`: a version whose code
 /// cannot apply one crafted event.
-async fn poison_v2(db: &PortableDb, backend: Backend) {
+async fn poison_v2(db: &PortableDb, backend: Dialect) {
     let table = versions::load(db, V2).await.unwrap().physical_table;
     let statements = match backend {
-        Backend::Postgres => vec![format!(
+        Dialect::Postgres => vec![format!(
             "ALTER TABLE {table} ADD CONSTRAINT no_poison CHECK (last_location IS DISTINCT FROM 'POISON')"
         )],
-        Backend::Sqlite => ["INSERT", "UPDATE"]
+        Dialect::Sqlite => ["INSERT", "UPDATE"]
             .iter()
             .map(|op| format!("CREATE TRIGGER no_poison_{op} BEFORE {op} ON {table} WHEN NEW.last_location = 'POISON' BEGIN SELECT RAISE(ABORT, 'poison'); END"))
             .collect(),
     };
     for statement in statements {
-        sqlx::query(&statement).execute(&db.pool).await.unwrap();
+        db.execute(sqlx::query(&statement)).await.unwrap();
     }
 }
 
 both_backends!(
     a_failing_live_version_rolls_back_within_two_seconds_and_the_poison_event_can_be_skipped,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = app_with_history(backend).await;
         let db = app.projections.clone();
         rollout::compare_with_live(&db, "shipment_board")

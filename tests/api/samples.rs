@@ -3,7 +3,7 @@
 //! forgets older samples, and the daily counts cover the last 30 calendar days with zeros.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Dialect, TestApp};
 use chrono::{TimeDelta, Utc};
 use freightdesk::api::projections::{DailyView, VersionSeries};
 use freightdesk::projections::samples::{self, Sample};
@@ -54,7 +54,7 @@ async fn samples_until(
 
 both_backends!(
     the_daemon_samples_lag_and_rate,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         schedule(&app, 3).await;
         // The board versions applied three events within the last minute: a later sample shows a
@@ -92,7 +92,7 @@ both_backends!(
 
 both_backends!(
     samples_older_than_an_hour_are_forgotten,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let mut app = spawn_app(backend).await;
         // The daemon's own samples prune too: stop it, so only this test's samples count.
         if let Some(daemon) = app.workers.take() {
@@ -132,7 +132,7 @@ both_backends!(
 
 both_backends!(
     daily_counts_cover_thirty_calendar_days,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         schedule(&app, 2).await;
         let deadline = Instant::now() + Duration::from_secs(30);

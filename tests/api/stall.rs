@@ -5,10 +5,10 @@
 use crate::helpers::{fresh_postgres_url, read_all_until, schedule_command};
 use chrono::Utc;
 use freightdesk::domain::{ShipmentEvent, ShipmentId, ShipmentScheduled, SHIPMENT_STREAM_KIND};
-use freightdesk::stall::{diagnose, explain, HoldReport};
+use freightdesk::stall::{explain, HoldReport};
 use freightdesk::store::shipments::{self, CommandContext};
 use freightdesk::store::{EventMetadata, EventStore, ExpectedVersion, Position};
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{Connection, PgConnection};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -65,17 +65,18 @@ async fn schedule_through_the_store(store: &EventStore) -> Uuid {
     id.as_uuid()
 }
 
-async fn report(pool: &PgPool) -> HoldReport {
-    diagnose(pool).await.unwrap()
+async fn report(store: &EventStore) -> HoldReport {
+    store
+        .diagnose_hold()
+        .await
+        .unwrap()
+        .expect("PostgreSQL diagnoses holds")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
     let url = fresh_postgres_url().await;
-    let store = EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
-    let pool = store.postgres_pool().unwrap().clone();
+    let store = crate::helpers::open(&url).await.store;
     let mut forgotten = PgConnection::connect(&url).await.unwrap();
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut forgotten)
@@ -94,7 +95,7 @@ async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
         "nothing is read past the open transaction: {:?}",
         batch.events
     );
-    let held = report(&pool).await;
+    let held = report(&store).await;
     assert!(held.is_held_back());
     assert!(held.unreadable_events >= 3, "{held:?}");
     assert!(held.oldest_unreadable_at.is_some());
@@ -126,7 +127,7 @@ async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
     let appended: HashSet<Uuid> = events[1..].iter().map(|e| e.stream_id).collect();
     assert_eq!(appended, streams.into_iter().collect());
 
-    let after = report(&pool).await;
+    let after = report(&store).await;
     assert!(
         after.holders.iter().all(|h| h.pid != pid),
         "pid {pid} still named after its commit: {after:?}"
@@ -138,10 +139,10 @@ async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
 /// drops and the projections apply everything exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn metrics_report_the_hold_and_projections_resume_after_it() {
-    use crate::helpers::{spawn_app, Backend};
+    use crate::helpers::{spawn_app, Dialect};
     use crate::projections::{assert_matches_fold, wait_caught_up};
     use freightdesk::projections::Definition;
-    let app = spawn_app(Backend::Postgres).await;
+    let app = spawn_app(Dialect::Postgres).await;
     let url = app.database_url.clone();
     let mut forgotten = PgConnection::connect(&url).await.unwrap();
     open_schedule(&mut forgotten).await;

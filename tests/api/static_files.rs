@@ -1,7 +1,7 @@
 //! Static files over a real server: the precompressed variant the browser accepts, the cache
 //! headers, revalidation, and a body that decodes to exactly the file `make build-site` wrote.
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, Dialect};
 use reqwest::header::{
     ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, IF_MODIFIED_SINCE,
     LAST_MODIFIED, VARY,
@@ -53,7 +53,7 @@ fn header(response: &reqwest::Response, name: reqwest::header::HeaderName) -> &s
 
 #[tokio::test]
 async fn the_bundle_is_sent_in_the_encoding_the_browser_accepts() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     // No automatic decompression: the test sees the bytes on the wire.
     let client = reqwest::Client::new();
     for (name, content_type) in BUNDLE {
@@ -93,7 +93,7 @@ async fn the_bundle_is_sent_in_the_encoding_the_browser_accepts() {
 
 #[tokio::test]
 async fn an_unchanged_file_is_confirmed_not_sent_again() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let client = reqwest::Client::new();
     let url = format!("{}/pkg/freightdesk.wasm", app.address);
     let first = client
@@ -117,7 +117,7 @@ async fn an_unchanged_file_is_confirmed_not_sent_again() {
 
 #[tokio::test]
 async fn a_missing_file_gets_the_not_found_page() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let response = reqwest::Client::new()
         .get(format!("{}/pkg/no-such-file.js", app.address))
         .header(ACCEPT_ENCODING, "br, gzip")

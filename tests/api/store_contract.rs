@@ -1,7 +1,7 @@
 //! The event-store contract: every case runs against PostgreSQL and SQLite.
 
 use crate::both_backends;
-use crate::helpers::{read_all_until, schedule_command, store, Backend};
+use crate::helpers::{read_all_until, schedule_command, store, Dialect};
 use freightdesk::domain::*;
 use freightdesk::store::shipments::{self, CommandContext, CommandError};
 use freightdesk::store::*;
@@ -25,7 +25,7 @@ fn event(n: i64) -> NewEvent {
     }
 }
 
-both_backends!(append_and_read_round_trip, |backend: Backend| async move {
+both_backends!(append_and_read_round_trip, |backend: Dialect| async move {
     let t = store(backend).await;
     let id = Uuid::new_v4();
     let first = t
@@ -86,7 +86,7 @@ both_backends!(append_and_read_round_trip, |backend: Backend| async move {
 
 both_backends!(
     expected_version_mismatch_is_a_detailed_conflict,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
         t.store
@@ -153,7 +153,7 @@ both_backends!(
 
 both_backends!(
     new_stream_collision_is_its_own_error,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
         t.store
@@ -185,7 +185,7 @@ both_backends!(
     }
 );
 
-both_backends!(metadata_round_trips, |backend: Backend| async move {
+both_backends!(metadata_round_trips, |backend: Dialect| async move {
     let t = store(backend).await;
     let id = Uuid::new_v4();
     let metadata = meta("dispatcher-7");
@@ -207,7 +207,7 @@ both_backends!(metadata_round_trips, |backend: Backend| async move {
 
 both_backends!(
     old_schema_versions_are_upcast_on_read,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = ShipmentId::generate();
         let context = CommandContext::new("ann");
@@ -230,7 +230,9 @@ both_backends!(
         // A LocationRecorded written by an old build: schema v1 with a single `place`.
         let v1 = json!({"place": "Basel", "recorded_at": "2026-11-28T12:00:00Z"});
         let m = json!({"actor": "old-build", "correlation_id": Uuid::new_v4(), "causation_id": null, "command": "RecordLocation"});
-        if let Some(pool) = t.store.postgres_pool() {
+        // Written beside the store, as an old build would have: a pool of the test's own.
+        if matches!(backend, Dialect::Postgres) {
+            let pool = &sqlx::PgPool::connect(&t.url).await.unwrap();
             sqlx::query("UPDATE streams SET version = 3 WHERE id = $1")
                 .bind(id.as_uuid())
                 .execute(pool)
@@ -239,7 +241,7 @@ both_backends!(
             sqlx::query("INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata) VALUES ($1, $2, 3, 'LocationRecorded', 1, $3, $4)")
             .bind(Uuid::new_v4()).bind(id.as_uuid()).bind(&v1).bind(&m).execute(pool).await.unwrap();
         } else {
-            let pool = t.store.sqlite_pool().unwrap();
+            let pool = &sqlx::SqlitePool::connect(&t.url).await.unwrap();
             sqlx::query("UPDATE streams SET version = 3 WHERE id = ?")
                 .bind(id.to_string())
                 .execute(pool)
@@ -269,7 +271,7 @@ both_backends!(
 
 both_backends!(
     read_all_returns_every_event_once_in_order,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let streams: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
         let mut appended = Vec::new();
@@ -307,7 +309,7 @@ both_backends!(
 
 both_backends!(
     conflict_losers_leave_no_sequence_gap,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
         let a = t
@@ -362,7 +364,7 @@ both_backends!(
 
 both_backends!(
     commands_check_the_version_the_user_saw,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = ShipmentId::generate();
         let ann = CommandContext::new("ann");
@@ -422,7 +424,7 @@ both_backends!(
 
 both_backends!(
     retry_helper_re_decides_on_fresh_state,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let t = store(backend).await;
         let id = ShipmentId::generate();
         let ctx = CommandContext::new("robot");
@@ -497,7 +499,7 @@ fn random_step(kind: u8, at_minutes: i64) -> ShipmentCommand {
 
 both_backends!(
     snapshot_and_live_sources_agree_over_random_histories,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         use proptest::prelude::*;
         use proptest::strategy::ValueTree;
         use proptest::test_runner::TestRunner;
@@ -505,8 +507,14 @@ both_backends!(
 
         let (url, _dir) = crate::helpers::fresh_database_url(backend).await;
         let url = crate::helpers::parse_url(&url);
-        let this = EventStore::connect(&url).await.unwrap();
-        let other = EventStore::connect(&url).await.unwrap();
+        let this = freightdesk::database::Database::open(&url)
+            .await
+            .unwrap()
+            .store;
+        let other = freightdesk::database::Database::open(&url)
+            .await
+            .unwrap()
+            .store;
         let ctx = CommandContext::new("prop");
         let step = (0u8..4, 0i64..600, 0u8..3);
         let strategy = proptest::collection::vec(step, 0..10);
@@ -586,12 +594,8 @@ both_backends!(
 async fn appends_are_announced_once_here_and_to_other_processes() {
     use std::time::Duration;
     let url = crate::helpers::fresh_postgres_url().await;
-    let here = EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .expect("store");
-    let there = EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .expect("second store");
+    let here = crate::helpers::open(&url).await.store;
+    let there = crate::helpers::open(&url).await.store;
     let mut heard_here = here.subscribe();
     let mut heard_there = there.subscribe();
     let id = Uuid::new_v4();
@@ -627,7 +631,7 @@ async fn appends_are_announced_once_here_and_to_other_processes() {
 
 both_backends!(
     appends_abandoned_part_way_leave_the_store_writable,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         use std::time::Duration;
         let t = store(backend).await;
         // Callers that give up at every moment of an append (a client hanging up): each append

@@ -4,7 +4,7 @@
 //! on private addresses refused.
 
 use crate::both_backends;
-use crate::helpers::{fresh_postgres_url, schedule_command, spawn_app, Backend, TestApp};
+use crate::helpers::{fresh_postgres_url, schedule_command, spawn_app, Dialect, TestApp};
 use crate::projections::wait_caught_up;
 use crate::receiver::{Answer, Received, Receiver};
 use freightdesk::db::PortableDb;
@@ -126,7 +126,7 @@ where
 
 both_backends!(
     events_arrive_signed_filtered_and_in_order_per_shipment,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
         let all = subscribe(&app, "Partner all", &receiver.url("all"), &[], "", "").await;
@@ -256,7 +256,7 @@ both_backends!(
 
 both_backends!(
     failures_are_retried_with_backoff_then_dead_lettered_for_a_person,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
         let sub = subscribe(&app, "Flaky", &receiver.url("flaky"), &[], "", "3").await;
@@ -374,7 +374,7 @@ both_backends!(
 
 both_backends!(
     pause_holds_deliveries_and_resume_sends_what_happened_meanwhile,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
         let sub = subscribe(&app, "Pausable", &receiver.url("p"), &[], "", "").await;
@@ -415,7 +415,7 @@ both_backends!(
 
 both_backends!(
     a_rewind_re_sends_from_a_position_once_the_name_is_typed,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
         let sub = subscribe(&app, "Rewindable", &receiver.url("r"), &[], "", "").await;
@@ -494,7 +494,7 @@ both_backends!(
 // nothing again: the subscription's checkpoint is its own.
 both_backends!(
     projection_rebuilds_and_cutovers_send_nothing_twice,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
         subscribe(&app, "Steady", &receiver.url("s"), &[], "", "").await;
@@ -576,12 +576,7 @@ async fn wait_rebuilds_done(db: &PortableDb) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_killed_nodes_subscription_is_taken_over() {
     let url = fresh_postgres_url().await;
-    let store = EventStore::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
-    let db = PortableDb::connect(&crate::helpers::parse_url(&url))
-        .await
-        .unwrap();
+    let freightdesk::database::Database { store, db } = crate::helpers::open(&url).await;
     let receiver = Receiver::start().await;
     let spawn = |name: &str| {
         tokio::process::Command::new(env!("CARGO_BIN_EXE_freightdesk"))
@@ -723,7 +718,7 @@ async fn private_targets_are_refused_unless_allowed() {
 /// Creating checks every field at once and keeps what was typed.
 #[tokio::test]
 async fn a_bad_subscription_form_names_every_field() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app(Dialect::Sqlite).await;
     let response = app
         .post_form(
             "subscriptions/create",
@@ -785,7 +780,7 @@ fn cli(database_url: &str, args: &[&str]) -> (bool, String) {
 /// The CLI manages subscriptions as the page does: the secret printed once, the list without it.
 #[tokio::test]
 async fn subscriptions_are_managed_from_the_command_line() {
-    let (url, _dir) = crate::helpers::fresh_database_url(Backend::Sqlite).await;
+    let (url, _dir) = crate::helpers::fresh_database_url(Dialect::Sqlite).await;
     let add = |extra: &[&str]| {
         let mut args = vec![
             "subscriptions",

@@ -2,7 +2,7 @@
 
 use super::{test_auth, with_users, ADMIN_PASSWORD, DAN_PASSWORD};
 use crate::both_backends;
-use crate::helpers::Backend;
+use crate::helpers::Dialect;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use freightdesk::auth::{enforce_policy, refuse_cross_site, AuthConfig, CurrentUser};
@@ -57,7 +57,7 @@ async fn json(response: Response, status: u16) -> Value {
 
 both_backends!(
     the_layers_guard_every_route,
-    |backend: Backend| async move {
+    |backend: Dialect| async move {
         let config = AuthConfig {
             metrics_token: Some(METRICS_TOKEN.into()),
             ..AuthConfig::default()

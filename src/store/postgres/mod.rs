@@ -1,0 +1,283 @@
+//! PostgreSQL backend.
+//!
+//! Gap safety: sequence numbers are taken in append order but transactions commit in any order,
+//! so "all events after seq N" could skip an event whose transaction commits late. Every event
+//! row stores its transaction id (`xid8`); a reader only takes rows whose transaction is older
+//! than the oldest one still running (`pg_snapshot_xmin`), so no row can still appear below the
+//! reader's position, and it orders and checkpoints by (tx_id, seq). No timers, no skipped events.
+//! That predicate is `VISIBLE_TO_READERS`, written here once.
+
+mod append;
+mod hold;
+mod lease;
+
+use super::announcer::{Announcement, Announcer};
+use super::backend::{Append, Backend, Outcome};
+use super::explorer::{self, Casts, LogEntry, LogQuery};
+use super::{into_recorded_all, Appended, ImportedStream, Lease, LeaseSpare, Position, RawEvent};
+use super::{RecordedEvent, StoreError, Utc};
+use crate::db::Dialect;
+use crate::stall::HoldReport;
+use chrono::DateTime;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
+use sqlx::{PgPool, Postgres, Row};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+pub const APPEND_CHANNEL: &str = "freightdesk_events";
+
+/// The `application_name` the store's pool connects with, so the hold diagnosis can tell its
+/// own appends from other sessions.
+const APPLICATION_NAME: &str = "freightdesk";
+
+/// The gap-safety predicate: a row is visible to readers once no transaction older than its
+/// own is still open, so nothing can still appear below it.
+const VISIBLE_TO_READERS: &str = "tx_id < pg_snapshot_xmin(pg_current_snapshot())";
+
+/// How the explorer's read compares a uuid and a time here.
+const EXPLORER_CASTS: Casts = Casts {
+    uuid: ("CAST(", " AS uuid)"),
+    time: ("CAST(", " AS timestamptz)"),
+    time_text: |t| t.to_rfc3339(),
+};
+
+#[derive(Debug, Clone)]
+pub(super) struct PostgresBackend {
+    pool: PgPool,
+    announcer: Announcer,
+}
+
+impl PostgresBackend {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)?.application_name(APPLICATION_NAME);
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        let announcer = Announcer::start(pool.clone(), APPEND_CHANNEL);
+        Ok(Self { pool, announcer })
+    }
+
+    /// Forwards the appends other processes announce on this database into `appended`.
+    pub async fn spawn_listener(
+        &self,
+        appended: broadcast::Sender<Appended>,
+    ) -> Result<(), StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(APPEND_CHANNEL).await?;
+        let announcer = self.announcer.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(notification) => {
+                        match serde_json::from_str::<Announcement>(notification.payload()) {
+                            Ok(a) if announcer.is_own(&a) => {}
+                            Ok(a) => {
+                                for one in a.appends {
+                                    let _ = appended.send(one);
+                                }
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "ignoring malformed append notification")
+                            }
+                        }
+                    }
+                    Err(sqlx::Error::PoolClosed) => break,
+                    Err(e) => {
+                        // PgListener reconnects on the next recv; don't spin while the server is away.
+                        tracing::warn!(error = %e, "append listener lost its connection; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+const EVENT_COLUMNS: &str = "id, stream_id, version, event_type, schema_version, data, metadata, \
+                             recorded_at, seq, tx_id::text::bigint AS tx";
+
+fn raw_event(row: &PgRow) -> Result<RawEvent, sqlx::Error> {
+    Ok(RawEvent {
+        id: row.try_get("id")?,
+        stream_id: row.try_get("stream_id")?,
+        version: row.try_get("version")?,
+        event_type: row.try_get("event_type")?,
+        schema_version: row.try_get("schema_version")?,
+        data: row.try_get("data")?,
+        metadata: row.try_get("metadata")?,
+        recorded_at: row.try_get("recorded_at")?,
+        position: Position {
+            tx: row.try_get("tx")?,
+            seq: row.try_get("seq")?,
+        },
+    })
+}
+
+fn recorded(rows: Vec<PgRow>) -> Result<Vec<RecordedEvent>, StoreError> {
+    into_recorded_all(rows.iter().map(raw_event).collect::<Result<_, _>>()?)
+}
+
+impl Backend for PostgresBackend {
+    type Db = Postgres;
+
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn announce_to_other_processes(&self, appended: Appended) {
+        self.announcer.announce(appended);
+    }
+
+    async fn try_append(&self, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
+        append::try_append(&self.pool, append).await
+    }
+
+    async fn import(&self, streams: &[ImportedStream]) -> Result<Outcome, sqlx::Error> {
+        append::import(&self.pool, streams).await
+    }
+
+    async fn load_snapshot(
+        &self,
+        stream_id: Uuid,
+    ) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT version, state FROM snapshots WHERE stream_id = $1")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT version FROM streams WHERE id = $1")
+                .bind(stream_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: Uuid,
+        after_version: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND version > $2 ORDER BY version"
+        ))
+        .bind(stream_id)
+        .bind(after_version)
+        .fetch_all(&self.pool)
+        .await?;
+        recorded(rows)
+    }
+
+    async fn read_all(
+        &self,
+        after: Position,
+        limit: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE (tx_id, seq) > ($1::text::xid8, $2) AND {VISIBLE_TO_READERS}
+             ORDER BY tx_id, seq
+             LIMIT $3"
+        ))
+        .bind(after.tx.to_string())
+        .bind(after.seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        recorded(rows)
+    }
+
+    async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT COUNT(*), MIN(recorded_at) FROM events WHERE (tx_id, seq) > ($1::text::xid8, $2)",
+        )
+        .bind(after.tx.to_string())
+        .bind(after.seq)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
+        // Readers order by (tx_id, seq), so a lower seq may still lie beyond the checkpoint.
+        Ok(sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM events
+                                WHERE seq = $1 AND (tx_id, seq) > ($2::text::xid8, $3))",
+        )
+        .bind(seq)
+        .bind(checkpoint.tx.to_string())
+        .bind(checkpoint.seq)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn head_position(&self) -> Result<Position, StoreError> {
+        let row: Option<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT tx_id::text::bigint, seq FROM events WHERE {VISIBLE_TO_READERS}
+             ORDER BY tx_id DESC, seq DESC LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map_or(Position::START, |(tx, seq)| Position { tx, seq }))
+    }
+
+    async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError> {
+        let tx: Option<i64> =
+            sqlx::query_scalar("SELECT tx_id::text::bigint FROM events WHERE seq = $1")
+                .bind(seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(tx.map(|tx| Position { tx, seq: seq - 1 }))
+    }
+
+    async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT seq FROM events WHERE recorded_at >= $1 ORDER BY tx_id, seq LIMIT 1",
+        )
+        .bind(at)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn read_log(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = explorer::select::<Postgres>(query, &EXPLORER_CASTS)
+            .build()
+            .fetch_all(&self.pool)
+            .await?;
+        let entries = rows
+            .iter()
+            .map(|r| {
+                Ok(LogEntry {
+                    seq: r.try_get("seq")?,
+                    stream_id: r.try_get("stream_id")?,
+                    version: r.try_get("version")?,
+                    event_type: r.try_get("event_type")?,
+                    actor: r.try_get::<Option<String>, _>("actor")?.unwrap_or_default(),
+                    recorded_at: r.try_get("recorded_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(entries)
+    }
+
+    async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease> {
+        lease::try_lease(&self.pool, key, spare).await
+    }
+
+    async fn diagnose_hold(&self) -> Result<Option<HoldReport>, StoreError> {
+        Ok(Some(hold::diagnose(&self.pool).await?))
+    }
+}
