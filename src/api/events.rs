@@ -48,7 +48,7 @@ pub async fn list_events(
     #[server(default)] before: String,
     #[server(default)] after: String,
 ) -> Result<LogView, AppError> {
-    use crate::store::explorer::{read_log_backwards, LogPage, LogQuery};
+    use crate::store::explorer::{LogPage, LogQuery};
     crate::auth::require_access(<ListEvents as ServerFn>::PATH)?;
     let state = super::context::app_state()?;
     let filter = parse::query(&parse::Raw {
@@ -66,7 +66,7 @@ pub async fn list_events(
         limit: LOG_PAGE_SIZE + 1,
         ..filter
     };
-    let mut rows = read_log_backwards(&state.store, &query).await?;
+    let mut rows = state.store.read_log_backwards(&query).await?;
     // One row more than a page says whether more lie in the direction of reading.
     let more = rows.len() as i64 > LOG_PAGE_SIZE;
     match query.page {

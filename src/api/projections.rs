@@ -197,7 +197,7 @@ pub async fn compare_board_versions() -> Result<Vec<BoardComparison>, AppError> 
 pub async fn get_rollout(name: String) -> Result<RolloutStatus, AppError> {
     crate::auth::require_access(<GetRollout as ServerFn>::PATH)?;
     let state = app_state()?;
-    rollout::status(&state.db, &state.store, name.trim())
+    crate::projections::status::rollout(&state.db, &state.store, name.trim())
         .await?
         .ok_or_else(|| AppError::NotFound {
             what: format!("projection {name}"),
@@ -209,7 +209,7 @@ pub async fn get_rollout(name: String) -> Result<RolloutStatus, AppError> {
 pub async fn accept_differences(key: String) -> Result<String, AppError> {
     let actor = crate::auth::require_access(<AcceptDifferences as ServerFn>::PATH)?.name;
     let state = app_state()?;
-    Ok(rollout::acknowledge_differences(&state.db, definition(&key)?, &actor).await?)
+    Ok(operator::acknowledge_differences(&state.db, definition(&key)?, &actor).await?)
 }
 
 /// Goes on past the event that made a version fail, with a typed reason.
@@ -217,14 +217,14 @@ pub async fn accept_differences(key: String) -> Result<String, AppError> {
 pub async fn skip_poison_event(key: String, reason: String) -> Result<String, AppError> {
     let actor = crate::auth::require_access(<SkipPoisonEvent as ServerFn>::PATH)?.name;
     let state = app_state()?;
-    Ok(rollout::skip_event(&state.db, definition(&key)?, &actor, &reason).await?)
+    Ok(operator::skip_event(&state.db, definition(&key)?, &actor, &reason).await?)
 }
 
 #[server(endpoint = "projections/acknowledge-skips")]
 pub async fn acknowledge_skipped_events(key: String) -> Result<String, AppError> {
     let actor = crate::auth::require_access(<AcknowledgeSkippedEvents as ServerFn>::PATH)?.name;
     let state = app_state()?;
-    Ok(rollout::acknowledge_skips(&state.db, definition(&key)?, &actor).await?)
+    Ok(operator::acknowledge_skips(&state.db, definition(&key)?, &actor).await?)
 }
 
 #[server(endpoint = "projections/acknowledge-alert")]
@@ -234,7 +234,7 @@ pub async fn acknowledge_alert(name: String, id: String) -> Result<String, AppEr
     let id = id.trim().parse::<i64>().map_err(|_| AppError::BadRequest {
         message: "id must be a number".into(),
     })?;
-    Ok(rollout::acknowledge_alert(&state.db, name.trim(), id, &actor).await?)
+    Ok(operator::acknowledge_alert(&state.db, name.trim(), id, &actor).await?)
 }
 
 /// Automatic rollback on or off, the allowed lag, how long a comparison counts.
@@ -246,7 +246,7 @@ pub async fn save_projection_settings(
     comparison_valid_minutes: String,
 ) -> Result<String, AppError> {
     use crate::domain::FieldError;
-    use crate::projections::status::Settings;
+    use crate::projections::settings::Settings;
     let actor = crate::auth::require_access(<SaveProjectionSettings as ServerFn>::PATH)?.name;
     let state = app_state()?;
     let number = |field: &str, text: &str, range: std::ops::RangeInclusive<i64>| {
@@ -289,7 +289,7 @@ pub async fn save_projection_settings(
             what: format!("projection {name}"),
         });
     }
-    Ok(rollout::save_settings(&state.db, name, &settings, &actor).await?)
+    Ok(operator::save_settings(&state.db, name, &settings, &actor).await?)
 }
 
 /// Makes a standby version live (or the previous one again: a rollback).

@@ -289,7 +289,6 @@ mod tests {
             "/api/projections/status",
             "/api/projections/daily",
             "/api/projections/compare",
-            "/api/status",
             "/api/auth/logout",
             "/api/auth/change-password",
         ] {

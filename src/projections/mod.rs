@@ -6,20 +6,20 @@
 //! repository per table (`versions`, `audit`, `nodes`), the lease, the operator actions, the
 //! projections themselves, the daemon that orchestrates them, and the reads.
 
+pub mod alerts;
+pub mod comparisons;
 pub mod definition;
 pub mod lifecycle;
 pub mod readiness;
+pub mod settings;
+pub mod skips;
 pub mod sort;
 pub mod status;
 
 #[cfg(feature = "ssr")]
-pub mod alerts;
-#[cfg(feature = "ssr")]
 pub mod audit;
 #[cfg(feature = "ssr")]
 mod board;
-#[cfg(feature = "ssr")]
-pub mod comparisons;
 #[cfg(feature = "ssr")]
 mod daemon;
 #[cfg(feature = "ssr")]
@@ -36,10 +36,6 @@ pub mod queries;
 pub mod rollout;
 #[cfg(feature = "ssr")]
 pub mod samples;
-#[cfg(feature = "ssr")]
-pub mod settings;
-#[cfg(feature = "ssr")]
-pub mod skips;
 #[cfg(feature = "ssr")]
 mod tables;
 #[cfg(feature = "ssr")]

@@ -1,13 +1,16 @@
-//! The operator actions on projection versions: register, rebuild, retry, cut over (and roll
-//! back), retire. Each one asks the lifecycle whether it may happen, applies it in one
-//! transaction whose statements are conditional on what was read, and audits it.
+//! Every audited operator action on projection versions: register, rebuild, retry, cut over
+//! (and roll back), retire, and around the rollout: accept a comparison's differences, skip a
+//! poison event, acknowledge skips, save settings, acknowledge an alert. Each one asks the
+//! lifecycle (or the data) whether it may happen, applies it in one transaction whose
+//! statements are conditional on what was read, and audits it.
 
 use super::audit::{self, SYSTEM};
 use super::lifecycle::{
     cut_over_audit_action, transition, AuditAction, OperatorAction, Refusal, VersionState,
 };
+use super::settings::Settings;
 use super::versions::{self, VersionRow};
-use super::Definition;
+use super::{alerts, comparisons, settings, skips, Definition};
 use crate::db::{PortableDb, TableName};
 use crate::store::{EventStore, StoreError};
 use chrono::Utc;
@@ -156,7 +159,7 @@ pub async fn cut_over(
         OperatorAction::CutOver,
     )?;
     if previous.is_some_and(|p| p < def.version()) {
-        let facts = super::rollout::readiness(db, &row, behind, previous).await?;
+        let facts = super::readiness::gather_facts(db, &row, behind, previous).await?;
         if let Some(failing) = super::readiness::first_failing(&facts) {
             return Err(Refusal::NotReady {
                 key: def.key(),
@@ -214,4 +217,135 @@ pub async fn retire(db: &PortableDb, def: Definition, actor: &str) -> Result<(),
     audit::record(&mut tx, actor, AuditAction::Retired, def, &detail).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Accepts the differences the latest comparison of `def` with the live version found.
+#[tracing::instrument(skip(db))]
+pub async fn acknowledge_differences(
+    db: &PortableDb,
+    def: Definition,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let live = versions::live(db, def.name())
+        .await?
+        .ok_or_else(|| Refusal::ChangedMeanwhile(def.key()))?;
+    let latest = comparisons::latest(db, def.name(), def.version(), live.0.version())
+        .await?
+        .ok_or_else(|| Refusal::NotReady {
+            key: def.key(),
+            item: "Compared with live",
+            reason: "compare it with the live version first".into(),
+        })?;
+    let mut tx = db.begin().await?;
+    if !comparisons::acknowledge(&mut tx, latest.id, actor).await? {
+        return Err(Refusal::ChangedMeanwhile(def.key()).into());
+    }
+    let detail = format!(
+        "accepted {} differing rows, {} only live, {} only candidate against {}",
+        latest.differing,
+        latest.only_live,
+        latest.only_candidate,
+        live.0.key()
+    );
+    audit::record(&mut tx, actor, AuditAction::Acknowledged, def, &detail).await?;
+    tx.commit().await?;
+    Ok(format!("Differences of {} accepted", def.key()))
+}
+
+/// Goes on past the event that made `def` fail: the event is recorded with the reason and
+/// left out of this version from now on (also by its rebuilds); the failure is cleared.
+#[tracing::instrument(skip(db, reason))]
+pub async fn skip_event(
+    db: &PortableDb,
+    def: Definition,
+    actor: &str,
+    reason: &str,
+) -> Result<String, ActionError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().any(char::is_control) || reason.chars().count() > 500 {
+        return Err(Refusal::ReasonRequired(def.key()).into());
+    }
+    let row = versions::load(db, def).await?;
+    transition(&row.facts(0, None), OperatorAction::Skip)?;
+    let failure = row.failure.ok_or_else(|| Refusal::NotFailed(def.key()))?;
+    let seq = failure
+        .event_seq
+        .ok_or_else(|| Refusal::NothingToSkip(def.key()))?;
+    let mut tx = db.begin().await?;
+    skips::record(
+        &mut tx,
+        def,
+        skips::NewSkip {
+            seq,
+            stream_id: failure.stream_id.as_deref().unwrap_or_default(),
+            event_type: failure.event_type.as_deref().unwrap_or_default(),
+            error: &failure.error,
+            reason,
+            actor,
+        },
+    )
+    .await?;
+    versions::clear_failure(&mut tx, def).await?;
+    let detail = format!(
+        "event #{seq} ({} on stream {}): {reason}",
+        failure.event_type.unwrap_or_default(),
+        failure.stream_id.unwrap_or_default()
+    );
+    audit::record(&mut tx, actor, AuditAction::EventSkipped, def, &detail).await?;
+    tx.commit().await?;
+    Ok(format!("{} goes on past event #{seq}", def.key()))
+}
+
+pub async fn acknowledge_skips(
+    db: &PortableDb,
+    def: Definition,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let mut tx = db.begin().await?;
+    let n = skips::acknowledge(&mut tx, def, actor).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        AuditAction::Acknowledged,
+        def,
+        &format!("{n} skipped events"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(format!("{n} skipped events of {} acknowledged", def.key()))
+}
+
+pub async fn save_settings(
+    db: &PortableDb,
+    name: &str,
+    new: &Settings,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let mut tx = db.begin().await?;
+    settings::save(&mut tx, name, new, actor).await?;
+    let detail = format!(
+        "automatic rollback {}, caught up within {} events, comparisons valid {} min",
+        if new.auto_rollback { "on" } else { "off" },
+        new.max_lag_events,
+        new.comparison_valid_minutes
+    );
+    audit::record_for_projection(&mut tx, actor, AuditAction::SettingsChanged, name, &detail)
+        .await?;
+    tx.commit().await?;
+    Ok(format!("Settings of {name} saved"))
+}
+
+pub async fn acknowledge_alert(
+    db: &PortableDb,
+    name: &str,
+    id: i64,
+    actor: &str,
+) -> Result<String, ActionError> {
+    let mut tx = db.begin().await?;
+    if !alerts::acknowledge(&mut tx, name, id, actor).await? {
+        return Err(Refusal::ChangedMeanwhile(name.to_string()).into());
+    }
+    audit::record_for_projection(&mut tx, actor, AuditAction::Acknowledged, name, "alert").await?;
+    tx.commit().await?;
+    Ok("Alert acknowledged".into())
 }

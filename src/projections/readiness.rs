@@ -161,6 +161,56 @@ pub fn first_failing(f: &ReadinessFacts) -> Option<Check> {
     checklist(f).into_iter().find(|c| !c.ok)
 }
 
+#[cfg(feature = "ssr")]
+pub use gather::gather_facts;
+
+/// The facts, read from the catalog and the tables (server only).
+#[cfg(feature = "ssr")]
+mod gather {
+    use super::{ComparisonFacts, ReadinessFacts};
+    use crate::db::PortableDb;
+    use crate::projections::versions::VersionRow;
+    use crate::projections::{comparisons, nodes, settings, skips};
+    use chrono::Utc;
+
+    /// What the checklist decides on for `row`, going live in place of `live_version`.
+    pub async fn gather_facts(
+        db: &PortableDb,
+        row: &VersionRow,
+        behind: i64,
+        live_version: Option<i64>,
+    ) -> Result<ReadinessFacts, sqlx::Error> {
+        let now = Utc::now();
+        let name = row.def.name();
+        let settings = settings::load(db, name).await?;
+        let comparison = match live_version {
+            Some(live) => comparisons::latest(db, name, row.def.version(), live).await?,
+            None => None,
+        };
+        let owner_heartbeat_age = match &row.owner_node {
+            Some(node) => nodes::heartbeat_age(db, node, now).await?,
+            None => None,
+        };
+        Ok(ReadinessFacts {
+            behind,
+            max_lag_events: settings.max_lag_events,
+            failure: row.failure.as_ref().map(|f| f.error.clone()),
+            rebuilding: row.rebuild.is_some(),
+            unacknowledged_skips: skips::unacknowledged(db, row.def).await?,
+            comparison: comparison.map(|c| ComparisonFacts {
+                age_seconds: (now - c.at).num_milliseconds().max(0) as f64 / 1000.0,
+                identical: c.identical,
+                differing: c.differing,
+                only_live: c.only_live,
+                only_candidate: c.only_candidate,
+                acknowledged_by: c.acknowledged_by,
+            }),
+            comparison_valid_minutes: settings.comparison_valid_minutes,
+            owner_heartbeat_age,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,11 @@
 //! and ETA, the nodes, and the audit trail. The types are shared with the browser; the
 //! computation runs on the server.
 
+use super::alerts::Alert;
+use super::comparisons::ComparisonView;
 use super::lifecycle::{AuditAction, VersionFacts, VersionState};
+use super::settings::Settings;
+use super::skips::SkippedEvent;
 use crate::stall::HoldReport;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,63 +107,6 @@ pub struct ProjectionsOverview {
     pub taken_at: DateTime<Utc>,
 }
 
-/// Per-projection rollout settings.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Settings {
-    /// Roll back on its own when the live version fails and the previous one is healthy.
-    pub auto_rollback: bool,
-    /// How far behind the log a candidate may be and still count as caught up.
-    pub max_lag_events: i64,
-    /// How long a comparison with the live version counts.
-    pub comparison_valid_minutes: i64,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            auto_rollback: true,
-            max_lag_events: 0,
-            comparison_valid_minutes: 15,
-        }
-    }
-}
-
-/// An event an admin told a version to go past, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SkippedEvent {
-    pub seq: i64,
-    pub stream_id: String,
-    pub event_type: String,
-    pub error: String,
-    pub reason: String,
-    pub skipped_by: String,
-    pub skipped_at: DateTime<Utc>,
-    pub acknowledged_by: Option<String>,
-}
-
-/// Something the system did on its own that a person must see (an automatic rollback).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Alert {
-    pub id: i64,
-    pub kind: String,
-    pub detail: String,
-    pub at: DateTime<Utc>,
-}
-
-/// The latest recorded comparison of the candidate with the live version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ComparisonView {
-    pub id: i64,
-    pub at: DateTime<Utc>,
-    pub live: String,
-    pub candidate: String,
-    pub identical: bool,
-    pub differing: i64,
-    pub only_live: i64,
-    pub only_candidate: i64,
-    pub acknowledged_by: Option<String>,
-}
-
 /// Everything the blue/green page of one projection shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RolloutStatus {
@@ -229,14 +176,15 @@ impl ProjectionsOverview {
 }
 
 #[cfg(feature = "ssr")]
-pub use compute::{overview, version_status};
+pub use compute::{overview, rollout, version_status};
 
 #[cfg(feature = "ssr")]
 mod compute {
     use super::*;
     use crate::db::PortableDb;
+    use crate::projections::readiness::{checklist, gather_facts};
     use crate::projections::versions::{Rebuild, VersionRow};
-    use crate::projections::{audit, nodes, versions};
+    use crate::projections::{alerts, audit, comparisons, nodes, settings, skips, versions};
     use crate::store::{EventStore, StoreError};
 
     #[derive(Debug, thiserror::Error)]
@@ -352,6 +300,100 @@ mod compute {
             hold,
             taken_at: now,
         })
+    }
+
+    /// Blue (live) and green (the newest other maintained version) of one projection, with the
+    /// checklist, settings, skipped events, open alerts and the projection's audit trail.
+    pub async fn rollout(
+        db: &PortableDb,
+        store: &EventStore,
+        name: &str,
+    ) -> Result<Option<RolloutStatus>, OverviewError> {
+        let now = Utc::now();
+        let (head_seq, _) = store.head().await?;
+        let all: Vec<VersionRow> = versions::load_all(db)
+            .await?
+            .into_iter()
+            .filter(|v| v.def.name() == name)
+            .collect();
+        if all.is_empty() {
+            return Ok(None);
+        }
+        let blue_row = all.iter().find(|v| v.state == VersionState::Live).cloned();
+        let green_row = all
+            .iter()
+            .rev()
+            .find(|v| v.state != VersionState::Live && v.state != VersionState::Retired)
+            .cloned();
+        let live_version = blue_row.as_ref().map(|b| b.def.version());
+        let settings = settings::load(db, name).await?;
+        let mut checklist_items = Vec::new();
+        let mut comparison = None;
+        let mut skipped = Vec::new();
+        if let Some(green) = &green_row {
+            let (behind, _) = store.backlog(green.checkpoint).await?;
+            if live_version.is_some_and(|l| l < green.def.version()) {
+                let facts = gather_facts(db, green, behind, live_version).await?;
+                checklist_items = checklist(&facts);
+            }
+            if let Some(live) = live_version {
+                comparison = comparisons::latest(db, name, green.def.version(), live)
+                    .await?
+                    .map(|c| ComparisonView {
+                        id: c.id,
+                        at: c.at,
+                        live: format!("{name}@{live}"),
+                        candidate: green.def.key(),
+                        identical: c.identical,
+                        differing: c.differing,
+                        only_live: c.only_live,
+                        only_candidate: c.only_candidate,
+                        acknowledged_by: c.acknowledged_by,
+                    });
+            }
+            skipped = skips::list(db, green.def).await?;
+        }
+        if let Some(blue) = &blue_row {
+            skipped.extend(skips::list(db, blue.def).await?);
+        }
+        let audit = audit::recent_for(db, name, 30)
+            .await?
+            .into_iter()
+            .map(AuditView::from)
+            .collect();
+        let rows_of = |row: &Option<VersionRow>| {
+            let table = row.as_ref().map(|r| r.physical_table.clone());
+            async move {
+                match table {
+                    Some(table) => versions::row_count(db, &table).await.ok(),
+                    None => None,
+                }
+            }
+        };
+        let (blue_rows, green_rows) = (rows_of(&blue_row).await, rows_of(&green_row).await);
+        let status_of = |row: Option<VersionRow>| async move {
+            match row {
+                Some(r) => {
+                    Ok::<_, OverviewError>(Some(version_status(store, r, head_seq, now).await?))
+                }
+                None => Ok(None),
+            }
+        };
+        Ok(Some(RolloutStatus {
+            name: name.to_string(),
+            blue: status_of(blue_row).await?,
+            green: status_of(green_row).await?,
+            checklist: checklist_items,
+            comparison,
+            settings,
+            skipped,
+            alerts: alerts::open(db, name).await?,
+            audit,
+            head_seq,
+            taken_at: now,
+            blue_rows,
+            green_rows,
+        }))
     }
 }
 

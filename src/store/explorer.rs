@@ -2,8 +2,6 @@
 //! event type, actor, stream and time, a page at a time from a position. Not for projections:
 //! it makes no gap-safety promise (`read_all` does), it shows what is committed now.
 
-use super::backend::Backend;
-use super::{Backends, EventStore, StoreError};
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 use uuid::Uuid;
@@ -38,18 +36,6 @@ pub struct LogEntry {
     pub event_type: String,
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
-}
-
-/// Newest first (also for a page of newer events, which is read upwards and turned around).
-pub async fn read_log_backwards(
-    store: &EventStore,
-    query: &LogQuery,
-) -> Result<Vec<LogEntry>, StoreError> {
-    let mut entries = on_backend!(store, b => b.read_log(query).await?);
-    if matches!(query.page, Some(LogPage::NewerThan(_))) {
-        entries.reverse();
-    }
-    Ok(entries)
 }
 
 /// How a backend compares a bound uuid and a bound time in this read: its casts around the

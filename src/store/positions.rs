@@ -1,8 +1,10 @@
-//! Finding places in the global log for readers that start somewhere other than the beginning
-//! (a new subscription starts at the head; an admin rewinds one to a position or a time).
-//! Positions follow the readers' order; each backend knows its own.
+//! Reading the log other than from the start: finding places for readers that start somewhere
+//! else (a new subscription starts at the head; an admin rewinds one to a position or a time),
+//! and the explorer's read for people. Positions follow the readers' order; each backend knows
+//! its own.
 
 use super::backend::Backend;
+use super::explorer::{LogEntry, LogPage, LogQuery};
 use super::{Backends, EventStore, Position, StoreError};
 use chrono::{DateTime, Utc};
 
@@ -17,6 +19,16 @@ impl EventStore {
     /// starting there reads that event next. `None` if there is no such event.
     pub async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError> {
         on_backend!(self, b => b.position_before_event(seq).await)
+    }
+
+    /// The log for people (the event explorer), newest first; a page of newer events is read
+    /// upwards and turned around. It makes no gap-safety promise: it shows what is committed.
+    pub async fn read_log_backwards(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
+        let mut entries = on_backend!(self, b => b.read_log(query).await?);
+        if matches!(query.page, Some(LogPage::NewerThan(_))) {
+            entries.reverse();
+        }
+        Ok(entries)
     }
 
     /// The position just before the first event (in readers' order) recorded at or after

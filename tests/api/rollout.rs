@@ -9,7 +9,7 @@ use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::projections::lifecycle::AuditAction;
 use freightdesk::projections::queries::{board, BoardQuery};
-use freightdesk::projections::status::Settings;
+use freightdesk::projections::settings::Settings;
 use freightdesk::projections::{
     alerts, audit, operator, rollout, settings, skips, versions, Daemon, Definition,
 };
@@ -63,7 +63,7 @@ both_backends!(
             text.contains("Compared with live") && text.contains("accept"),
             "{text}"
         );
-        rollout::acknowledge_differences(&db, V2, "ada")
+        operator::acknowledge_differences(&db, V2, "ada")
             .await
             .unwrap();
 
@@ -89,7 +89,7 @@ both_backends!(
             text.contains("Healthy") && text.contains("skipped"),
             "{text}"
         );
-        rollout::acknowledge_skips(&db, V2, "ada").await.unwrap();
+        operator::acknowledge_skips(&db, V2, "ada").await.unwrap();
 
         // Running: the node that owns it stopped sending heartbeats.
         versions::set_owner(&db, V2, Some("a-node-long-gone"))
@@ -316,8 +316,8 @@ both_backends!(
         // The poison event: v2 names it; skipping needs a reason, is recorded, and v2 goes on.
         let failed = versions::load(&db, V2).await.unwrap().failure.unwrap();
         assert_eq!(failed.event_seq, Some(appended.last_seq));
-        assert!(rollout::skip_event(&db, V2, "ada", "  ").await.is_err());
-        rollout::skip_event(&db, V2, "ada", "location feed sent a test value")
+        assert!(operator::skip_event(&db, V2, "ada", "  ").await.is_err());
+        operator::skip_event(&db, V2, "ada", "location feed sent a test value")
             .await
             .unwrap();
         let skipped = skips::list(&db, V2).await.unwrap();

@@ -547,7 +547,7 @@ async fn cut_over_to_board_v2(app: &TestApp) {
         .await
         .unwrap();
     if diffs.iter().any(|d| !d.identical()) {
-        rollout::acknowledge_differences(db, Definition::ShipmentBoardV2, "ada")
+        operator::acknowledge_differences(db, Definition::ShipmentBoardV2, "ada")
             .await
             .unwrap();
     }
