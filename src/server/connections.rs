@@ -114,6 +114,8 @@ impl ServedConnection {
 
 /// The router as one connection's service: each request learns the peer's address and is
 /// counted while the handler works on it, so the idle watchdog leaves busy connections alone.
+/// A body still streaming after that (a live feed) is not counted; the watchdog's graceful
+/// shutdown only ends keep-alive for it, so such a connection closes when its stream ends.
 fn tracked(
     app: Router,
     remote: SocketAddr,

@@ -44,7 +44,8 @@ pub fn router(state: AppState, http: &HttpConfig) -> Router {
             http.live_streams_total,
         )))
         .layer(middleware::from_fn(limits::server_fn_status))
-        // Bodies without a declared length are cut off here as they stream in.
+        // Bodies without a declared length are cut off here as they stream in (read_body_in_time
+        // enforces the same limit further out; this one holds whatever reads the body).
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             MAX_BODY_BYTES,
         ))
