@@ -101,6 +101,8 @@ pub struct ServeArgs {
     #[arg(long, env = "FREIGHTDESK_WEBHOOK_CONCURRENCY", default_value_t = 4,
           value_parser = clap::value_parser!(u64).range(1..=64))]
     pub webhook_concurrency: u64,
+    #[command(flatten)]
+    pub http: crate::config::HttpArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +221,7 @@ impl ServeArgs {
                 concurrency: usize::try_from(self.webhook_concurrency).unwrap_or(4),
                 ..WebhookConfig::default()
             },
+            http: self.http.config()?,
         })
     }
 }

@@ -39,6 +39,16 @@ impl Zone {
             .unwrap_or_default()
     }
 
+    /// The `fd_clock` cookie that remembers this zone for a year on every page of the site;
+    /// `Secure` on a page served over HTTPS, so it never travels over plain HTTP.
+    pub fn cookie(&self, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{CLOCK_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict{secure}",
+            self.name()
+        )
+    }
+
     /// What a form's zone field and the cookie carry.
     pub fn name(&self) -> &'static str {
         match self {
@@ -123,6 +133,17 @@ pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_cookie_is_secure_on_https_pages() {
+        let zone = Zone::parse("Europe/Amsterdam").unwrap();
+        assert_eq!(
+            zone.cookie(true),
+            "fd_clock=Europe/Amsterdam; Path=/; Max-Age=31536000; SameSite=Strict; Secure"
+        );
+        assert!(!Zone::Utc.cookie(false).contains("Secure"));
+        assert_eq!(Zone::from_cookie_header(&zone.cookie(true)), zone);
+    }
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

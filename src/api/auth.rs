@@ -84,23 +84,20 @@ pub async fn change_password(
 
 #[cfg(feature = "ssr")]
 mod session {
-    use crate::auth::{clear_session_cookie, session_cookie, session_token, Auth};
-    use axum::extract::ConnectInfo;
+    use crate::auth::{clear_session_cookie, session_cookie, session_token, Auth, ClientAddr};
     use http::header::SET_COOKIE;
     use leptos::prelude::{expect_context, use_context};
     use leptos_axum::ResponseOptions;
-    use std::net::{IpAddr, SocketAddr};
+    use std::net::IpAddr;
 
     fn parts() -> Option<http::request::Parts> {
         use_context::<http::request::Parts>()
     }
 
-    /// The peer's address, for throttling sign-ins per address.
+    /// The client's address (behind a trusted proxy, the one it forwarded for), for throttling
+    /// sign-ins per address.
     pub fn client_addr() -> Option<IpAddr> {
-        parts()?
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+        parts()?.extensions.get::<ClientAddr>().map(|c| c.0)
     }
 
     pub fn token() -> Option<String> {

@@ -1,5 +1,5 @@
 //! What an admin does to other users. Callers check that the actor is an admin (the policy
-//! table and `require(Role::Admin)`); these keep the rules that hold whoever acts: there is always
+//! table, which `require_access` reads); these keep the rules that hold whoever acts: there is always
 //! an enabled admin, and a user who loses access loses their sessions at once.
 
 use super::password::{self, Password};

@@ -8,6 +8,8 @@ pub mod policy;
 #[cfg(feature = "ssr")]
 mod admin;
 #[cfg(feature = "ssr")]
+pub mod client_addr;
+#[cfg(feature = "ssr")]
 mod config;
 #[cfg(feature = "ssr")]
 mod context;
@@ -29,6 +31,8 @@ pub(crate) mod users;
 pub use names::{DisplayName, UserName};
 pub use policy::{access_for, authorize, entry_for, is_api_path, safe_next, Denied, POLICY};
 
+#[cfg(feature = "ssr")]
+pub use client_addr::{ClientAddr, TrustedProxies};
 #[cfg(feature = "ssr")]
 pub use config::AuthConfig;
 #[cfg(feature = "ssr")]

@@ -80,17 +80,17 @@ fn browser_zone() -> Zone {
         .unwrap_or_default()
 }
 
-/// Remembers the choice for a year, for every page of this site.
+/// Remembers the choice for a year, for every page of this site. Behind HTTPS (the page's own
+/// protocol says so, also behind a proxy that ends TLS) the cookie is `Secure`.
 #[cfg(feature = "hydrate")]
 fn remember(zone: Zone) {
     use wasm_bindgen::JsCast;
+    let https = window()
+        .location()
+        .protocol()
+        .is_ok_and(|protocol| protocol == "https:");
     if let Ok(d) = document().dyn_into::<web_sys::HtmlDocument>() {
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Strict",
-            crate::clock::CLOCK_COOKIE,
-            zone.name()
-        );
-        let _ = d.set_cookie(&cookie);
+        let _ = d.set_cookie(&zone.cookie(https));
     }
 }
 

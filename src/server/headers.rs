@@ -3,7 +3,7 @@
 //! injected does); every other response gets a policy that allows no script at all.
 
 use axum::body::Body;
-use axum::http::{header, HeaderName, HeaderValue, Request, StatusCode};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -74,6 +74,58 @@ fn script_nonce(html: &[u8]) -> Option<&str> {
     None
 }
 
+/// Browsers that reached us over HTTPS come back only over HTTPS for a year. Not for
+/// subdomains: those may be other people's servers.
+const STRICT_TRANSPORT: &str = "max-age=31536000";
+
+/// Behind HTTPS (`--secure-cookies`): every cookie any part of the server sets is marked
+/// `Secure`, whoever set it, and responses carry `Strict-Transport-Security`.
+pub async fn https_only(request: Request<Body>, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    mark_cookies_secure(response.headers_mut());
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static(STRICT_TRANSPORT),
+    );
+    response
+}
+
+fn mark_cookies_secure(headers: &mut HeaderMap) {
+    let cookies: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if cookies.iter().all(is_secure_cookie) {
+        return;
+    }
+    headers.remove(header::SET_COOKIE);
+    for cookie in cookies {
+        match secure_cookie(&cookie) {
+            Some(secure) => {
+                headers.append(header::SET_COOKIE, secure);
+            }
+            // Better no cookie than one sent over plain HTTP.
+            None => tracing::error!("a cookie that could not be marked Secure was not set"),
+        }
+    }
+}
+
+fn is_secure_cookie(cookie: &HeaderValue) -> bool {
+    cookie.to_str().is_ok_and(|c| {
+        c.split(';')
+            .skip(1)
+            .any(|attribute| attribute.trim().eq_ignore_ascii_case("secure"))
+    })
+}
+
+fn secure_cookie(cookie: &HeaderValue) -> Option<HeaderValue> {
+    if is_secure_cookie(cookie) {
+        return Some(cookie.clone());
+    }
+    HeaderValue::from_str(&format!("{}; Secure", cookie.to_str().ok()?)).ok()
+}
+
 /// The layers, outermost last: fixed headers overwrite, the default policy fills in.
 pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
     let fixed = |name: HeaderName, value: &'static str| {
@@ -92,7 +144,36 @@ pub fn layers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
 
 #[cfg(test)]
 mod tests {
-    use super::script_nonce;
+    use super::{mark_cookies_secure, script_nonce};
+    use axum::http::{header, HeaderMap, HeaderValue};
+
+    #[test]
+    fn every_cookie_is_marked_secure_once() {
+        let mut headers = HeaderMap::new();
+        for cookie in [
+            "fd_seen=4; HttpOnly; Path=/",
+            "freightdesk_session=x; HttpOnly; Secure",
+            "a=1; secure",
+            "weird=secure",
+        ] {
+            headers.append(header::SET_COOKIE, HeaderValue::from_static(cookie));
+        }
+        mark_cookies_secure(&mut headers);
+        let cookies: Vec<&str> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|c| c.to_str().unwrap())
+            .collect();
+        assert_eq!(
+            cookies,
+            [
+                "fd_seen=4; HttpOnly; Path=/; Secure",
+                "freightdesk_session=x; HttpOnly; Secure",
+                "a=1; secure",
+                "weird=secure; Secure",
+            ]
+        );
+    }
 
     #[test]
     fn the_nonce_comes_from_the_first_script_that_has_one() {

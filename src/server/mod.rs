@@ -1,17 +1,20 @@
 //! The HTTP server: the router, the routes that are not pages or server functions, and
 //! serving with a graceful shutdown.
 
+mod connections;
 mod headers;
 mod limits;
 mod live;
 mod metrics;
 mod static_files;
 
+pub use connections::serve_connections;
 pub use limits::MAX_BODY_BYTES;
+pub use live::{LiveStreamRefused, LiveStreams};
 pub use metrics::prometheus_text;
 
 use crate::app::{shell, App};
-use crate::config::Config;
+use crate::config::{Config, HttpConfig};
 use crate::state::{AppState, StartupError};
 use crate::store::EventStore;
 use axum::extract::State;
@@ -19,10 +22,9 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::net::SocketAddr;
 
 /// The routes that are neither pages nor server functions. The router registers exactly these
 /// (and the policy test walks them), so none can be added without a policy entry.
@@ -33,9 +35,53 @@ pub const PLAIN_ROUTES: [&str; 4] = [
     "/live/board",
 ];
 
-pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+/// The whole application: every route, behind the limits and headers `http` asks for.
+pub fn router(state: AppState, http: &HttpConfig) -> Router {
+    let secure = state.auth.config().secure_cookies;
+    let app = routes(state.clone())
+        .layer(Extension(LiveStreams::new(
+            http.live_streams_per_session,
+            http.live_streams_total,
+        )))
+        .layer(middleware::from_fn(limits::server_fn_status))
+        // Bodies without a declared length are cut off here as they stream in (read_body_in_time
+        // enforces the same limit further out; this one holds whatever reads the body).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        // Who may do what: the policy table, on every route, before any handler runs.
+        .layer(middleware::from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::enforce_policy,
+        ))
+        .layer(middleware::from_fn(crate::auth::refuse_cross_site))
+        .layer(middleware::from_fn_with_state(
+            limits::BodyReadTimeout(http.body_read_timeout),
+            limits::read_body_in_time,
+        ))
+        // A declared oversize is answered before anything else reads the request.
+        .layer(middleware::from_fn(limits::refuse_declared_oversize))
+        .layer(middleware::from_fn_with_state(
+            http.trusted_proxies.clone(),
+            crate::auth::client_addr::identify_client,
+        ));
     let [nosniff, referrer, frames, policy] = headers::layers();
+    let app = app
+        .layer(middleware::from_fn(headers::page_policy))
+        .layer(policy)
+        .layer(frames)
+        .layer(referrer)
+        .layer(nosniff);
+    if secure {
+        app.layer(middleware::from_fn(headers::https_only))
+    } else {
+        app
+    }
+}
+
+/// The pages, server functions and plain routes, before any layer.
+fn routes(state: AppState) -> Router {
+    let routes = generate_route_list(App);
     let handlers = [
         get(healthz),
         get(metrics::metrics),
@@ -62,24 +108,6 @@ pub fn router(state: AppState) -> Router {
             },
         )
         .fallback(static_files::file_or_page)
-        .layer(middleware::from_fn(limits::server_fn_status))
-        // Bodies without a declared length are cut off here as they stream in.
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
-        ))
-        // Who may do what: the policy table, on every route, before any handler runs.
-        .layer(middleware::from_fn_with_state(
-            state.auth.clone(),
-            crate::auth::enforce_policy,
-        ))
-        .layer(middleware::from_fn(crate::auth::refuse_cross_site))
-        // Outermost: a declared oversize is answered before anything else reads the request.
-        .layer(middleware::from_fn(limits::refuse_declared_oversize))
-        .layer(middleware::from_fn(headers::page_policy))
-        .layer(policy)
-        .layer(frames)
-        .layer(referrer)
-        .layer(nosniff)
         .with_state(state)
 }
 
@@ -112,42 +140,24 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
         "database ready"
     );
     let workers = state.start_workers(&config).await?;
-    let app = router(state.clone());
+    let app = router(state.clone(), &config.http);
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let local = listener.local_addr()?;
     tracing::info!("listening on http://{local}");
     announce_setup_link(&state, local).await;
-    axum::serve(
-        without_nagle(listener),
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    serve_connections(listener, app, &config.http, async move {
         shutdown_signal().await;
         state.stop();
     })
-    .await?;
+    .await;
     workers.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
 }
 
-/// Accepted sockets send each write at once. Without `TCP_NODELAY` a response written in two
-/// pieces waits for the client's delayed ACK (about 40 ms) on a kept-alive connection.
-pub fn without_nagle(
-    listener: tokio::net::TcpListener,
-) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    use axum::serve::ListenerExt;
-    fn no_delay(tcp: &mut tokio::net::TcpStream) {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::warn!(error = %e, "cannot set TCP_NODELAY");
-        }
-    }
-    listener.tap_io(no_delay as fn(&mut tokio::net::TcpStream))
-}
-
 /// On a database without users, prints (once) the link that creates the first admin. The
 /// token lives in memory only: it dies with the process or when used.
-async fn announce_setup_link(state: &AppState, local: SocketAddr) {
+async fn announce_setup_link(state: &AppState, local: std::net::SocketAddr) {
     match state.auth.setup_token_if_no_users().await {
         Ok(Some(token)) => {
             let link = format!("http://{local}/setup?token={token}");

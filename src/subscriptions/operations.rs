@@ -5,7 +5,7 @@ use super::audit::{self, SubscriptionAction};
 use super::deliveries::{self, NewDelivery};
 use super::repo::{self, NewSubscription, SubscriptionRow};
 use super::signing::generate_secret;
-use super::target::{parse_target_url, WebhookConfig};
+use super::target::{check_target_resolves, parse_target_url, WebhookConfig};
 use super::{
     payload, CreatedSubscription, DeliveryStatus, EventSelection, RewindTarget, SubscriptionDetail,
     SubscriptionState, SubscriptionSummary, TEST_EVENT_TYPE,
@@ -118,6 +118,7 @@ pub async fn create(
             ))
         }
     };
+    check_target_resolves(&url, config.allow_private_targets).await?;
     if repo::find_by_name(db, &name).await?.is_some() {
         return Err(FieldError::new("name", "is already taken by another subscription").into());
     }

@@ -76,6 +76,60 @@ pub fn parse_target_url(input: &str, allow_private: bool) -> Result<Url, FieldEr
     Ok(url)
 }
 
+/// How long a name may take to resolve when a subscription is created.
+const RESOLVE_AT_CREATION_FOR: Duration = Duration::from_secs(5);
+
+/// Refuses a target whose host name resolves (now) to an address we may not call, with the
+/// same message the connect-time filter gives, so an admin learns at once what every delivery
+/// would otherwise be dead-lettered for. The connect-time filter stays: DNS can change later.
+pub async fn check_target_resolves(url: &Url, allow_private: bool) -> Result<(), FieldError> {
+    let field = "target_url";
+    if allow_private || literal_ip(url).is_some() {
+        return Ok(());
+    }
+    let Some(host) = url.host_str() else {
+        return Err(FieldError::new(field, "has no host"));
+    };
+    let addresses = resolve_at_creation(host, url.port_or_known_default().unwrap_or(80))
+        .await
+        .map_err(|reason| FieldError::new(field, reason))?;
+    match addresses.iter().find(|ip| !is_public(**ip)) {
+        Some(ip) => Err(FieldError::new(
+            field,
+            resolves_to_private_message(host, *ip),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The addresses of `host`. Names under `localhost` are loopback by definition (RFC 6761),
+/// whatever a resolver says, with or without the trailing dot of a fully qualified name.
+async fn resolve_at_creation(host: &str, port: u16) -> Result<Vec<IpAddr>, String> {
+    let name = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return Ok(vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+    }
+    let lookup = tokio::net::lookup_host((name.as_str(), port));
+    let found = tokio::time::timeout(RESOLVE_AT_CREATION_FOR, lookup)
+        .await
+        .map_err(|_| {
+            format!(
+                "{host} did not resolve within {} s; check the host name",
+                RESOLVE_AT_CREATION_FOR.as_secs()
+            )
+        })?
+        .map_err(|e| format!("{host} cannot be resolved ({e}); check the host name"))?;
+    let addresses: Vec<IpAddr> = found.map(|a| a.ip()).collect();
+    if addresses.is_empty() {
+        return Err(format!("{host} has no address"));
+    }
+    Ok(addresses)
+}
+
+fn resolves_to_private_message(host: &str, ip: IpAddr) -> String {
+    format!("{host} resolves to {ip}: {}", private_address_message(ip))
+}
+
 /// The address in the URL when its host is an IP literal (no DNS is asked for those).
 pub fn literal_ip(url: &Url) -> Option<IpAddr> {
     let host = url.host_str()?;
@@ -155,10 +209,9 @@ impl Resolve for GuardedResolver {
                 .collect();
             match (allowed.is_empty(), found.first()) {
                 (false, _) => Ok(Box::new(allowed.into_iter()) as Addrs),
-                (true, Some(first)) => Err(Box::new(BlockedTarget(format!(
-                    "{host} resolves to {}: {}",
+                (true, Some(first)) => Err(Box::new(BlockedTarget(resolves_to_private_message(
+                    &host,
                     first.ip(),
-                    private_address_message(first.ip())
                 )))
                     as Box<dyn std::error::Error + Send + Sync>),
                 (true, None) => Err(format!("{host} has no address").into()),
@@ -244,5 +297,31 @@ mod tests {
         }
         assert!(parse_target_url("http://127.0.0.1:9000/hook", true).is_ok());
         assert!(parse_target_url("javascript:alert(1)", true).is_err());
+    }
+
+    #[tokio::test]
+    async fn loopback_names_are_refused_like_loopback_addresses() {
+        for target in [
+            "http://localhost:8080/",
+            "http://localhost./",
+            "http://LOCALHOST/x",
+            "http://app.localhost./",
+            "http://127.0.0.1./",
+            "http://2130706433/",
+        ] {
+            let refused = match parse_target_url(target, false) {
+                Err(e) => e,
+                Ok(url) => check_target_resolves(&url, false).await.expect_err(target),
+            };
+            assert!(
+                refused
+                    .message
+                    .contains("127.0.0.1 is a private, loopback or link-local address"),
+                "{target}: {}",
+                refused.message
+            );
+        }
+        let url = parse_target_url("http://localhost./", true).unwrap();
+        assert!(check_target_resolves(&url, true).await.is_ok());
     }
 }

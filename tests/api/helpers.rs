@@ -173,13 +173,26 @@ pub fn test_webhook_config() -> freightdesk::subscriptions::WebhookConfig {
 }
 
 pub async fn spawn_app(backend: Dialect) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// A test app whose configuration `configure` changes first (short timeouts, secure cookies).
+pub async fn spawn_app_with(backend: Dialect, configure: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, dir) = fresh_database_url(backend).await;
-    spawn_app_on(database_url, dir).await
+    spawn_app_on_with(database_url, dir, configure).await
 }
 
 /// A test app on a given database (e.g. one reached through a proxy the test controls).
 pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) -> TestApp {
-    let config = Config {
+    spawn_app_on_with(database_url, dir, |_| {}).await
+}
+
+async fn spawn_app_on_with(
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    let mut config = Config {
         database_url: parse_url(&database_url.clone()),
         addr: "127.0.0.1:0".parse().unwrap(),
         node: format!("test-{}", Uuid::new_v4().simple()),
@@ -190,7 +203,9 @@ pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) 
             ..Default::default()
         },
         webhooks: test_webhook_config(),
+        http: Default::default(),
     };
+    configure(&mut config);
     let state = AppState::build(&config).await.expect("app state");
     add_test_users(&state.auth).await;
     let workers = state.start_workers(&config).await.expect("workers");
@@ -198,14 +213,10 @@ pub async fn spawn_app_on(database_url: String, dir: Option<tempfile::TempDir>) 
     let projections = state.db.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let app = server::router(state);
+    let app = server::router(state, &config.http);
+    let http = config.http.clone();
     tokio::spawn(async move {
-        axum::serve(
-            server::without_nagle(listener),
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap()
+        server::serve_connections(listener, app, &http, std::future::pending()).await
     });
     let mut app = TestApp {
         address: format!("http://{addr}"),

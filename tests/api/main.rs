@@ -3,6 +3,8 @@
 mod helpers;
 
 mod auth;
+mod behind_https;
+mod behind_proxy;
 mod board;
 mod cli;
 mod concurrency;
@@ -18,7 +20,9 @@ mod receiver;
 mod resilience;
 mod rollout;
 mod samples;
+mod slow_clients;
 mod stall;
 mod static_files;
 mod store_contract;
 mod subscriptions;
+mod webhook_targets;
