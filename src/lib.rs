@@ -15,9 +15,9 @@ pub mod database;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod domain;
-pub mod error;
+mod error;
 #[cfg(feature = "ssr")]
-pub mod lease;
+mod lease;
 mod pages;
 pub mod projections;
 #[cfg(feature = "ssr")]
@@ -30,6 +30,7 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod subscriptions;
+mod web;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

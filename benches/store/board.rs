@@ -177,7 +177,11 @@ pub async fn items_4_and_5(
 
     // Item 5: a broad term (a city: about one shipment in eight) and a narrow one (a piece of
     // one shipment's id).
-    let page = board(db, &BoardQuery::page(1)).await.expect("board");
+    let first = BoardQuery {
+        page: 1,
+        ..BoardQuery::default()
+    };
+    let page = board(db, &first).await.expect("board");
     let id = page.rows.first().expect("rows").shipment.id.to_string();
     let fragment = id[9..18].to_string();
     let per_run = if scale.quick { 20 } else { 200 };

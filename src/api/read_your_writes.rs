@@ -11,7 +11,7 @@ use crate::domain::FieldError;
 use crate::error::AppError;
 use crate::projections::versions;
 use crate::state::AppState;
-use http::header::{COOKIE, SET_COOKIE};
+use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
 use std::time::Duration;
 
@@ -27,24 +27,21 @@ const POLL: Duration = Duration::from_millis(20);
 /// `Set-Cookie` remembering `seq` for the next page load; scripts cannot read it and other
 /// sites' pages never send it.
 pub fn seen_cookie(seq: i64, secure: bool) -> HeaderValue {
-    let secure = if secure { "; Secure" } else { "" };
-    let value = format!(
-        "{SEEN_COOKIE}={seq}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SEEN_MAX_AGE_SECS}{secure}"
-    );
+    let value = crate::web::set_cookie(crate::web::SetCookie {
+        name: SEEN_COOKIE,
+        value: &seq.to_string(),
+        max_age_secs: SEEN_MAX_AGE_SECS,
+        http_only: true,
+        secure,
+    });
     // Digits and fixed text only: always a valid header value.
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The highest well-formed position among the `fd_seen` cookies; anything else is ignored.
 pub fn seen_in(headers: &HeaderMap) -> Option<i64> {
-    let prefix = format!("{SEEN_COOKIE}=");
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .filter_map(|c| c.trim().strip_prefix(prefix.as_str()))
-        .filter_map(|v| v.trim().parse::<i64>().ok())
+    crate::web::cookie_values(headers, SEEN_COOKIE)
+        .filter_map(|v| v.parse::<i64>().ok())
         .filter(|seq| *seq > 0)
         .max()
 }
@@ -140,6 +137,7 @@ async fn live_has_passed(state: &AppState, projection: &str, seq: i64) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::COOKIE;
 
     fn headers(cookies: &[&'static str]) -> HeaderMap {
         let mut headers = HeaderMap::new();

@@ -1,7 +1,8 @@
 //! The session cookie: how it is set, cleared and read.
 
 use super::{sessions, AuthConfig};
-use axum::http::header::{COOKIE, SET_COOKIE};
+use crate::web::{cookie_values, set_cookie, SetCookie};
+use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue};
 
 /// The cookie that carries the session token.
@@ -13,15 +14,13 @@ pub fn session_cookie(token: &str, config: &AuthConfig) -> HeaderValue {
     if !sessions::well_formed(token) {
         return clear_session_cookie();
     }
-    let secure = if config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let value = format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{secure}",
-        config.absolute.as_secs()
-    );
+    let value = set_cookie(SetCookie {
+        name: SESSION_COOKIE,
+        value: token,
+        max_age_secs: config.absolute.as_secs(),
+        http_only: true,
+        secure: config.secure_cookies,
+    });
     HeaderValue::from_str(&value).unwrap_or_else(|_| clear_session_cookie())
 }
 
@@ -32,13 +31,8 @@ pub fn clear_session_cookie() -> HeaderValue {
 
 /// The session token from the `Cookie` headers, if any.
 pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    let prefix = format!("{SESSION_COOKIE}=");
-    headers
-        .get_all(COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok())
-        .flat_map(|h| h.split(';'))
-        .find_map(|c| c.trim().strip_prefix(prefix.as_str()).map(str::to_string))
+    cookie_values(headers, SESSION_COOKIE)
+        .next()
         .filter(|t| !t.is_empty())
 }
 
@@ -53,6 +47,7 @@ pub(crate) fn sets_session_cookie(headers: &HeaderMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header::COOKIE;
 
     #[test]
     fn the_cookie_is_locked_down() {

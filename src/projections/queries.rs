@@ -39,14 +39,6 @@ pub struct BoardQuery {
 }
 
 impl BoardQuery {
-    /// A page of the whole board, unfiltered.
-    pub fn page(page: i64) -> Self {
-        Self {
-            page,
-            ..Self::default()
-        }
-    }
-
     /// Parses every field, reporting each bad one by its own name.
     pub fn parse(raw: &RawBoardQuery) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -118,11 +110,6 @@ pub struct CursorKey {
 }
 
 impl CursorKey {
-    /// `time|id` in the default order (planned pickup), whatever form the link wrote it in.
-    pub fn parse(key: &str) -> Option<Self> {
-        Self::parse_for(SortColumn::PlannedPickup, key)
-    }
-
     /// `value|id` for an order by `column` (the value may itself hold `|`; the id never does).
     pub fn parse_for(column: SortColumn, key: &str) -> Option<Self> {
         let (value, id) = key.rsplit_once('|')?;
@@ -135,11 +122,6 @@ impl CursorKey {
             value,
             id: ShipmentId::parse(id).ok()?.to_string(),
         })
-    }
-
-    /// The key of a row in the default order, as links carry it.
-    pub fn of(row: &BoardRow) -> String {
-        Self::of_sorted(row, SortColumn::PlannedPickup)
     }
 
     /// The key of a row in an order by `column`.
@@ -264,14 +246,34 @@ fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName,
     }
 }
 
-/// The board page for a query, from the live version. A rebuild that finishes swaps the live
-/// table and drops the old one; a read caught between the lookup and the query is retried once.
-#[tracing::instrument(skip(db))]
-pub async fn board(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
-    match board_once(db, query).await {
-        Err(QueryError::Database(sqlx::Error::Database(_))) => board_once(db, query).await,
+/// A read of the live version's table, retried once if that table was not there: a rebuild
+/// that finishes swaps the live table and drops the old one, and a read caught between the
+/// catalog lookup and its query meets "undefined table". Any other error is the answer.
+async fn retried_if_swapped<T, F, Fut>(read: F) -> Result<T, QueryError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, QueryError>>,
+{
+    match read().await {
+        Err(e) if is_undefined_table(&e) => read().await,
         result => result,
     }
+}
+
+/// PostgreSQL's `undefined_table` (42P01), or SQLite's "no such table".
+fn is_undefined_table(e: &QueryError) -> bool {
+    match e {
+        QueryError::Database(sqlx::Error::Database(e)) => {
+            e.code().as_deref() == Some("42P01") || e.message().starts_with("no such table")
+        }
+        _ => false,
+    }
+}
+
+/// The board page for a query, from the live version (see `retried_if_swapped`).
+#[tracing::instrument(skip(db))]
+pub async fn board(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
+    retried_if_swapped(|| board_once(db, query)).await
 }
 
 async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
@@ -371,11 +373,7 @@ pub async fn daily(
     db: &PortableDb,
     days: i64,
 ) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
-    // Retried once for the same reason as `board`.
-    match daily_once(db, days).await {
-        Err(QueryError::Database(sqlx::Error::Database(_))) => daily_once(db, days).await,
-        result => result,
-    }
+    retried_if_swapped(|| daily_once(db, days)).await
 }
 
 async fn daily_once(
@@ -401,12 +399,7 @@ pub async fn daily_calendar(
     today: NaiveDate,
     days: u32,
 ) -> Result<(Definition, Vec<(String, DayCounts)>), QueryError> {
-    match daily_calendar_once(db, today, days).await {
-        Err(QueryError::Database(sqlx::Error::Database(_))) => {
-            daily_calendar_once(db, today, days).await
-        }
-        result => result,
-    }
+    retried_if_swapped(|| daily_calendar_once(db, today, days)).await
 }
 
 async fn daily_calendar_once(

@@ -6,11 +6,16 @@ use crate::helpers::{spawn_app, Dialect};
 use crate::projections::{all_events, expected_board, wait_caught_up};
 use freightdesk::domain::ShipmentStatus;
 use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
+use freightdesk::projections::sort::SortColumn;
 use freightdesk::projections::BoardRow;
 
 /// The cursor a link would carry for a row, parsed as the server parses it.
 fn key_of(row: &BoardRow) -> CursorKey {
-    CursorKey::parse(&CursorKey::of(row)).expect("a row's own key parses")
+    CursorKey::parse_for(
+        SortColumn::PlannedPickup,
+        &CursorKey::of_sorted(row, SortColumn::PlannedPickup),
+    )
+    .expect("a row's own key parses")
 }
 use freightdesk::projections::Definition;
 use std::collections::HashSet;
@@ -28,7 +33,15 @@ both_backends!(
         let db = &app.projections;
 
         let started = Instant::now();
-        let first = board(db, &BoardQuery::page(1)).await.unwrap();
+        let first = board(
+            db,
+            &BoardQuery {
+                page: 1,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         println!(
             "{backend:?}: first page of 10,000 in {:?}",
             started.elapsed()
@@ -81,7 +94,15 @@ both_backends!(
         // Pages partition the result: the last page holds the remainder, no row appears twice.
         let pages = (first.total + BOARD_PAGE_SIZE - 1) / BOARD_PAGE_SIZE;
         let started = Instant::now();
-        let last = board(db, &BoardQuery::page(pages)).await.unwrap();
+        let last = board(
+            db,
+            &BoardQuery {
+                page: pages,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         println!("{backend:?}: last page in {:?}", started.elapsed());
         assert_eq!(
             last.rows.len() as i64,
@@ -103,7 +124,15 @@ both_backends!(
                 assert!(seen.insert(row.shipment.id), "row on two pages");
             }
         }
-        let beyond = board(db, &BoardQuery::page(pages + 1)).await.unwrap();
+        let beyond = board(
+            db,
+            &BoardQuery {
+                page: pages + 1,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         assert!(beyond.rows.is_empty());
 
         // Next and previous by cursor land on the same rows as the offsets, at any depth.
@@ -176,7 +205,7 @@ both_backends!(
             .all(|r| r.shipment.status == ShipmentStatus::Delivered));
         assert_eq!(delivered_2.total, delivered.total);
         // A cursor that is not a board position never reaches a query: it does not parse.
-        assert!(CursorKey::parse("nonsense").is_none());
+        assert!(CursorKey::parse_for(SortColumn::PlannedPickup, "nonsense").is_none());
 
         // The same walk as the browser does it: the server function hands out the cursors.
         let offset_ids = |page: i64| async move {

@@ -264,9 +264,15 @@ both_backends!(
     board_queries_filter_search_and_page,
     |backend: Dialect| async move {
         let app = app_with_history(backend).await;
-        let all = queries::board(&app.projections, &BoardQuery::page(1))
-            .await
-            .unwrap();
+        let all = queries::board(
+            &app.projections,
+            &BoardQuery {
+                page: 1,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(all.total, 40);
         assert_eq!(all.served_by, Definition::ShipmentBoardV1);
         let in_transit = queries::board(
@@ -499,9 +505,15 @@ both_backends!(
         .await
         .unwrap();
         // Reads keep coming from the complete old table while the new one fills.
-        let page = queries::board(&app.projections, &BoardQuery::page(1))
-            .await
-            .unwrap();
+        let page = queries::board(
+            &app.projections,
+            &BoardQuery {
+                page: 1,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(page.total, 40);
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         let after = versions::load(&app.projections, Definition::ShipmentBoardV1)
@@ -646,7 +658,15 @@ both_backends!(
             vec![Definition::DailyShipmentsV1, v2],
             "exactly one live version per projection"
         );
-        let page = queries::board(db, &BoardQuery::page(1)).await.unwrap();
+        let page = queries::board(
+            db,
+            &BoardQuery {
+                page: 1,
+                ..BoardQuery::default()
+            },
+        )
+        .await
+        .unwrap();
         assert_eq!(page.served_by, v2);
         assert!(
             page.rows.iter().any(|r| r.shipment.location_count > 0),
@@ -663,10 +683,16 @@ both_backends!(
             Some("shipment_board@2")
         );
         assert_eq!(
-            queries::board(db, &BoardQuery::page(1))
-                .await
-                .unwrap()
-                .served_by,
+            queries::board(
+                db,
+                &BoardQuery {
+                    page: 1,
+                    ..BoardQuery::default()
+                }
+            )
+            .await
+            .unwrap()
+            .served_by,
             v1
         );
         let audit = audit::recent(db, 5).await.unwrap();

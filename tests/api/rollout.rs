@@ -248,7 +248,16 @@ both_backends!(
             let (db, stop, failures) = (db.clone(), stop.clone(), failures.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if board(&db, &BoardQuery::page(1)).await.is_err() {
+                    if board(
+                        &db,
+                        &BoardQuery {
+                            page: 1,
+                            ..BoardQuery::default()
+                        },
+                    )
+                    .await
+                    .is_err()
+                    {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -286,7 +295,16 @@ both_backends!(
             .unwrap();
         let started = Instant::now();
         loop {
-            let served = board(&db, &BoardQuery::page(1)).await.unwrap().served_by;
+            let served = board(
+                &db,
+                &BoardQuery {
+                    page: 1,
+                    ..BoardQuery::default()
+                },
+            )
+            .await
+            .unwrap()
+            .served_by;
             if served == V1 {
                 break;
             }
