@@ -440,7 +440,7 @@ fn status_table(overview: &ProjectionsOverview) -> String {
             .map(|r| {
                 let left = r
                     .eta_seconds
-                    .map(|s| format!(", {} left", crate::components::human_duration(s as i64)))
+                    .map(|s| format!(", {} left", crate::format::human_duration(s as i64)))
                     .unwrap_or_default();
                 format!("{:.0}% ({}/{}){left}", r.percent(), r.done, r.total)
             })

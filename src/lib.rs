@@ -16,6 +16,7 @@ pub mod database;
 pub mod db;
 pub mod domain;
 pub mod error;
+mod format;
 #[cfg(feature = "ssr")]
 pub mod lease;
 mod pages;

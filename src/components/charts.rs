@@ -8,6 +8,7 @@ use crate::api::projections::{
     get_daily_shipments, get_projection_samples, DailyRow, VersionSeries, DAILY_DAYS,
 };
 use crate::error::AppError;
+use crate::format::format_number;
 use leptos::prelude::*;
 
 /// The time a sparkline spans, in seconds (the samples the server keeps).
@@ -16,31 +17,6 @@ const SPARK_WIDTH: f64 = 160.0;
 const SPARK_HEIGHT: f64 = 32.0;
 /// Room right of a sparkline for its max and min labels.
 const SPARK_LABELS: f64 = 84.0;
-
-/// `1234567.26` → `"1,234,567.3"` with one decimal: numbers an operator reads, not parses.
-pub(crate) fn format_number(value: f64, decimals: usize) -> String {
-    if !value.is_finite() {
-        return "—".to_string();
-    }
-    let text = format!("{:.*}", decimals, value.abs());
-    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    let sign = if value < 0.0 && text.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    match fraction {
-        "" => format!("{sign}{grouped}"),
-        f => format!("{sign}{grouped}.{f}"),
-    }
-}
 
 /// The vertical range a sparkline draws: from zero (or the lowest value, if below zero) up to
 /// the highest, so a small wobble on a large lag does not look like a cliff. `None` when empty.
@@ -455,23 +431,6 @@ mod tests {
     /// `(seconds_ago, value)` samples, or points, of a case.
     type Pairs = &'static [(f64, f64)];
     type Range = Option<(f64, f64)>;
-
-    #[test]
-    fn numbers_are_grouped_by_thousands() {
-        let cases = [
-            (0.0, 0, "0"),
-            (12.0, 0, "12"),
-            (1234.0, 0, "1,234"),
-            (1_234_567.26, 1, "1,234,567.3"),
-            (999.96, 1, "1,000.0"),
-            (-4321.0, 0, "-4,321"),
-            (-0.01, 1, "0.0"),
-            (f64::NAN, 0, "—"),
-        ];
-        for (value, decimals, want) in cases {
-            assert_eq!(format_number(value, decimals), want, "{value}");
-        }
-    }
 
     #[test]
     fn the_range_starts_at_zero_unless_values_go_below() {

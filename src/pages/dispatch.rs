@@ -1,9 +1,10 @@
 use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
 use crate::components::{
-    field_described, field_invalid, human_duration, last_error, use_clock, FieldNote, MaybeTime,
-    StatusBadge, ZonedTime,
+    field_described, field_invalid, last_error, use_clock, FieldNote, MaybeTime, StatusBadge,
+    ZonedTime,
 };
 use crate::domain::ShipmentStatus;
+use crate::format::human_duration;
 use crate::projections::sort::{BoardSort, SortColumn};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};

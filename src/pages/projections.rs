@@ -7,7 +7,8 @@ use crate::api::projections::{
     CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
 };
 use crate::auth::Role;
-use crate::components::{human_duration, ZonedTime};
+use crate::components::ZonedTime;
+use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
 use crate::stall::{explain, HoldReport};

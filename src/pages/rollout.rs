@@ -9,8 +9,9 @@ use crate::api::projections::{
     SaveProjectionSettings, SkipPoisonEvent,
 };
 use crate::auth::Role;
-use crate::components::{follow_outcome, human_duration, ZonedTime};
+use crate::components::{follow_outcome, ZonedTime};
 use crate::error::AppError;
+use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
 use crate::projections::status::{RolloutStatus, VersionStatus};
 use leptos::prelude::*;
