@@ -3,8 +3,10 @@
 pub mod charts;
 mod clock;
 pub mod live;
+mod refresh;
 
 pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
+pub use refresh::refresh_every;
 
 use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;

@@ -7,7 +7,7 @@ use crate::api::projections::{
     CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
 };
 use crate::auth::Role;
-use crate::components::ZonedTime;
+use crate::components::{refresh_every, ZonedTime};
 use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
@@ -373,17 +373,3 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
         </section>
     }
 }
-
-/// Keeps a page current while it is open in a browser: bumps `tick` every `period`.
-#[cfg(feature = "hydrate")]
-pub(super) fn refresh_every(tick: RwSignal<u32>, period: std::time::Duration) {
-    if let Ok(handle) =
-        set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), period)
-    {
-        on_cleanup(move || handle.clear());
-    }
-}
-
-/// The server renders a page once; only the browser refreshes it.
-#[cfg(not(feature = "hydrate"))]
-pub(super) fn refresh_every(_tick: RwSignal<u32>, _period: std::time::Duration) {}

@@ -9,7 +9,7 @@ use crate::api::projections::{
     SaveProjectionSettings, SkipPoisonEvent,
 };
 use crate::auth::Role;
-use crate::components::{follow_outcome, ZonedTime};
+use crate::components::{follow_outcome, refresh_every, ZonedTime};
 use crate::error::AppError;
 use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
@@ -73,7 +73,7 @@ pub fn RolloutPage() -> impl IntoView {
     let latest = RwSignal::new(None);
     actions.report_into(latest);
     let tick = RwSignal::new(0u32);
-    super::projections::refresh_every(tick, std::time::Duration::from_secs(1));
+    refresh_every(tick, std::time::Duration::from_secs(1));
     // The page keeps the comparison fresh while it is open (every 10 s, and on load).
     Effect::new(move |_| {
         if tick.get().is_multiple_of(10) {
