@@ -16,6 +16,7 @@ pub mod database;
 pub mod db;
 pub mod domain;
 mod error;
+mod format;
 #[cfg(feature = "ssr")]
 mod lease;
 mod pages;

@@ -3,8 +3,10 @@
 pub mod charts;
 mod clock;
 pub mod live;
+mod refresh;
 
 pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
+pub use refresh::refresh_every;
 
 use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;
@@ -143,30 +145,4 @@ fn focus_first_outcome() {
 #[component]
 pub fn StatusBadge(status: ShipmentStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", status.as_str()) data-status=status.as_str()>{status.label()}</span> }
-}
-
-/// "3h 12m" for a number of seconds; under a minute, the seconds.
-pub fn human_duration(seconds: i64) -> String {
-    let (d, h, m) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-    );
-    match (d, h) {
-        (0, 0) if m == 0 => format!("{}s", seconds.max(0)),
-        (0, 0) => format!("{m}m"),
-        (0, _) => format!("{h}h {m}m"),
-        _ => format!("{d}d {h}h"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(super::human_duration(59), "59s");
-        assert_eq!(super::human_duration(61), "1m");
-        assert_eq!(super::human_duration(3 * 3600 + 12 * 60), "3h 12m");
-        assert_eq!(super::human_duration(2 * 86_400 + 3600), "2d 1h");
-    }
 }

@@ -1,9 +1,12 @@
+use crate::api::projections::{get_daily_shipments, DAILY_DAYS};
 use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
+use crate::components::charts::DailyChart;
 use crate::components::{
-    field_described, field_invalid, human_duration, last_error, use_clock, FieldNote, MaybeTime,
-    StatusBadge, ZonedTime,
+    field_described, field_invalid, last_error, use_clock, FieldNote, MaybeTime, StatusBadge,
+    ZonedTime,
 };
 use crate::domain::ShipmentStatus;
+use crate::format::human_duration;
 use crate::projections::sort::{BoardSort, SortColumn};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
@@ -172,7 +175,38 @@ pub fn DispatchPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <crate::components::charts::DailyChart/>
+        <DailyCounts/>
+    }
+}
+
+/// The daily counts of the last `DAILY_DAYS` days, read once when the board opens, as a chart.
+#[component]
+fn DailyCounts() -> impl IntoView {
+    let daily = Resource::new(|| (), |_| get_daily_shipments(String::new()));
+    view! {
+        <section class="card" data-testid="daily-chart">
+            <h2>{format!("Shipments per day, last {DAILY_DAYS} days (UTC)")}</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading the daily counts…"</p> }>
+                {move || Suspend::new(async move {
+                    match daily.await {
+                        Ok(d) => {
+                            // The server sends the newest day first; time runs left to right.
+                            let mut days = d.days;
+                            days.reverse();
+                            view! {
+                                <DailyChart days/>
+                                <p class="muted served-by">{format!("Served by {}", d.served_by)}</p>
+                            }
+                            .into_any()
+                        }
+                        Err(e) => view! {
+                            <p class="muted">{format!("The daily counts are not available: {e}")}</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
     }
 }
 

@@ -3,11 +3,14 @@
 //! trail; and the daily counts read model.
 
 use crate::api::projections::{
-    compare_board_versions, get_daily_shipments, get_projections_overview, BoardComparison,
-    CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
+    compare_board_versions, get_daily_shipments, get_projection_samples, get_projections_overview,
+    BoardComparison, CutOverProjection, RebuildProjection, RetireProjection, RetryProjection,
+    VersionSeries,
 };
 use crate::auth::Role;
-use crate::components::{human_duration, ZonedTime};
+use crate::components::charts::VersionCharts;
+use crate::components::{refresh_every, ZonedTime};
+use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
 use crate::stall::{explain, HoldReport};
@@ -52,7 +55,8 @@ pub fn ProjectionsPage() -> impl IntoView {
     };
     let tick = RwSignal::new(0u32);
     refresh_every(tick, std::time::Duration::from_secs(2));
-    let samples = crate::components::charts::provide_sample_feed(tick);
+    // Lag and rate of every version over the last hour, for the charts in the rows.
+    let samples = Resource::new(move || tick.get(), |_| get_projection_samples());
     let overview = Resource::new(
         move || (tick.get(), ops.versions()),
         |_| get_projections_overview(),
@@ -89,9 +93,12 @@ pub fn ProjectionsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
-                samples.ready().await;
+                // Awaited with the overview, so the rows draw their charts at once: the server's
+                // HTML and the browser's first render agree (a chart awaiting its own data inside
+                // a row fails to hydrate). Without samples the rows draw no charts.
+                let samples = samples.await.unwrap_or_default();
                 match overview.await {
-                    Ok(o) => view! { <Overview o ops admin/> }.into_any(),
+                    Ok(o) => view! { <Overview o ops admin samples/> }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -125,9 +132,20 @@ pub fn ProjectionsPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoView {
-    let rows: Vec<(VersionStatus, VersionFacts)> =
-        o.versions.iter().map(|v| (v.clone(), o.facts(v))).collect();
+fn Overview(
+    o: ProjectionsOverview,
+    ops: Operations,
+    admin: bool,
+    samples: Vec<VersionSeries>,
+) -> impl IntoView {
+    let rows: Vec<(VersionStatus, VersionFacts, Option<VersionSeries>)> = o
+        .versions
+        .iter()
+        .map(|v| {
+            let series = samples.iter().find(|s| s.key == v.key).cloned();
+            (v.clone(), o.facts(v), series)
+        })
+        .collect();
     let hold = match (&o.hold, o.long_hold()) {
         (None, _) => view! {
             <p class="muted" data-testid="hold-sqlite">
@@ -151,7 +169,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoVi
                 </tr>
             </thead>
             <tbody>
-                {rows.into_iter().map(|(v, facts)| view! { <VersionRow v facts ops admin/> }).collect_view()}
+                {rows.into_iter().map(|(v, facts, series)| view! { <VersionRow v facts series ops admin/> }).collect_view()}
             </tbody>
         </table>
         <section class="card">
@@ -191,6 +209,7 @@ fn Overview(o: ProjectionsOverview, ops: Operations, admin: bool) -> impl IntoVi
 fn VersionRow(
     v: VersionStatus,
     facts: VersionFacts,
+    series: Option<VersionSeries>,
     ops: Operations,
     admin: bool,
 ) -> impl IntoView {
@@ -217,7 +236,7 @@ fn VersionRow(
     view! {
         <tr data-version=key.clone()>
             <td><a href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span>
-                <crate::components::charts::VersionCharts key=key.clone()/></td>
+                {series.map(|series| view! { <VersionCharts series/> })}</td>
             <td data-testid="state">{state}</td>
             <td>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
                 <span class="muted">{format!("{} applied", v.events_applied)}</span></td>
@@ -372,17 +391,3 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
         </section>
     }
 }
-
-/// Keeps a page current while it is open in a browser: bumps `tick` every `period`.
-#[cfg(feature = "hydrate")]
-pub(super) fn refresh_every(tick: RwSignal<u32>, period: std::time::Duration) {
-    if let Ok(handle) =
-        set_interval_with_handle(move || tick.update(|n| *n = n.wrapping_add(1)), period)
-    {
-        on_cleanup(move || handle.clear());
-    }
-}
-
-/// The server renders a page once; only the browser refreshes it.
-#[cfg(not(feature = "hydrate"))]
-pub(super) fn refresh_every(_tick: RwSignal<u32>, _period: std::time::Duration) {}

@@ -4,13 +4,15 @@
 //! the audit trail; updated every second.
 
 use crate::api::projections::{
-    get_rollout, AcceptDifferences, AcknowledgeAlert, AcknowledgeSkippedEvents,
-    CompareBoardVersions, CutOverProjection, RebuildProjection, RetryProjection,
-    SaveProjectionSettings, SkipPoisonEvent,
+    get_projection_samples, get_rollout, AcceptDifferences, AcknowledgeAlert,
+    AcknowledgeSkippedEvents, CompareBoardVersions, CutOverProjection, RebuildProjection,
+    RetryProjection, SaveProjectionSettings, SkipPoisonEvent, VersionSeries,
 };
 use crate::auth::Role;
-use crate::components::{follow_outcome, human_duration, ZonedTime};
+use crate::components::charts::VersionCharts;
+use crate::components::{follow_outcome, refresh_every, ZonedTime};
 use crate::error::AppError;
+use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
 use crate::projections::status::{RolloutStatus, VersionStatus};
 use leptos::prelude::*;
@@ -72,7 +74,7 @@ pub fn RolloutPage() -> impl IntoView {
     let latest = RwSignal::new(None);
     actions.report_into(latest);
     let tick = RwSignal::new(0u32);
-    super::projections::refresh_every(tick, std::time::Duration::from_secs(1));
+    refresh_every(tick, std::time::Duration::from_secs(1));
     // The page keeps the comparison fresh while it is open (every 10 s, and on load).
     Effect::new(move |_| {
         if tick.get().is_multiple_of(10) {
@@ -86,7 +88,7 @@ pub fn RolloutPage() -> impl IntoView {
             sample_tick.update(|n| *n = n.wrapping_add(1));
         }
     });
-    let samples = crate::components::charts::provide_sample_feed(sample_tick);
+    let samples = Resource::new(move || sample_tick.get(), |_| get_projection_samples());
     let status = Resource::new(
         move || (name.get(), tick.get()),
         |(name, _)| get_rollout(name),
@@ -104,9 +106,11 @@ pub fn RolloutPage() -> impl IntoView {
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let admin = me.await.ok().flatten().is_some_and(|u| u.allows(Role::Admin));
-                samples.ready().await;
+                // Awaited with the status, so the cards draw their charts at once (see the
+                // projections page). Without samples the cards draw no charts.
+                let samples = samples.await.unwrap_or_default();
                 match status.await {
-                    Ok(s) => view! { <Rollout s admin actions/> }.into_any(),
+                    Ok(s) => view! { <Rollout s admin actions samples/> }.into_any(),
                     Err(AppError::NotFound { .. }) => view! { <super::NotFound/> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -116,7 +120,13 @@ pub fn RolloutPage() -> impl IntoView {
 }
 
 #[component]
-fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoView {
+fn Rollout(
+    s: RolloutStatus,
+    admin: bool,
+    actions: RolloutActions,
+    samples: Vec<VersionSeries>,
+) -> impl IntoView {
+    let series_of = |v: &VersionStatus| samples.iter().find(|s| s.key == v.key).cloned();
     let rollback = s.rollback_window();
     let ready = s.ready();
     let green_facts = s.green.as_ref().map(|g| s.facts(g));
@@ -141,10 +151,14 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
             }
         }).collect_view()}
         <div class="blue-green">
-            {s.blue.clone().map(|b| view! { <VersionCard v=b rows=s.blue_rows role="blue" title="Blue · live"/> })}
+            {s.blue.clone().map(|b| {
+                let series = series_of(&b);
+                view! { <VersionCard v=b series rows=s.blue_rows role="blue" title="Blue · live"/> }
+            })}
             {s.green.clone().map(|g| {
                 let title = if rollback { "Green · standby (rollback target)" } else { "Green · candidate" };
-                view! { <VersionCard v=g rows=s.green_rows role="green" title/> }
+                let series = series_of(&g);
+                view! { <VersionCard v=g series rows=s.green_rows role="green" title/> }
             })}
         </div>
         {(s.green.is_none()).then(|| view! {
@@ -250,6 +264,7 @@ fn Rollout(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
 #[component]
 fn VersionCard(
     v: VersionStatus,
+    series: Option<VersionSeries>,
     rows: Option<i64>,
     role: &'static str,
     title: &'static str,
@@ -292,7 +307,7 @@ fn VersionCard(
             {v.error.clone().map(|e| view! {
                 <p class="error" data-testid="version-error">{e}{v.error_event.clone().map(|ev| format!(" — at event {ev}"))}</p>
             })}
-            <crate::components::charts::VersionCharts key=v.key.clone()/>
+            {series.map(|series| view! { <VersionCharts series/> })}
         </section>
     }
 }

@@ -5,7 +5,9 @@ use crate::api::subscriptions::{
     get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardDelivery,
     PauseSubscription, ResumeSubscription, RetryDelivery, RewindSubscription, SendTestEvent,
 };
-use crate::components::{follow_outcome, last_error, FieldNote, MaybeTime, ZonedTime};
+use crate::components::{
+    follow_outcome, last_error, refresh_every, FieldNote, MaybeTime, ZonedTime,
+};
 use crate::domain::ShipmentEvent;
 use crate::error::AppError;
 use crate::subscriptions::{
@@ -31,7 +33,7 @@ fn plural(n: i64, one: &str, many: &str) -> String {
 pub fn SubscriptionsPage() -> impl IntoView {
     let create = ServerAction::<CreateSubscription>::new();
     let tick = RwSignal::new(0u32);
-    super::projections::refresh_every(tick, REFRESH);
+    refresh_every(tick, REFRESH);
     let list = Resource::new(
         move || (tick.get(), create.version().get()),
         |_| list_subscriptions(),
@@ -190,7 +192,7 @@ pub fn SubscriptionPage() -> impl IntoView {
     let latest = RwSignal::new(None);
     actions.report_into(latest);
     let tick = RwSignal::new(0u32);
-    super::projections::refresh_every(tick, REFRESH);
+    refresh_every(tick, REFRESH);
     let detail = Resource::new(
         move || (id.get(), tick.get(), actions.versions()),
         |(id, _, _)| async move {

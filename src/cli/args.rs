@@ -1,22 +1,15 @@
-//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users` and
-//! `subscriptions`.
-//! Flags win over the environment; `--help` on any command explains it.
+//! The command line's arguments: the clap types, their value parsers, and what `serve`'s flags
+//! make of the environment.
 
-use crate::auth::{read_password, Auth, AuthConfig, Role};
+use super::CliResult;
+use crate::auth::{AuthConfig, Role};
 use crate::config::Config;
-use crate::database::Database;
-use crate::db::{DatabaseUrl, PortableDb};
-use crate::projections::status::ProjectionsOverview;
+use crate::db::DatabaseUrl;
 use crate::projections::{parse_capabilities, Definition, DEFAULT_BATCH_SIZE};
-use crate::store::EventStore;
-use crate::subscriptions::operations::{self, SubscriptionInput};
-use crate::subscriptions::{SubscriptionState, WebhookConfig};
+use crate::subscriptions::WebhookConfig;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::time::Duration;
-
-/// Errors of a command: printed once, and the process exits non-zero.
-pub type CliResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -193,6 +186,7 @@ fn parse_role(role: &str) -> Result<Role, String> {
 }
 
 impl ServeArgs {
+    /// The server's settings: these flags, checked, over the parsed database URL.
     pub fn config(&self, database_url: DatabaseUrl) -> Result<Config, String> {
         let addr: SocketAddr = self.addr.parse().map_err(|_| {
             format!(
@@ -224,269 +218,13 @@ impl ServeArgs {
             http: self.http.config()?,
         })
     }
-}
 
-/// Opens the database for a command. Commands that only read refuse a SQLite file that does
-/// not exist instead of creating it (a typo would otherwise "work" on an empty database).
-async fn connect(url: &DatabaseUrl, create: bool) -> CliResult<(EventStore, PortableDb)> {
-    let Database { store, db } = if create {
-        Database::open(url).await?
-    } else {
-        Database::open_existing(url).await?
-    };
-    Ok((store, db))
-}
-
-pub async fn run(cli: Cli) -> CliResult<()> {
-    let url = DatabaseUrl::parse(&cli.database_url)?;
-    match cli
-        .command
-        .unwrap_or(Command::Serve(ServeArgs::default_from_env()?))
-    {
-        Command::Serve(args) => crate::server::serve(args.config(url)?).await?,
-        Command::Projections(ProjectionsCommand::Status) => {
-            let (store, db) = connect(&url, false).await?;
-            let overview = crate::projections::status::overview(&store, &db).await?;
-            print!("{}", status_table(&overview));
-        }
-        Command::Projections(ProjectionsCommand::Rebuild { version }) => {
-            let (store, db) = connect(&url, false).await?;
-            let (_, total) = store.head().await?;
-            let table =
-                crate::projections::operator::request_rebuild(&db, version, "cli", total).await?;
-            println!(
-                "rebuild of {} requested into {table} ({total} events); the node running it picks it up",
-                version.key()
-            );
-        }
-        Command::Seed {
-            shipments,
-            concurrency,
-        } => {
-            let (store, _) = connect(&url, true).await?;
-            let started = std::time::Instant::now();
-            let report = crate::seed::seed(&store, shipments, concurrency).await?;
-            let secs = started.elapsed().as_secs_f64();
-            println!(
-                "seeded {} shipments, {} events in {secs:.1}s ({:.0} commands/s)",
-                report.shipments,
-                report.events,
-                report.events as f64 / secs.max(1e-9)
-            );
-        }
-        Command::Users(command) => users(&url, command).await?,
-        Command::Subscriptions(command) => subscriptions(&url, command).await?,
-    }
-    Ok(())
-}
-
-impl ServeArgs {
     /// `freightdesk` with no command: serve, configured by the environment alone.
-    fn default_from_env() -> CliResult<Self> {
+    pub(super) fn default_from_env() -> CliResult<Self> {
         match Cli::try_parse_from(["freightdesk", "serve"])?.command {
             Some(Command::Serve(args)) => Ok(args),
             _ => Err("cannot read the serve settings".into()),
         }
-    }
-}
-
-async fn users(url: &DatabaseUrl, command: UsersCommand) -> CliResult<()> {
-    let (_, db) = connect(url, matches!(command, UsersCommand::Add { .. })).await?;
-    let auth = Auth::new(db, AuthConfig::default());
-    match command {
-        UsersCommand::Add {
-            name,
-            role,
-            display_name,
-        } => {
-            let password = read_password(&format!("Password for {name}: "))?;
-            let display = display_name.unwrap_or_else(|| name.clone());
-            let user = auth.add_user(&name, &display, role, &password).await?;
-            println!("added {} ({})", user.name, user.role);
-        }
-        UsersCommand::SetPassword { name } => {
-            let password = read_password(&format!("New password for {name}: "))?;
-            auth.reset_password(&name, &password).await?;
-            println!("password of {name} set; their sessions ended");
-        }
-        UsersCommand::Disable { name } => {
-            auth.disable_user(&name).await?;
-            println!("{name} is disabled; their sessions ended");
-        }
-        UsersCommand::List => {
-            println!("{:<24} {:<11} {:<9} display name", "name", "role", "state");
-            for u in auth.list_users().await? {
-                let state = if u.disabled_at.is_some() {
-                    "disabled"
-                } else {
-                    "active"
-                };
-                println!(
-                    "{:<24} {:<11} {:<9} {}",
-                    u.name, u.role, state, u.display_name
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The CLI acts as this actor in the subscriptions' audit trail.
-const CLI_ACTOR: &str = "cli";
-
-async fn subscriptions(url: &DatabaseUrl, command: SubscriptionsCommand) -> CliResult<()> {
-    let (store, db) = connect(url, matches!(command, SubscriptionsCommand::Add { .. })).await?;
-    let by_name = |name: String| {
-        let db = db.clone();
-        async move { CliResult::Ok(operations::find_by_name(&db, &name).await?) }
-    };
-    match command {
-        SubscriptionsCommand::Add {
-            name,
-            url,
-            events,
-            place,
-            max_attempts,
-            allow_private,
-        } => {
-            let config = WebhookConfig {
-                allow_private_targets: allow_private,
-                ..WebhookConfig::default()
-            };
-            let input = SubscriptionInput {
-                name,
-                target_url: url,
-                event_types: events,
-                place_filter: place,
-                max_attempts,
-            };
-            let created = operations::create(&db, &store, &config, CLI_ACTOR, input)
-                .await
-                .map_err(subscription_error)?;
-            println!("added subscription {} (#{})", created.name, created.id);
-            println!("signing secret (shown only now): {}", created.secret);
-        }
-        SubscriptionsCommand::List => {
-            println!(
-                "{:<24} {:<7} {:>10} {:>8} {:>8} {:>10} {:>6} {:<20} target",
-                "name", "state", "checkpoint", "lag", "pending", "delivered", "dead", "node"
-            );
-            for s in operations::list(&db, &store).await? {
-                println!(
-                    "{:<24} {:<7} {:>10} {:>8} {:>8} {:>10} {:>6} {:<20} {}",
-                    s.name,
-                    s.state.as_str(),
-                    s.checkpoint,
-                    s.lag_events,
-                    s.pending,
-                    s.delivered,
-                    s.dead,
-                    s.owner.as_deref().unwrap_or("-"),
-                    s.target_url
-                );
-            }
-        }
-        SubscriptionsCommand::Pause { name } => {
-            let row = by_name(name).await?;
-            let done =
-                operations::set_state(&db, CLI_ACTOR, row.id, SubscriptionState::Paused).await;
-            println!("{}", done.map_err(subscription_error)?);
-        }
-        SubscriptionsCommand::Resume { name } => {
-            let row = by_name(name).await?;
-            let done =
-                operations::set_state(&db, CLI_ACTOR, row.id, SubscriptionState::Active).await;
-            println!("{}", done.map_err(subscription_error)?);
-        }
-        SubscriptionsCommand::Rewind { name, to } => {
-            let row = by_name(name).await?;
-            let done = operations::rewind(&db, &store, CLI_ACTOR, row.id, &to, &row.name).await;
-            println!("{}", done.map_err(subscription_error)?);
-        }
-        SubscriptionsCommand::Remove { name } => {
-            let row = by_name(name).await?;
-            let done = operations::delete(&db, CLI_ACTOR, row.id, &row.name).await;
-            println!("{}", done.map_err(subscription_error)?);
-        }
-    }
-    Ok(())
-}
-
-/// Field errors as one line per field, as a person reads them on a terminal.
-fn subscription_error(
-    e: operations::SubscriptionError,
-) -> Box<dyn std::error::Error + Send + Sync> {
-    match e {
-        operations::SubscriptionError::Invalid(errors) => errors
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join("; ")
-            .into(),
-        other => other.into(),
-    }
-}
-
-/// The status table, with a line on what holds the projections back.
-fn status_table(overview: &ProjectionsOverview) -> String {
-    use std::fmt::Write;
-    let mut out = format!("{}\n", hold_line(overview));
-    let _ = writeln!(
-        out,
-        "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9} {:<20} {:<24} error",
-        "version", "state", "checkpoint", "head", "lag", "ev/s", "node", "rebuild"
-    );
-    for v in &overview.versions {
-        let rebuild = v
-            .rebuild
-            .as_ref()
-            .map(|r| {
-                let left = r
-                    .eta_seconds
-                    .map(|s| format!(", {} left", crate::components::human_duration(s as i64)))
-                    .unwrap_or_default();
-                format!("{:.0}% ({}/{}){left}", r.percent(), r.done, r.total)
-            })
-            .unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            out,
-            "{:<20} {:<9} {:>10} {:>10} {:>8} {:>9.1} {:<20} {:<24} {}",
-            v.key,
-            v.state,
-            v.checkpoint_seq,
-            v.head_seq,
-            v.lag_events,
-            v.events_per_sec,
-            v.owner_node.as_deref().unwrap_or("-"),
-            rebuild,
-            v.error.as_deref().unwrap_or_default()
-        );
-    }
-    out
-}
-
-/// One line on what holds the projections back, as the page's banner says it.
-fn hold_line(overview: &ProjectionsOverview) -> String {
-    let Some(hold) = &overview.hold else {
-        return "held back: never on SQLite (one writer at a time)".to_string();
-    };
-    if !hold.is_held_back() {
-        return "held back: no".to_string();
-    }
-    let seconds = hold.held_for_seconds(overview.taken_at);
-    match hold.blocking_holder() {
-        Some(h) => format!(
-            "held back: {} events wait for {seconds:.0}s, by pid {} ({}, user {}, application {})",
-            hold.unreadable_events,
-            h.pid,
-            h.state.as_deref().unwrap_or("state unknown"),
-            h.user.as_deref().unwrap_or("unknown"),
-            h.application_name.as_deref().unwrap_or("unnamed"),
-        ),
-        None => format!(
-            "held back: {} events wait for {seconds:.1}s on freightdesk's own appends in flight",
-            hold.unreadable_events
-        ),
     }
 }
 
