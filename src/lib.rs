@@ -31,6 +31,7 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod subscriptions;
+mod text_enum;
 mod web;
 
 #[cfg(feature = "hydrate")]

@@ -20,7 +20,7 @@ pub async fn add_user(
     password: String,
 ) -> Result<String, AppError> {
     let state = admin()?;
-    let role = crate::auth::Role::parse(&role).map_err(AppError::validation)?;
+    let role = crate::auth::Role::from_input(&role).map_err(AppError::validation)?;
     let display = if display_name.trim().is_empty() {
         name.clone()
     } else {
@@ -50,7 +50,7 @@ pub async fn reset_password(name: String, password: String) -> Result<String, Ap
 #[server(endpoint = "users/change-role")]
 pub async fn change_role(name: String, role: String) -> Result<String, AppError> {
     let state = admin()?;
-    let role = crate::auth::Role::parse(&role).map_err(AppError::validation)?;
+    let role = crate::auth::Role::from_input(&role).map_err(AppError::validation)?;
     state.auth.change_role(&name, role).await?;
     Ok(format!("{name} is now {}", role.label()))
 }

@@ -48,35 +48,27 @@ pub use password::{read_password, Password};
 pub use service::{Auth, AuthError};
 
 use crate::domain::FieldError;
+use crate::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// What a signed-in person may do. An admin may do everything a dispatcher may, and more.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Dispatcher,
-    Admin,
+text_enum! {
+    /// What a signed-in person may do. An admin may do everything a dispatcher may, and more.
+    /// The stored and serialised form is the text.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum Role {
+        Dispatcher = "dispatcher",
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 2] = [Role::Dispatcher, Role::Admin];
-
-    /// The stored and serialised form.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Dispatcher => "dispatcher",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Reads the stored form (or a form field); case and surrounding space do not matter.
-    pub fn parse(input: &str) -> Result<Self, FieldError> {
-        match input.trim().to_ascii_lowercase().as_str() {
-            "dispatcher" => Ok(Role::Dispatcher),
-            "admin" => Ok(Role::Admin),
-            _ => Err(FieldError::new("role", "must be dispatcher or admin")),
-        }
+    /// Reads what a person typed (or the stored form): case and surrounding space do not
+    /// matter.
+    pub fn from_input(input: &str) -> Result<Self, FieldError> {
+        Self::parse(&input.trim().to_ascii_lowercase())
+            .ok_or_else(|| FieldError::new("role", "must be dispatcher or admin"))
     }
 
     /// For people.
@@ -155,12 +147,12 @@ mod tests {
     #[test]
     fn roles_round_trip_through_text_and_json() {
         for role in Role::ALL {
-            assert_eq!(Role::parse(role.as_str()), Ok(role));
+            assert_eq!(Role::from_input(role.as_str()), Ok(role));
             let json = serde_json::to_value(role).unwrap();
             assert_eq!(json, role.as_str());
         }
-        assert_eq!(Role::parse(" ADMIN "), Ok(Role::Admin));
-        assert!(Role::parse("root").is_err());
+        assert_eq!(Role::from_input(" ADMIN "), Ok(Role::Admin));
+        assert!(Role::from_input("root").is_err());
         assert_eq!(Role::Dispatcher.label(), "Dispatcher");
     }
 }

@@ -118,7 +118,7 @@ pub(crate) async fn resolve(
     Ok(Some(CurrentUser {
         name: row.try_get("name")?,
         display_name: row.try_get("display_name")?,
-        role: Role::parse(&role)
+        role: Role::from_input(&role)
             .map_err(|e| sqlx::Error::Decode(format!("role {role:?}: {e}").into()))?,
     }))
 }

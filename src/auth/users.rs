@@ -172,5 +172,5 @@ pub(crate) async fn count_enabled_admins(
 
 fn role_col(row: &AnyRow) -> Result<Role, sqlx::Error> {
     let text: String = row.try_get("role")?;
-    Role::parse(&text).map_err(|e| sqlx::Error::Decode(format!("role {text:?}: {e}").into()))
+    Role::from_input(&text).map_err(|e| sqlx::Error::Decode(format!("role {text:?}: {e}").into()))
 }

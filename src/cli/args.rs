@@ -182,7 +182,7 @@ fn parse_definition(key: &str) -> Result<Definition, String> {
 }
 
 fn parse_role(role: &str) -> Result<Role, String> {
-    Role::parse(role).map_err(|e| e.message)
+    Role::from_input(role).map_err(|e| e.message)
 }
 
 impl ServeArgs {

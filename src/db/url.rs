@@ -1,5 +1,6 @@
 //! The database URL, parsed once into a typed value, and which database it names.
 
+use crate::text_enum::text_enum;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -92,20 +93,12 @@ fn url_password_span(url: &str) -> Option<(usize, usize)> {
     Some((colon + 1, at))
 }
 
-/// Which database: the one name for "PostgreSQL or SQLite" everywhere in the code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Dialect {
-    Postgres,
-    Sqlite,
-}
-
-impl Dialect {
-    /// As shown to people (status pages, the CLI, metrics labels).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "postgres",
-            Dialect::Sqlite => "sqlite",
-        }
+text_enum! {
+    /// Which database: the one name for "PostgreSQL or SQLite" everywhere in the code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub enum Dialect {
+        Postgres = "postgres",
+        Sqlite = "sqlite",
     }
 }
 

@@ -2,39 +2,22 @@
 //! `decide` (command + state -> new events or a refusal) and `evolve` (state + event -> state).
 
 use super::values::{CancelReason, Coordinates, Notes, PlaceName, ShipmentId};
+use crate::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ShipmentStatus {
-    Scheduled,
-    InTransit,
-    Delivered,
-    Cancelled,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    pub enum ShipmentStatus {
+        Scheduled = "Scheduled",
+        InTransit = "InTransit",
+        Delivered = "Delivered",
+        Cancelled = "Cancelled",
+    }
 }
 
 impl ShipmentStatus {
-    pub const ALL: [ShipmentStatus; 4] = [
-        ShipmentStatus::Scheduled,
-        ShipmentStatus::InTransit,
-        ShipmentStatus::Delivered,
-        ShipmentStatus::Cancelled,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ShipmentStatus::Scheduled => "Scheduled",
-            ShipmentStatus::InTransit => "InTransit",
-            ShipmentStatus::Delivered => "Delivered",
-            ShipmentStatus::Cancelled => "Cancelled",
-        }
-    }
-
-    pub fn parse(input: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == input)
-    }
-
     /// How a person reads it (the stored name is `as_str`).
     pub fn label(&self) -> &'static str {
         match self {

@@ -3,43 +3,26 @@
 //! every step. The page offers exactly `allowed_actions`; the server checks `transition` again
 //! inside the transaction that applies the action.
 
+use crate::text_enum::text_enum;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum VersionState {
-    /// Catching up from the start; not serving reads.
-    Building,
-    /// Caught up and kept current; not serving reads.
-    Standby,
-    /// Serving reads; exactly one per projection.
-    Live,
-    /// No longer maintained; its table is dropped.
-    Retired,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum VersionState {
+        /// Catching up from the start; not serving reads.
+        Building = "building",
+        /// Caught up and kept current; not serving reads.
+        Standby = "standby",
+        /// Serving reads; exactly one per projection.
+        Live = "live",
+        /// No longer maintained; its table is dropped.
+        Retired = "retired",
+    }
 }
 
 impl VersionState {
-    pub const ALL: [VersionState; 4] = [
-        VersionState::Building,
-        VersionState::Standby,
-        VersionState::Live,
-        VersionState::Retired,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            VersionState::Building => "building",
-            VersionState::Standby => "standby",
-            VersionState::Live => "live",
-            VersionState::Retired => "retired",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
-    }
-
     /// Whether the daemon keeps this version current.
     pub fn is_maintained(&self) -> bool {
         *self != VersionState::Retired
@@ -78,59 +61,23 @@ impl OperatorAction {
     ];
 }
 
-/// Every step the audit trail records, by an operator or by the system.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuditAction {
-    Registered,
-    CaughtUp,
-    RebuildRequested,
-    RebuildFinished,
-    Failed,
-    Retried,
-    CutOver,
-    RolledBack,
-    Retired,
-    EventSkipped,
-    Acknowledged,
-    SettingsChanged,
-}
-
-impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
-        AuditAction::Registered,
-        AuditAction::CaughtUp,
-        AuditAction::RebuildRequested,
-        AuditAction::RebuildFinished,
-        AuditAction::Failed,
-        AuditAction::Retried,
-        AuditAction::CutOver,
-        AuditAction::RolledBack,
-        AuditAction::Retired,
-        AuditAction::EventSkipped,
-        AuditAction::Acknowledged,
-        AuditAction::SettingsChanged,
-    ];
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AuditAction::Registered => "registered",
-            AuditAction::CaughtUp => "caught up",
-            AuditAction::RebuildRequested => "rebuild requested",
-            AuditAction::RebuildFinished => "rebuild finished",
-            AuditAction::Failed => "failed",
-            AuditAction::Retried => "retried",
-            AuditAction::CutOver => "cut over",
-            AuditAction::RolledBack => "rolled back",
-            AuditAction::Retired => "retired",
-            AuditAction::EventSkipped => "event skipped",
-            AuditAction::Acknowledged => "acknowledged",
-            AuditAction::SettingsChanged => "settings changed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
+text_enum! {
+    /// Every step the audit trail records, by an operator or by the system.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum AuditAction {
+        Registered = "registered",
+        CaughtUp = "caught up",
+        RebuildRequested = "rebuild requested",
+        RebuildFinished = "rebuild finished",
+        Failed = "failed",
+        Retried = "retried",
+        CutOver = "cut over",
+        RolledBack = "rolled back",
+        Retired = "retired",
+        EventSkipped = "event skipped",
+        Acknowledged = "acknowledged",
+        SettingsChanged = "settings changed",
     }
 }
 

@@ -1,34 +1,21 @@
 //! The orders the dispatch board can be read in: shared, so the page builds its column
 //! headers' links from the same names the server parses.
 
-/// A column the board can be ordered by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SortColumn {
-    #[default]
-    PlannedPickup,
-    Origin,
-    Destination,
-    Status,
+use crate::text_enum::text_enum;
+
+text_enum! {
+    /// A column the board can be ordered by.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub enum SortColumn {
+        #[default]
+        PlannedPickup = "pickup",
+        Origin = "origin",
+        Destination = "destination",
+        Status = "status",
+    }
 }
 
 impl SortColumn {
-    pub const ALL: [SortColumn; 4] = [
-        SortColumn::PlannedPickup,
-        SortColumn::Origin,
-        SortColumn::Destination,
-        SortColumn::Status,
-    ];
-
-    /// The name in links (`?sort=origin`).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SortColumn::PlannedPickup => "pickup",
-            SortColumn::Origin => "origin",
-            SortColumn::Destination => "destination",
-            SortColumn::Status => "status",
-        }
-    }
-
     /// The board table's column.
     pub fn column(&self) -> &'static str {
         match self {

@@ -2,33 +2,21 @@
 
 use super::SubscriptionAuditEntry;
 use crate::db::{col, time_col, time_text, PortableDb, Tx};
+use crate::text_enum::text_enum;
 use chrono::Utc;
 
-/// What a person (or the system) did to a subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscriptionAction {
-    Created,
-    Paused,
-    Resumed,
-    Rewound,
-    RetriedDelivery,
-    DiscardedDelivery,
-    SentTestEvent,
-    Deleted,
-}
-
-impl SubscriptionAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionAction::Created => "created",
-            SubscriptionAction::Paused => "paused",
-            SubscriptionAction::Resumed => "resumed",
-            SubscriptionAction::Rewound => "rewound",
-            SubscriptionAction::RetriedDelivery => "retried delivery",
-            SubscriptionAction::DiscardedDelivery => "discarded delivery",
-            SubscriptionAction::SentTestEvent => "sent test event",
-            SubscriptionAction::Deleted => "deleted",
-        }
+text_enum! {
+    /// What a person (or the system) did to a subscription.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum SubscriptionAction {
+        Created = "created",
+        Paused = "paused",
+        Resumed = "resumed",
+        Rewound = "rewound",
+        RetriedDelivery = "retried delivery",
+        DiscardedDelivery = "discarded delivery",
+        SentTestEvent = "sent test event",
+        Deleted = "deleted",
     }
 }
 

@@ -1,31 +1,19 @@
 //! What a subscription is and what pages show of it: parsed input types and view rows.
 
 use crate::domain::{FieldError, Shipment, ShipmentEvent};
+use crate::text_enum::text_enum;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum SubscriptionState {
-    Active,
-    Paused,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum SubscriptionState {
+        Active = "active",
+        Paused = "paused",
+    }
 }
 
 impl SubscriptionState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubscriptionState::Active => "active",
-            SubscriptionState::Paused => "paused",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "active" => Some(SubscriptionState::Active),
-            "paused" => Some(SubscriptionState::Paused),
-            _ => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             SubscriptionState::Active => "Active",
@@ -34,37 +22,20 @@ impl SubscriptionState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum DeliveryStatus {
-    /// Waiting for its first attempt or for the next retry.
-    Pending,
-    Delivered,
-    /// Every attempt failed (or the receiver refused it): waits for a person.
-    Dead,
-    /// A person decided a dead delivery is not to be sent.
-    Discarded,
+text_enum! {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub enum DeliveryStatus {
+        /// Waiting for its first attempt or for the next retry.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Every attempt failed (or the receiver refused it): waits for a person.
+        Dead = "dead",
+        /// A person decided a dead delivery is not to be sent.
+        Discarded = "discarded",
+    }
 }
 
 impl DeliveryStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryStatus::Pending => "pending",
-            DeliveryStatus::Delivered => "delivered",
-            DeliveryStatus::Dead => "dead",
-            DeliveryStatus::Discarded => "discarded",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "pending" => Some(DeliveryStatus::Pending),
-            "delivered" => Some(DeliveryStatus::Delivered),
-            "dead" => Some(DeliveryStatus::Dead),
-            "discarded" => Some(DeliveryStatus::Discarded),
-            _ => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             DeliveryStatus::Pending => "Pending",
