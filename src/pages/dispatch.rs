@@ -221,16 +221,28 @@ struct Shown<'a> {
 fn page_link(shown: &Shown, page: i64, cursor: Option<(&str, &str)>) -> String {
     let mut link = format!("/?page={page}");
     if let Some((direction, position)) = cursor {
-        link.push_str(&format!("&{direction}={}", urlencode(position)));
+        link.push_str(&format!(
+            "&{direction}={}",
+            crate::web::encode_component(position)
+        ));
     }
     if !shown.status.is_empty() {
-        link.push_str(&format!("&status={}", urlencode(shown.status)));
+        link.push_str(&format!(
+            "&status={}",
+            crate::web::encode_component(shown.status)
+        ));
     }
     if !shown.search.is_empty() {
-        link.push_str(&format!("&q={}", urlencode(shown.search)));
+        link.push_str(&format!(
+            "&q={}",
+            crate::web::encode_component(shown.search)
+        ));
     }
     if !shown.sort.is_empty() {
-        link.push_str(&format!("&sort={}", urlencode(shown.sort)));
+        link.push_str(&format!(
+            "&sort={}",
+            crate::web::encode_component(shown.sort)
+        ));
     }
     link
 }
@@ -246,17 +258,6 @@ fn board_link(status: &str, search: &str, sort: &str) -> String {
         1,
         None,
     )
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[component]
