@@ -6,7 +6,6 @@ pub mod app;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
-pub mod clock;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -30,6 +29,7 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod subscriptions;
+pub mod zone;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
