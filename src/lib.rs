@@ -29,6 +29,8 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod subscriptions;
+#[cfg(feature = "ssr")]
+pub mod time;
 pub mod zone;
 
 #[cfg(feature = "hydrate")]
