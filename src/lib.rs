@@ -6,7 +6,6 @@ pub mod app;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
-pub mod clock;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -32,7 +31,10 @@ pub mod state;
 pub mod store;
 pub mod subscriptions;
 mod text_enum;
+#[cfg(feature = "ssr")]
+pub mod time;
 mod web;
+pub mod zone;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

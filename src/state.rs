@@ -7,6 +7,7 @@ use crate::db::PortableDb;
 use crate::projections::{Daemon, DaemonHandle};
 use crate::store::{EventStore, StoreError};
 use crate::subscriptions::{SubscriptionRunner, SubscriptionRunnerHandle, WebhookConfig};
+use crate::time::Clock;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub auth: Auth,
     /// What webhook subscriptions may target (checked when one is created).
     pub webhooks: WebhookConfig,
+    /// "Now" and the workers' intervals: the system's in production, a test's own in tests.
+    pub clock: Clock,
     /// Flips to true when the server is stopping, so long-lived responses (live feeds) end.
     pub stopping: watch::Receiver<bool>,
     stop: Arc<watch::Sender<bool>>,
@@ -56,7 +59,7 @@ impl Workers {
 }
 
 impl AppState {
-    pub async fn build(config: &Config) -> Result<AppState, StartupError> {
+    pub async fn build(config: &Config, clock: Clock) -> Result<AppState, StartupError> {
         let Database { store, db } = Database::open(&config.database_url).await?;
         let mut leptos_options = leptos::config::get_configuration(None)
             .map_err(|e| StartupError::Leptos(e.to_string()))?
@@ -67,13 +70,14 @@ impl AppState {
         }
         leptos_options.site_addr = config.addr;
         let (stop, stopping) = watch::channel(false);
-        let auth = Auth::new(db.clone(), config.auth.clone());
+        let auth = Auth::new(db.clone(), config.auth.clone()).with_clock(clock.clone());
         Ok(AppState {
             leptos_options,
             store,
             db,
             auth,
             webhooks: config.webhooks.clone(),
+            clock,
             stopping,
             stop: Arc::new(stop),
         })
@@ -93,6 +97,7 @@ impl AppState {
             config.capabilities.clone(),
         )
         .with_batch_size(config.batch_size)
+        .with_clock(self.clock.clone())
         .start()
         .await?;
         let subscriptions = SubscriptionRunner::new(
@@ -101,6 +106,7 @@ impl AppState {
             config.node.clone(),
             config.webhooks.clone(),
         )?
+        .with_clock(self.clock.clone())
         .start();
         Ok(Workers {
             projections,

@@ -100,9 +100,9 @@ pub async fn list_events(
 
 #[cfg(feature = "ssr")]
 mod parse {
-    use crate::clock::Zone;
     use crate::domain::{FieldError, ShipmentEvent, ShipmentId};
     use crate::store::explorer::{LogPage, LogQuery};
+    use crate::zone::Zone;
 
     pub struct Raw<'a> {
         pub event_type: &'a str,

@@ -68,9 +68,9 @@ pub async fn schedule_shipment(
     #[server(default)]
     zone: String,
 ) -> Result<CommandOutcome, AppError> {
-    use crate::clock::Zone;
     use crate::domain::{FieldError, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;
+    use crate::zone::Zone;
     let attempted = [
         ("origin", origin.as_str()),
         ("destination", destination.as_str()),

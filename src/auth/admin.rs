@@ -6,7 +6,6 @@ use super::password::{self, Password};
 use super::service::{Auth, AuthError};
 use super::{sessions, throttle, users, DisplayName, Role, UserName, UserSummary};
 use crate::domain::FieldError;
-use chrono::Utc;
 
 const LAST_ADMIN: &str = "is the last enabled admin; make someone else an admin first";
 
@@ -24,7 +23,7 @@ impl Auth {
         let display_name = DisplayName::parse(display_name)?;
         let password = Password::parse("password", password, &name)?;
         let hash = password::hash(&password).await?;
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut tx = self.db.begin().await?;
         let created = users::create(&mut *tx, &name, &display_name, role, &hash, now).await?;
         tx.commit().await?;
@@ -63,7 +62,7 @@ impl Auth {
         if user.role == Role::Admin && admins <= 1 {
             return Err(AuthError::Refused(format!("{name} {LAST_ADMIN}")));
         }
-        users::disable(&mut *tx, &name, Utc::now()).await?;
+        users::disable(&mut *tx, &name, self.clock.now()).await?;
         let ended = sessions::delete_for_user(&mut *tx, name.as_str(), None).await?;
         tx.commit().await?;
         tracing::info!(user = %name, sessions_ended = ended, "user disabled");
@@ -78,7 +77,7 @@ impl Auth {
         let password = Password::parse("new_password", new_password, &name)?;
         let hash = password::hash(&password).await?;
         let mut tx = self.db.begin().await?;
-        if !users::set_password(&mut *tx, &name, &hash, Utc::now()).await? {
+        if !users::set_password(&mut *tx, &name, &hash, self.clock.now()).await? {
             return Err(AuthError::NotFound);
         }
         let ended = sessions::delete_for_user(&mut *tx, name.as_str(), None).await?;

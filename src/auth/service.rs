@@ -9,6 +9,7 @@ use super::throttle::{self, Throttle};
 use super::{users, CurrentUser, DisplayName, Role, UserName};
 use crate::db::PortableDb;
 use crate::domain::FieldError;
+use crate::time::Clock;
 use chrono::{DateTime, Utc};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -72,6 +73,8 @@ impl From<CreateError> for AuthError {
 pub struct Auth {
     pub(crate) db: PortableDb,
     config: Arc<AuthConfig>,
+    /// "Now" for sessions, the throttle and the users' timestamps.
+    pub(super) clock: Clock,
     /// Exists only while there are no users; whoever holds it may create the first admin.
     setup_token: Arc<Mutex<Option<String>>>,
 }
@@ -90,8 +93,15 @@ impl Auth {
         Self {
             db,
             config: Arc::new(config),
+            clock: Clock::system(),
             setup_token: Arc::new(Mutex::new(None)),
         }
+    }
+
+    /// Reads "now" from `clock` instead of the system (a test moves it to expire sessions).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn config(&self) -> &AuthConfig {
@@ -173,7 +183,15 @@ impl Auth {
         if users::count(&mut *tx).await? > 0 {
             return Err(AuthError::SetupUnavailable);
         }
-        users::create(&mut *tx, name, display_name, Role::Admin, hash, Utc::now()).await?;
+        users::create(
+            &mut *tx,
+            name,
+            display_name,
+            Role::Admin,
+            hash,
+            self.clock.now(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -187,7 +205,7 @@ impl Auth {
         password: &str,
         client_addr: Option<IpAddr>,
     ) -> Result<(CurrentUser, String), AuthError> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let Ok(name) = UserName::parse(name) else {
             return Err(AuthError::WrongCredentials);
         };
@@ -206,7 +224,7 @@ impl Auth {
             && password::verify(password, hash).await?
             && usable;
         let Some(user) = user.filter(|_| matched) else {
-            throttle::record_failure(&self.db, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db, &keys, self.clock.now()).await?;
             tracing::info!(user = %name, "sign-in refused");
             return Err(AuthError::WrongCredentials);
         };
@@ -241,7 +259,7 @@ impl Auth {
     /// The user behind a session token, if the session is still live.
     #[tracing::instrument(skip(self, token))]
     pub async fn resolve_session(&self, token: &str) -> Result<Option<CurrentUser>, AuthError> {
-        Ok(sessions::resolve(&self.db, token, self.config.lifetimes(), Utc::now()).await?)
+        Ok(sessions::resolve(&self.db, token, self.config.lifetimes(), self.clock.now()).await?)
     }
 
     /// Signs out: the session ends everywhere at once.
@@ -262,13 +280,13 @@ impl Auth {
     ) -> Result<(), AuthError> {
         let name = UserName::parse(&user.name)?;
         let keys = [throttle::name_key(name.as_str())];
-        self.hold_back(&keys, Utc::now()).await?;
+        self.hold_back(&keys, self.clock.now()).await?;
         let stored = users::find(self.db.read(), &name)
             .await?
             .filter(|u| !u.disabled)
             .ok_or(AuthError::NotFound)?;
         if !password::verify(current, &stored.password_hash).await? {
-            throttle::record_failure(&self.db, &keys, Utc::now()).await?;
+            throttle::record_failure(&self.db, &keys, self.clock.now()).await?;
             return Err(FieldError::new("current_password", "is wrong").into());
         }
         throttle::clear(&self.db, &keys[0]).await?;
@@ -278,7 +296,7 @@ impl Auth {
         }
         let hash = password::hash(&new).await?;
         let mut tx = self.db.begin().await?;
-        users::set_password(&mut *tx, &name, &hash, Utc::now()).await?;
+        users::set_password(&mut *tx, &name, &hash, self.clock.now()).await?;
         sessions::delete_for_user(&mut *tx, name.as_str(), Some(keep_token)).await?;
         tx.commit().await?;
         tracing::info!("password changed; other sessions ended");

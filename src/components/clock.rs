@@ -3,7 +3,7 @@
 //! write the same text), the times themselves, and the header control that switches between
 //! UTC and the browser's own zone.
 
-use crate::clock::{relative, Zone};
+use crate::zone::{relative, Zone};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 

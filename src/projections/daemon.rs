@@ -14,7 +14,7 @@ use super::{audit, nodes, operator, rollout, skips, Definition};
 use crate::db::{is_transient, PortableDb};
 use crate::lease::{self, ExclusiveWork};
 use crate::store::{Batch, EventStore, Position, StoreError};
-use chrono::Utc;
+use crate::time::Clock;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -26,12 +26,6 @@ pub const DEFAULT_BATCH_SIZE: i64 = 500;
 /// definition, folds a whole batch in memory and writes each changed row once, so fewer and
 /// larger transactions are faster, while memory stays bounded by the batch.
 const REBUILD_BATCH_FACTOR: i64 = 10;
-/// How often a waiting daemon looks again, in case a notification was missed.
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// How often a node that does not own a version tries to take it over.
-const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(2);
-/// How often the lag and rate shown to operators are sampled, busy or idle.
-const SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct Daemon {
@@ -40,6 +34,8 @@ pub struct Daemon {
     node: String,
     capabilities: Vec<Definition>,
     batch_size: i64,
+    /// "Now" for samples and the registry, and how often to poll, sample and heartbeat.
+    clock: Clock,
 }
 
 /// Stops the daemon's tasks when asked (or when dropped with the process).
@@ -152,21 +148,22 @@ impl ExclusiveWork for VersionTask {
 
     async fn step(&mut self) -> Result<lease::Progress, StepError> {
         // By elapsed time at the top, so a version busy catching up is sampled too.
+        let intervals = self.daemon.clock.intervals;
         if self
             .last_sample
-            .is_none_or(|t| t.elapsed() >= SAMPLE_INTERVAL)
+            .is_none_or(|t| t.elapsed() >= intervals.projection_sample)
         {
             self.daemon.sample(self.def, &mut self.run.rate).await;
             self.last_sample = Some(Instant::now());
         }
         Ok(match self.daemon.step(self.def, &mut self.run).await? {
             Progress::Worked => lease::Progress::Worked,
-            Progress::Idle | Progress::Blocked => lease::Progress::Idle(POLL_INTERVAL),
+            Progress::Idle | Progress::Blocked => lease::Progress::Idle(intervals.projection_poll),
         })
     }
 
     fn retry_after(&self) -> Duration {
-        POLL_INTERVAL
+        self.daemon.clock.intervals.projection_poll
     }
 }
 
@@ -183,7 +180,14 @@ impl Daemon {
             node,
             capabilities,
             batch_size: DEFAULT_BATCH_SIZE,
+            clock: Clock::system(),
         }
+    }
+
+    /// Reads "now" and the poll, sample and heartbeat intervals from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How many events each transaction applies (smaller: finer progress, more commits).
@@ -218,7 +222,7 @@ impl Daemon {
     }
 
     async fn heartbeat(self, mut shutdown: watch::Receiver<bool>) {
-        let started_at = Utc::now();
+        let started_at = self.clock.now();
         let capabilities: Vec<String> = self.capabilities.iter().map(Definition::key).collect();
         let capabilities = capabilities.join(",");
         loop {
@@ -227,7 +231,7 @@ impl Daemon {
                 tracing::warn!(error = %e, "heartbeat failed");
             }
             tokio::select! {
-                _ = tokio::time::sleep(HEARTBEAT_INTERVAL) => {}
+                _ = tokio::time::sleep(self.clock.intervals.projection_heartbeat) => {}
                 _ = shutdown.changed() => return,
             }
         }
@@ -249,7 +253,7 @@ impl Daemon {
             let checkpoint = versions::load(&self.db, def).await?.checkpoint;
             let (lag_events, _) = self.store.backlog(checkpoint).await?;
             let sample = Sample {
-                at: Utc::now(),
+                at: self.clock.now(),
                 lag_events,
                 events_per_sec,
             };

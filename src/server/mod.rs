@@ -8,15 +8,16 @@ mod live;
 mod metrics;
 mod static_files;
 
-pub use connections::serve_connections;
+use connections::serve_connections;
 pub use limits::MAX_BODY_BYTES;
 pub use live::{LiveStreamRefused, LiveStreams};
 pub use metrics::prometheus_text;
 
 use crate::app::{shell, App};
 use crate::config::{Config, HttpConfig};
-use crate::state::{AppState, StartupError};
+use crate::state::{AppState, StartupError, Workers};
 use crate::store::EventStore;
+use crate::time::Clock;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::middleware;
@@ -25,6 +26,9 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
 
 /// The routes that are neither pages nor server functions. The router registers exactly these
 /// (and the policy test walks them), so none can be added without a policy entry.
@@ -36,7 +40,7 @@ pub const PLAIN_ROUTES: [&str; 4] = [
 ];
 
 /// The whole application: every route, behind the limits and headers `http` asks for.
-pub fn router(state: AppState, http: &HttpConfig) -> Router {
+fn router(state: AppState, http: &HttpConfig) -> Router {
     let secure = state.auth.config().secure_cookies;
     let app = routes(state.clone())
         .layer(Extension(LiveStreams::new(
@@ -132,24 +136,75 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// A built server: state, workers, router and a bound listener, not yet serving. `serve` and
+/// the tests build it the same way (zero-to-production's `Application::build`), so a test app
+/// is wired exactly as a running one.
+pub struct Application {
+    state: AppState,
+    workers: Workers,
+    router: Router,
+    listener: TcpListener,
+    http: HttpConfig,
+}
+
+impl Application {
+    /// Opens the database, starts this node's workers and binds `config.addr`.
+    pub async fn build(config: &Config, clock: Clock) -> Result<Self, ServeError> {
+        let state = AppState::build(config, clock).await?;
+        tracing::info!(
+            database = %config.database_url,
+            backend = %state.store.dialect(),
+            "database ready"
+        );
+        let workers = state.start_workers(config).await?;
+        let router = router(state.clone(), &config.http);
+        let listener = TcpListener::bind(config.addr).await?;
+        Ok(Self {
+            state,
+            workers,
+            router,
+            listener,
+            http: config.http.clone(),
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes and every connection has finished. The workers come
+    /// back apart: `serve` stops them after the last connection, a test may stop them sooner.
+    pub fn serve_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> (impl Future<Output = ()> + Send, Workers) {
+        let Self {
+            workers,
+            router,
+            listener,
+            http,
+            ..
+        } = self;
+        let serving = async move { serve_connections(listener, router, &http, shutdown).await };
+        (serving, workers)
+    }
+}
+
 pub async fn serve(config: Config) -> Result<(), ServeError> {
-    let state = AppState::build(&config).await?;
-    tracing::info!(
-        database = %config.database_url,
-        backend = %state.store.dialect(),
-        "database ready"
-    );
-    let workers = state.start_workers(&config).await?;
-    let app = router(state.clone(), &config.http);
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let local = listener.local_addr()?;
+    let app = Application::build(&config, Clock::system()).await?;
+    let local = app.local_addr()?;
     tracing::info!("listening on http://{local}");
+    let state = app.state().clone();
     announce_setup_link(&state, local).await;
-    serve_connections(listener, app, &config.http, async move {
+    let (serving, workers) = app.serve_until(async move {
         shutdown_signal().await;
         state.stop();
-    })
-    .await;
+    });
+    serving.await;
     workers.shutdown().await;
     tracing::info!("shut down cleanly");
     Ok(())
@@ -157,7 +212,7 @@ pub async fn serve(config: Config) -> Result<(), ServeError> {
 
 /// On a database without users, prints (once) the link that creates the first admin. The
 /// token lives in memory only: it dies with the process or when used.
-async fn announce_setup_link(state: &AppState, local: std::net::SocketAddr) {
+async fn announce_setup_link(state: &AppState, local: SocketAddr) {
     match state.auth.setup_token_if_no_users().await {
         Ok(Some(token)) => {
             let link = format!("http://{local}/setup?token={token}");

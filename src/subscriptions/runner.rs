@@ -17,7 +17,7 @@ use crate::domain::{evolve, Shipment, ShipmentId};
 use crate::lease::{self, ExclusiveWork, Progress};
 use crate::store::shipments::load_history;
 use crate::store::{EventStore, RecordedEvent, StoreError};
-use chrono::Utc;
+use crate::time::Clock;
 use futures::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -27,10 +27,6 @@ use uuid::Uuid;
 
 /// Events read from the log per outbox transaction.
 const BATCH_SIZE: i64 = 200;
-/// How often a waiting subscription looks again, in case a notification was missed.
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
-/// How often a node looks for subscriptions created or deleted elsewhere.
-const DISCOVER_INTERVAL: Duration = Duration::from_secs(1);
 /// The part of a receiver's answer kept for the console.
 const RESPONSE_EXCERPT_BYTES: usize = 512;
 
@@ -41,6 +37,8 @@ pub struct SubscriptionRunner {
     node: String,
     config: WebhookConfig,
     client: reqwest::Client,
+    /// "Now" for due retries and signatures, and how often to poll and discover.
+    clock: Clock,
 }
 
 pub struct SubscriptionRunnerHandle {
@@ -89,7 +87,7 @@ impl ExclusiveWork for SubscriptionTask {
     }
 
     fn retry_after(&self) -> Duration {
-        POLL_INTERVAL
+        self.runner.clock.intervals.webhook_poll
     }
 }
 
@@ -107,7 +105,14 @@ impl SubscriptionRunner {
             node,
             config,
             client,
+            clock: Clock::system(),
         })
+    }
+
+    /// Reads "now" and the poll and discover intervals from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn start(self) -> SubscriptionRunnerHandle {
@@ -142,7 +147,7 @@ impl SubscriptionRunner {
                 Err(e) => tracing::warn!(error = %e, "cannot list subscriptions"),
             }
             tokio::select! {
-                _ = tokio::time::sleep(DISCOVER_INTERVAL) => {}
+                _ = tokio::time::sleep(self.clock.intervals.webhook_discover) => {}
                 _ = shutdown.changed() => break,
             }
         }
@@ -164,7 +169,7 @@ impl SubscriptionRunner {
             return Ok(Progress::Gone);
         };
         if row.state == SubscriptionState::Paused {
-            return Ok(Progress::Idle(POLL_INTERVAL));
+            return Ok(Progress::Idle(self.clock.intervals.webhook_poll));
         }
         let filled = self.fill_outbox(&row).await?;
         let sent = self.send_due(&row).await?;
@@ -176,12 +181,13 @@ impl SubscriptionRunner {
 
     /// How long to wait for work: until the next retry falls due, at most the poll interval.
     async fn until_next_due(&self, id: i64) -> Duration {
+        let poll = self.clock.intervals.webhook_poll;
         match deliveries::next_due(&self.db, id).await {
-            Ok(Some(at)) => (at - Utc::now())
+            Ok(Some(at)) => (at - self.clock.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
-                .min(POLL_INTERVAL),
-            _ => POLL_INTERVAL,
+                .min(poll),
+            _ => poll,
         }
     }
 
@@ -255,7 +261,8 @@ impl SubscriptionRunner {
     /// Sends the deliveries that are due, a bounded number at a time. True if any was sent.
     async fn send_due(&self, row: &SubscriptionRow) -> Result<bool, StepError> {
         let concurrency = self.config.concurrency.max(1);
-        let due = deliveries::due(&self.db, row.id, Utc::now(), concurrency as i64 * 4).await?;
+        let due =
+            deliveries::due(&self.db, row.id, self.clock.now(), concurrency as i64 * 4).await?;
         if due.is_empty() {
             return Ok(false);
         }
@@ -290,7 +297,7 @@ impl SubscriptionRunner {
             policy,
             jitter(),
         );
-        let now = Utc::now();
+        let now = self.clock.now();
         let (status, next_attempt_at) = match verdict {
             Verdict::Delivered => (DeliveryStatus::Delivered, now),
             Verdict::RetryAfter(wait) => (
@@ -323,7 +330,7 @@ impl SubscriptionRunner {
             Ok(url) => url,
             Err(e) => return Attempt::failed(AttemptOutcome::Blocked, e.message),
         };
-        let timestamp = Utc::now().timestamp();
+        let timestamp = self.clock.now().timestamp();
         let signature = signing::sign(&row.secret, timestamp, delivery.body.as_bytes());
         let sent = self
             .client

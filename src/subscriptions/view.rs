@@ -165,7 +165,7 @@ impl RewindTarget {
                 Err(FieldError::new("to", "a position starts at 1"))
             };
         }
-        crate::clock::Zone::Utc
+        crate::zone::Zone::Utc
             .parse_form_time("to", input)
             .map(RewindTarget::Time)
             .map_err(|_| {

@@ -10,6 +10,7 @@ use crate::helpers::{fresh_database_url, Dialect};
 use freightdesk::auth::{Auth, AuthConfig, AuthError, CurrentUser, Role};
 use freightdesk::db::PortableDb;
 use freightdesk::store::EventStore;
+use freightdesk::time::Clock;
 use sqlx::{AnyPool, Row};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub const DAN_PASSWORD: &str = "dispatch all day";
 
 pub struct TestAuth {
     pub auth: Auth,
+    /// The auth service's "now": a test moves it to age sessions.
+    pub clock: Clock,
     pub db: PortableDb,
     pub pool: AnyPool,
     _store: EventStore,
@@ -33,8 +36,10 @@ pub async fn test_auth(backend: Dialect, config: AuthConfig) -> TestAuth {
     let pool = AnyPool::connect(&url)
         .await
         .expect("a pool of the test's own");
+    let clock = Clock::movable();
     TestAuth {
-        auth: Auth::new(db.clone(), config),
+        auth: Auth::new(db.clone(), config).with_clock(clock.clone()),
+        clock,
         db,
         pool,
         _store: store,
@@ -196,14 +201,21 @@ both_backends!(sessions_resolve_until_logout, |backend| async move {
 
 both_backends!(idle_and_old_sessions_expire, |backend| async move {
     let idle = AuthConfig {
-        idle: Duration::from_millis(700),
+        idle: Duration::from_secs(30 * 60),
         ..AuthConfig::default()
     };
     let t = test_auth(backend, idle).await;
     with_users(&t).await;
     let (_, token) = t.auth.login("dan", DAN_PASSWORD, None).await.unwrap();
+    t.clock.advance(Duration::from_secs(29 * 60));
+    assert!(
+        t.auth.resolve_session(&token).await.unwrap().is_some(),
+        "not idle long enough yet"
+    );
+    // The look just now was a use: the session stays for another idle span from there.
+    t.clock.advance(Duration::from_secs(29 * 60));
     assert!(t.auth.resolve_session(&token).await.unwrap().is_some());
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    t.clock.advance(Duration::from_secs(31 * 60));
     assert_eq!(
         t.auth.resolve_session(&token).await.unwrap(),
         None,
@@ -213,13 +225,18 @@ both_backends!(idle_and_old_sessions_expire, |backend| async move {
     let short = Auth::new(
         t.db.clone(),
         AuthConfig {
-            absolute: Duration::from_millis(700),
+            absolute: Duration::from_secs(8 * 3600),
             ..AuthConfig::default()
         },
-    );
+    )
+    .with_clock(t.clock.clone());
     let (_, token) = short.login("dan", DAN_PASSWORD, None).await.unwrap();
-    assert!(short.resolve_session(&token).await.unwrap().is_some());
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    // Used every half hour, it still ends when it is older than its absolute lifetime.
+    for _ in 0..15 {
+        t.clock.advance(Duration::from_secs(30 * 60));
+        assert!(short.resolve_session(&token).await.unwrap().is_some());
+    }
+    t.clock.advance(Duration::from_secs(31 * 60));
     assert_eq!(
         short.resolve_session(&token).await.unwrap(),
         None,

@@ -22,13 +22,17 @@ fn is_secure(cookie: &str) -> bool {
 }
 
 /// A client without a cookie jar (a jar would not send `Secure` cookies over plain HTTP):
-/// the cookies are carried by hand, as the browser behind the TLS proxy would.
-fn bare_client(app: &TestApp) -> reqwest::Client {
+/// the cookies are carried by hand, as the browser behind the TLS proxy would; with `session`,
+/// that cookie goes with every request.
+fn bare_client(app: &TestApp, session: Option<&str>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::ORIGIN,
         reqwest::header::HeaderValue::from_str(&app.address).unwrap(),
     );
+    if let Some(session) = session {
+        headers.insert(COOKIE, session.parse().unwrap());
+    }
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .default_headers(headers)
@@ -36,28 +40,10 @@ fn bare_client(app: &TestApp) -> reqwest::Client {
         .unwrap()
 }
 
-/// Schedules a shipment with `cookie` and returns the cookies the answer sets.
-async fn schedule(app: &TestApp, client: &reqwest::Client, cookie: &str) -> Vec<String> {
-    let response = client
-        .post(format!("{}/api/shipments/schedule", app.address))
-        .header("Accept", "application/json")
-        .header(COOKIE, cookie)
-        .form(&[
-            ("origin", "Lisbon"),
-            ("destination", "Milan"),
-            ("pickup_at", "2026-12-01T08:00"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    set_cookies(&response)
-}
-
 #[tokio::test]
 async fn with_secure_cookies_every_cookie_is_secure_and_hsts_is_sent() {
     let app = spawn_app_with(Dialect::Sqlite, |config| config.auth.secure_cookies = true).await;
-    let client = bare_client(&app);
+    let client = bare_client(&app, None);
 
     let health = client
         .get(format!("{}/healthz", app.address))
@@ -84,7 +70,10 @@ async fn with_secure_cookies_every_cookie_is_secure_and_hsts_is_sent() {
     assert!(is_secure(&session[0]), "{session:?}");
     let session = session[0].split(';').next().unwrap().to_string();
 
-    let after_command = schedule(&app, &client, &session).await;
+    let after_command = app
+        .schedule_as(&bare_client(&app, Some(&session)), "Lisbon")
+        .await
+        .set_cookie;
     let seen: Vec<&String> = after_command
         .iter()
         .filter(|c| c.starts_with("fd_seen="))
@@ -123,7 +112,7 @@ async fn with_secure_cookies_every_cookie_is_secure_and_hsts_is_sent() {
 #[tokio::test]
 async fn without_secure_cookies_plain_http_keeps_working() {
     let app = spawn_app(Dialect::Sqlite).await;
-    let client = bare_client(&app);
+    let client = bare_client(&app, None);
     let login = client
         .post(format!("{}/api/auth/login", app.address))
         .header("Accept", "application/json")
@@ -135,7 +124,10 @@ async fn without_secure_cookies_plain_http_keeps_working() {
     let session = set_cookies(&login);
     assert!(!is_secure(&session[0]), "{session:?}");
     let session = session[0].split(';').next().unwrap().to_string();
-    let after_command = schedule(&app, &client, &session).await;
+    let after_command = app
+        .schedule_as(&bare_client(&app, Some(&session)), "Lisbon")
+        .await
+        .set_cookie;
     assert!(
         after_command
             .iter()

@@ -2,8 +2,8 @@
 //! real command path, on both backends, checked against a fold of the events.
 
 use crate::both_backends;
+use crate::helpers::{all_events, expected_board, wait_caught_up};
 use crate::helpers::{spawn_app, Dialect};
-use crate::projections::{all_events, expected_board, wait_caught_up};
 use freightdesk::domain::ShipmentStatus;
 use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
 use freightdesk::projections::sort::SortColumn;

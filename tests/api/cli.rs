@@ -145,8 +145,7 @@ async fn seed_status_and_rebuild_from_the_command_line() {
     .start()
     .await
     .unwrap();
-    crate::projections::wait_caught_up(&store, &db, &freightdesk::projections::Definition::ALL)
-        .await;
+    crate::helpers::wait_caught_up(&store, &db, &freightdesk::projections::Definition::ALL).await;
 
     let (ok, out) = freightdesk(&url, &["projections", "status"]);
     assert!(ok, "{out}");
@@ -162,9 +161,8 @@ async fn seed_status_and_rebuild_from_the_command_line() {
         out.contains("rebuild of shipment_board@2 requested"),
         "{out}"
     );
-    crate::projections::wait_caught_up(&store, &db, &freightdesk::projections::Definition::ALL)
-        .await;
-    crate::projections::assert_matches_fold(&store, &db).await;
+    crate::helpers::wait_caught_up(&store, &db, &freightdesk::projections::Definition::ALL).await;
+    crate::helpers::assert_matches_fold(&store, &db).await;
     daemon.shutdown().await;
 
     // No node runs it now: the requested rebuild waits at its start, and status shows it running.

@@ -1,27 +1,8 @@
 //! The command endpoints over a real server: success and every error kind with its status.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Dialect, TestApp};
+use crate::helpers::{eventually, spawn_app, Dialect};
 use serde_json::Value;
-
-async fn schedule(app: &TestApp) -> (String, i64) {
-    let response = app
-        .post_form(
-            "shipments/schedule",
-            &[
-                ("origin", "Rotterdam"),
-                ("destination", "Milan"),
-                ("pickup_at", "2026-12-01T08:00"),
-            ],
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.unwrap();
-    (
-        body["shipment_id"].as_str().unwrap().to_string(),
-        body["version"].as_i64().unwrap(),
-    )
-}
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {
     assert_eq!(response.status(), status, "unexpected status");
@@ -30,8 +11,9 @@ async fn json_of(response: reqwest::Response, status: u16) -> Value {
 
 both_backends!(lifecycle_over_http, |backend: Dialect| async move {
     let app = spawn_app(backend).await;
-    let (id, version) = schedule(&app).await;
-    assert_eq!(version, 1);
+    let scheduled = app.schedule("Rotterdam").await;
+    let id = scheduled.id;
+    assert_eq!(scheduled.version, 1);
     let r = app
         .post_form(
             "shipments/pick-up",
@@ -113,7 +95,7 @@ both_backends!(
             .await;
         assert_eq!(json_of(r, 400).await["kind"], "bad_request");
         // 400: a version that is not a number.
-        let (id, _) = schedule(&app).await;
+        let id = app.schedule("Rotterdam").await.id;
         let r = app
             .post_form(
                 "shipments/pick-up",
@@ -300,25 +282,22 @@ both_backends!(
 
 both_backends!(board_and_metrics_over_http, |backend: Dialect| async move {
     let app = spawn_app(backend).await;
-    let (id, _) = schedule(&app).await;
+    let id = app.schedule("Rotterdam").await.id;
     // The board is a projection: it shows the shipment once the daemon has applied it.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
+    let body = eventually("the board to show the shipment", async || {
         let r = app
             .post_form("shipments/board", &[("search", &id[..8])])
             .await;
         let body = json_of(r, 200).await;
         assert_eq!(body["served_by"], "shipment_board@1");
         if body["total"] == 1 {
-            assert_eq!(body["entries"][0]["shipment"]["id"], id.as_str());
-            break;
+            Ok(body)
+        } else {
+            Err(body)
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the board never showed the shipment"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    })
+    .await;
+    assert_eq!(body["entries"][0]["shipment"]["id"], id.as_str());
     let r = app
         .post_form("shipments/board", &[("status", "Lost")])
         .await;

@@ -3,7 +3,7 @@
 //! SIGKILL finishes on another node with every event applied exactly once.
 
 use crate::helpers::fresh_postgres_url;
-use crate::projections::{all_events, assert_matches_fold, wait_caught_up};
+use crate::helpers::{all_events, assert_matches_fold, eventually, wait_caught_up};
 use freightdesk::db::PortableDb;
 use freightdesk::projections::Definition;
 use freightdesk::projections::{nodes, operator, versions};
@@ -39,18 +39,6 @@ async fn owners(db: &PortableDb) -> BTreeMap<String, Option<String>> {
         .collect()
 }
 
-async fn wait_until<F, Fut>(what: &str, timeout: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + timeout;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 async fn connect(url: &str) -> (EventStore, PortableDb) {
     let database = crate::helpers::open(url).await;
     (database.store, database.db)
@@ -62,14 +50,14 @@ async fn each_version_runs_on_one_node_and_a_killed_nodes_work_is_taken_over() {
     let (store, db) = connect(&url).await;
     let mut a = spawn_node(&url, "node-a", 500);
     let mut b = spawn_node(&url, "node-b", 500);
-    wait_until(
-        "every version to have an owner",
-        Duration::from_secs(30),
-        || async {
-            let o = owners(&db).await;
-            o.len() == Definition::ALL.len() && o.values().all(Option::is_some)
-        },
-    )
+    eventually("every version to have an owner", async || {
+        let o = owners(&db).await;
+        if o.len() == Definition::ALL.len() && o.values().all(Option::is_some) {
+            Ok(())
+        } else {
+            Err(o)
+        }
+    })
     .await;
     let held: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
@@ -101,16 +89,14 @@ async fn each_version_runs_on_one_node_and_a_killed_nodes_work_is_taken_over() {
     victim_process.start_kill().unwrap(); // SIGKILL: no chance to clean up
     victim_process.wait().await.unwrap();
     let killed_at = Instant::now();
-    wait_until(
-        "the survivor to own every version",
-        Duration::from_secs(10),
-        || async {
-            owners(&db)
-                .await
-                .values()
-                .all(|o| o.as_deref() == Some(survivor))
-        },
-    )
+    eventually("the survivor to own every version", async || {
+        let o = owners(&db).await;
+        if o.values().all(|o| o.as_deref() == Some(survivor)) {
+            Ok(())
+        } else {
+            Err(o)
+        }
+    })
     .await;
     let took = killed_at.elapsed();
     println!("take-over took {took:?}");
@@ -142,18 +128,18 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
             .unwrap();
     }
     let mut a = spawn_node(&url, "node-a", 25);
-    wait_until(
-        "both rebuilds to be under way",
-        Duration::from_secs(30),
-        || async {
-            let mut under_way = true;
-            for def in rebuilt {
-                let row = versions::load(&db, def).await.unwrap();
-                under_way &= row.rebuild.is_some_and(|r| r.done >= total / 20);
-            }
-            under_way
-        },
-    )
+    eventually("both rebuilds to be under way", async || {
+        let mut done = Vec::new();
+        for def in rebuilt {
+            let row = versions::load(&db, def).await.unwrap();
+            done.push(row.rebuild.map(|r| r.done));
+        }
+        if done.iter().all(|d| d.is_some_and(|d| d >= total / 20)) {
+            Ok(())
+        } else {
+            Err(done)
+        }
+    })
     .await;
     a.start_kill().unwrap();
     a.wait().await.unwrap();

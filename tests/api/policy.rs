@@ -334,3 +334,17 @@ async fn every_response_carries_the_security_headers_and_pages_a_fresh_nonce() {
         .to_string();
     assert!(csp.starts_with("default-src 'none'"), "{csp}");
 }
+
+/// The app's clock is the one sign-in reads: a session left alone past its idle lifetime is
+/// refused over HTTP once the clock has moved past it, without waiting for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_idle_past_its_lifetime_is_refused() {
+    let app = spawn_app(Dialect::Sqlite).await;
+    let board = async || app.post_form("shipments/board", &[]).await.status();
+    assert_eq!(board().await, StatusCode::OK);
+    let idle = freightdesk::auth::AuthConfig::default().idle;
+    app.clock.advance(idle - std::time::Duration::from_secs(60));
+    assert_eq!(board().await, StatusCode::OK, "not idle long enough yet");
+    app.clock.advance(idle + std::time::Duration::from_secs(60));
+    assert_eq!(board().await, StatusCode::UNAUTHORIZED);
+}

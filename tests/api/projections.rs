@@ -2,240 +2,16 @@
 //! command sequences, failure and retry, rebuild, capabilities.
 
 use crate::both_backends;
-use crate::helpers::{schedule_command, spawn_app, Dialect, TestApp};
-use freightdesk::db::PortableDb;
+use crate::helpers::{
+    app_with_history, assert_matches_fold, eventually, random_history, schedule_command, spawn_app,
+    wait_caught_up, Dialect,
+};
 use freightdesk::domain::*;
 use freightdesk::projections::lifecycle::{AuditAction, VersionState};
 use freightdesk::projections::queries::{self, BoardQuery};
 use freightdesk::projections::{audit, diff, operator, rollout, versions};
-use freightdesk::projections::{BoardRow, Daemon, Definition};
+use freightdesk::projections::{Daemon, Definition};
 use freightdesk::store::shipments::{execute_with_retry, CommandContext};
-use freightdesk::store::{EventStore, Position, RecordedEvent};
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
-
-/// What a board row should hold, folded here from the raw JSON of the events, without the
-/// domain's `evolve`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Expected {
-    pub origin: String,
-    pub destination: String,
-    pub status: String,
-    pub version: i64,
-    pub picked_up: bool,
-    pub delivered: bool,
-    pub cancelled: bool,
-    pub last_location: Option<String>,
-    pub location_count: u32,
-}
-
-pub fn expected_board(events: &[RecordedEvent]) -> BTreeMap<String, Expected> {
-    let mut rows: BTreeMap<String, Expected> = BTreeMap::new();
-    for e in events {
-        let key = e.stream_id.to_string();
-        let row = rows.entry(key).or_default();
-        row.version = e.version;
-        match e.event_type.as_str() {
-            "ShipmentScheduled" => {
-                row.origin = e.data["origin"].as_str().unwrap().to_string();
-                row.destination = e.data["destination"].as_str().unwrap().to_string();
-                row.status = "Scheduled".into();
-            }
-            "ShipmentPickedUp" => {
-                row.status = "InTransit".into();
-                row.picked_up = true;
-            }
-            "LocationRecorded" => {
-                row.last_location = Some(e.data["location"].as_str().unwrap().to_string());
-                row.location_count += 1;
-            }
-            "ShipmentDelivered" => {
-                row.status = "Delivered".into();
-                row.delivered = true;
-            }
-            "ShipmentCancelled" => {
-                row.status = "Cancelled".into();
-                row.cancelled = true;
-            }
-            other => panic!("unexpected event type {other}"),
-        }
-    }
-    rows
-}
-
-pub fn actual_board(rows: &[BoardRow], with_locations: bool) -> BTreeMap<String, Expected> {
-    rows.iter()
-        .map(|r| {
-            let s = &r.shipment;
-            (
-                s.id.to_string(),
-                Expected {
-                    origin: s.origin.clone(),
-                    destination: s.destination.clone(),
-                    status: s.status.as_str().to_string(),
-                    version: r.version,
-                    picked_up: s.picked_up_at.is_some(),
-                    delivered: s.delivered_at.is_some(),
-                    cancelled: s.cancelled_at.is_some(),
-                    last_location: if with_locations {
-                        s.last_location.clone()
-                    } else {
-                        None
-                    },
-                    location_count: if with_locations { s.location_count } else { 0 },
-                },
-            )
-        })
-        .collect()
-}
-
-/// v1 does not store locations (its rows still follow the stream version).
-pub fn without_locations(mut rows: BTreeMap<String, Expected>) -> BTreeMap<String, Expected> {
-    for row in rows.values_mut() {
-        row.last_location = None;
-        row.location_count = 0;
-    }
-    rows
-}
-
-pub fn expected_daily(events: &[RecordedEvent]) -> BTreeMap<String, [i64; 4]> {
-    let mut days: BTreeMap<String, [i64; 4]> = BTreeMap::new();
-    for e in events {
-        let (time, i) = match e.event_type.as_str() {
-            "ShipmentScheduled" => (e.recorded_at.to_rfc3339(), 0),
-            "ShipmentPickedUp" => (e.data["picked_up_at"].as_str().unwrap().to_string(), 1),
-            "ShipmentDelivered" => (e.data["delivered_at"].as_str().unwrap().to_string(), 2),
-            "ShipmentCancelled" => (e.data["cancelled_at"].as_str().unwrap().to_string(), 3),
-            _ => continue,
-        };
-        days.entry(time[..10].to_string()).or_default()[i] += 1;
-    }
-    days
-}
-
-pub async fn all_events(store: &EventStore) -> Vec<RecordedEvent> {
-    let mut out = Vec::new();
-    let mut position = Position::START;
-    loop {
-        let batch = store.read_all(position, 1000).await.unwrap();
-        if batch.events.is_empty() {
-            return out;
-        }
-        position = batch.next;
-        out.extend(batch.events);
-    }
-}
-
-/// Waits until every given version has applied every event, has no rebuild running and has
-/// not failed.
-pub async fn wait_caught_up(store: &EventStore, db: &PortableDb, defs: &[Definition]) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let mut done = true;
-        for def in defs {
-            // A node that has just started may not have registered its versions yet.
-            let row = match versions::load(db, *def).await {
-                Err(sqlx::Error::RowNotFound) => {
-                    done = false;
-                    continue;
-                }
-                other => other.unwrap(),
-            };
-            assert!(
-                row.failure.is_none(),
-                "{} failed: {:?}",
-                def.key(),
-                row.failure
-            );
-            let (behind, _) = store.backlog(row.checkpoint).await.unwrap();
-            // A building version that has read everything becomes standby on its next step.
-            done &= behind == 0 && row.rebuild.is_none() && row.state != VersionState::Building;
-        }
-        if done {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "projections did not catch up in time"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Random commands over many shipments, through the real command path; refusals are expected
-/// and simply leave no event.
-pub async fn random_history(store: &EventStore, shipments: usize, commands: usize, seed: u64) {
-    let mut rng = seed | 1;
-    let mut next = move |n: usize| {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        (rng % n as u64) as usize
-    };
-    let ctx = CommandContext::new("random");
-    let ids: Vec<ShipmentId> = (0..shipments).map(|_| ShipmentId::generate()).collect();
-    let places = ["Oslo", "Turin", "Graz", "Lille", "Cork"];
-    for id in &ids {
-        let from = next(places.len());
-        let cmd = ShipmentCommand::Schedule {
-            shipment_id: *id,
-            origin: PlaceName::parse("origin", places[from]).unwrap(),
-            destination: PlaceName::parse("destination", places[(from + 1) % places.len()])
-                .unwrap(),
-            pickup_planned_at: chrono::Utc::now(),
-        };
-        execute_with_retry(store, *id, &cmd, &ctx, 3).await.unwrap();
-    }
-    for _ in 0..commands {
-        let id = ids[next(ids.len())];
-        let at = chrono::Utc::now();
-        let cmd = match next(10) {
-            0..=2 => ShipmentCommand::PickUp { at },
-            3..=6 => ShipmentCommand::RecordLocation {
-                location: PlaceName::parse("location", places[next(places.len())]).unwrap(),
-                position: None,
-                notes: None,
-                at,
-            },
-            7..=8 => ShipmentCommand::Deliver { at },
-            _ => ShipmentCommand::Cancel {
-                reason: CancelReason::parse("random").unwrap(),
-                at,
-            },
-        };
-        let _ = execute_with_retry(store, id, &cmd, &ctx, 3).await;
-    }
-}
-
-pub async fn assert_matches_fold(app_store: &EventStore, db: &PortableDb) {
-    let events = all_events(app_store).await;
-    let expected = expected_board(&events);
-    let v2 = queries::board_rows(db, Definition::ShipmentBoardV2)
-        .await
-        .unwrap();
-    assert_eq!(actual_board(&v2, true), expected, "shipment_board@2");
-    let v1 = queries::board_rows(db, Definition::ShipmentBoardV1)
-        .await
-        .unwrap();
-    assert_eq!(
-        actual_board(&v1, false),
-        without_locations(expected),
-        "shipment_board@1"
-    );
-    let (_, days) = queries::daily(db, 1000).await.unwrap();
-    let actual: BTreeMap<String, [i64; 4]> = days
-        .into_iter()
-        .map(|(d, c)| (d, [c.scheduled, c.picked_up, c.delivered, c.cancelled]))
-        .collect();
-    assert_eq!(actual, expected_daily(&events), "daily_shipments@1");
-}
-
-pub async fn app_with_history(backend: Dialect) -> TestApp {
-    let app = spawn_app(backend).await;
-    random_history(&app.store, 40, 300, 0x5eed).await;
-    wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
-    app
-}
 
 both_backends!(
     every_version_equals_an_independent_fold,
@@ -392,17 +168,13 @@ both_backends!(
         .await
         .unwrap();
 
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let failure = loop {
+        let failure = eventually("v2 to fail", async || {
             let row = versions::load(&app.projections, Definition::ShipmentBoardV2)
                 .await
                 .unwrap();
-            if let Some(f) = row.failure {
-                break f;
-            }
-            assert!(Instant::now() < deadline, "v2 never failed");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+            row.failure.ok_or(row.state)
+        })
+        .await;
         assert_eq!(failure.event_seq, Some(appended.last_seq));
         assert_eq!(failure.event_type.as_deref(), Some("LocationRecorded"));
         assert_eq!(failure.stream_id, Some(id.to_string()));

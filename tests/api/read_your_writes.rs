@@ -15,37 +15,6 @@ const SLACK: Duration = Duration::from_millis(1500);
 /// A read with nothing to wait for answers well within this.
 const AT_ONCE: Duration = Duration::from_secs(1);
 
-struct Scheduled {
-    id: String,
-    position: i64,
-    set_cookie: Vec<String>,
-}
-
-/// Schedules a shipment from `origin` through the HTTP API as `client`.
-async fn schedule(app: &TestApp, client: &reqwest::Client, origin: &str) -> Scheduled {
-    let form = [
-        ("origin", origin),
-        ("destination", "Milan"),
-        ("pickup_at", "2026-12-01T08:00"),
-    ];
-    let response = app.post_form_as(client, "shipments/schedule", &form).await;
-    assert_eq!(response.status(), 200);
-    let set_cookie = response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|h| h.to_str().ok().map(str::to_string))
-        .collect();
-    let body: Value = response.json().await.unwrap();
-    Scheduled {
-        id: body["shipment_id"].as_str().unwrap().to_string(),
-        position: body["position"]
-            .as_i64()
-            .expect("the answer carries `position`"),
-        set_cookie,
-    }
-}
-
 /// Reads the board searched for `search`: the status, the body and how long it took.
 async fn read_board(
     app: &TestApp,
@@ -83,7 +52,7 @@ both_backends!(
     |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let origin = unique("Rotterdam");
-        let scheduled = schedule(&app, &app.client, &origin).await;
+        let scheduled = app.schedule(&origin).await;
 
         // The position is the seq of the event the command appended, and the cookie carries it.
         let uuid = Uuid::parse_str(&scheduled.id).unwrap();
@@ -106,7 +75,7 @@ both_backends!(
         assert!(elapsed < WAIT_BOUND, "{elapsed:?}");
 
         // Without the cookie, the explicit position does the same.
-        let other = schedule(&app, &app.client, &unique("Ghent")).await;
+        let other = app.schedule(&unique("Ghent")).await;
         let dan = app.signed_in(DISPATCHER).await;
         let wait_for = other.position.to_string();
         let (status, board, _) = read_board(&app, &dan, "Ghent", &wait_for).await;
@@ -122,7 +91,7 @@ both_backends!(
         let mut app = spawn_app(backend).await;
         app.workers.take().unwrap().shutdown().await;
         let origin = unique("Antwerp");
-        let scheduled = schedule(&app, &app.client, &origin).await;
+        let scheduled = app.schedule(&origin).await;
 
         let (status, board, elapsed) = read_board(&app, &app.client, &origin, "").await;
         assert_eq!(status, 200, "{board}");
@@ -187,7 +156,7 @@ both_backends!(
     |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let origin = unique("Lyon");
-        schedule(&app, &app.client, &origin).await;
+        app.schedule(&origin).await;
 
         // A cookie is parsed leniently: garbage is ignored, and a position that names no event
         // (a stale cookie, a made-up number) has nothing to wait for.

@@ -2,6 +2,7 @@
 //! every request and answers as the test tells it (succeed, fail with a status, hang), per
 //! shipment if need be.
 
+use crate::helpers::eventually;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -122,27 +123,23 @@ impl Receiver {
             .collect()
     }
 
-    /// Waits until `done` holds for what arrived on `path` (at most 30 s).
+    /// Waits until `done` holds for what arrived on `path`.
     pub async fn wait_for<F>(&self, path: &str, what: &str, done: F) -> Vec<Received>
     where
         F: Fn(&[Received]) -> bool,
     {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        eventually(what, async || {
             let got = self.received_on(path);
             if done(&got) {
-                return got;
+                return Ok(got);
             }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; received {} requests: {:?}",
-                got.len(),
-                got.iter()
-                    .map(|r| (r.doc["event"]["type"].clone(), r.version(), r.answered))
-                    .collect::<Vec<_>>()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+            let seen: Vec<_> = got
+                .iter()
+                .map(|r| (r.doc["event"]["type"].clone(), r.version(), r.answered))
+                .collect();
+            Err(seen)
+        })
+        .await
     }
 }
 

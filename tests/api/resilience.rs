@@ -1,8 +1,8 @@
 //! Faults: the database goes away under traffic and comes back; the server is stopped under
 //! load. Nothing acknowledged is lost, nothing is half-applied, and the app recovers alone.
 
+use crate::helpers::{assert_matches_fold, eventually, wait_caught_up};
 use crate::helpers::{fresh_postgres_url, spawn_app_on, ADMIN};
-use crate::projections::{assert_matches_fold, wait_caught_up};
 use freightdesk::projections::Definition;
 use std::collections::HashSet;
 use std::net::SocketAddr;
@@ -54,7 +54,8 @@ struct Traffic {
     statuses: Vec<u16>,
 }
 
-async fn schedule(app_address: &str, client: &reqwest::Client, id: Uuid) -> Option<u16> {
+/// One command of the load: it may fail (the status), or find no server (`None`).
+async fn try_schedule(app_address: &str, client: &reqwest::Client, id: Uuid) -> Option<u16> {
     let response = client
         .post(format!("{app_address}/api/shipments/schedule"))
         .header("Accept", "application/json")
@@ -69,6 +70,12 @@ async fn schedule(app_address: &str, client: &reqwest::Client, id: Uuid) -> Opti
         .await
         .ok()?;
     Some(response.status().as_u16())
+}
+
+/// How many commands the database's absence answered.
+fn refusals(traffic: &Mutex<Traffic>) -> usize {
+    let traffic = traffic.lock().unwrap();
+    traffic.statuses.iter().filter(|s| **s == 503).count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -89,7 +96,7 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
         tokio::spawn(async move {
             while !*stop_rx.borrow() {
                 let id = Uuid::new_v4();
-                if let Some(status) = schedule(&address, &client, id).await {
+                if let Some(status) = try_schedule(&address, &client, id).await {
                     let mut t = traffic.lock().unwrap();
                     t.statuses.push(status);
                     if status == 200 {
@@ -100,12 +107,15 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
             }
         })
     };
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    eventually(
+        "commands to succeed while the database is there",
+        async || match traffic.lock().unwrap().acknowledged.len() {
+            0 => Err("none acknowledged"),
+            _ => Ok(()),
+        },
+    )
+    .await;
     let before_cut = traffic.lock().unwrap().acknowledged.len();
-    assert!(
-        before_cut > 0,
-        "commands succeed while the database is there"
-    );
 
     proxy.cut.send(true).unwrap();
     let health = app
@@ -120,7 +130,7 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
         .await
         .unwrap()
         .contains("database unavailable"));
-    let command = schedule(&app.address, &app.client, Uuid::new_v4()).await;
+    let command = try_schedule(&app.address, &app.client, Uuid::new_v4()).await;
     assert_eq!(
         command,
         Some(503),
@@ -138,27 +148,36 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
         .await
         .unwrap()
         .contains("database is not answering"));
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The outage lasts until the load has met it a few times, not for a fixed time.
+    let refused_before = refusals(&traffic);
+    eventually("the load to meet the outage", async || {
+        match refusals(&traffic) - refused_before {
+            met if met >= 3 => Ok(()),
+            met => Err(met),
+        }
+    })
+    .await;
 
     proxy.cut.send(false).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually("the app to recover", async || {
         let health = app
             .client
             .get(format!("{}/healthz", app.address))
             .send()
             .await;
-        if health.is_ok_and(|h| h.status() == 200) {
-            break;
+        match health {
+            Ok(h) if h.status() == 200 => Ok(()),
+            other => Err(other.map(|h| h.status())),
         }
-        assert!(Instant::now() < deadline, "the app did not recover");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while traffic.lock().unwrap().acknowledged.len() <= before_cut + 3 {
-        assert!(Instant::now() < deadline, "commands do not succeed again");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await;
+    eventually("commands to succeed again", async || {
+        match traffic.lock().unwrap().acknowledged.len() {
+            n if n > before_cut + 3 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
     stop.send(true).unwrap();
     writer.await.unwrap();
 
@@ -242,7 +261,7 @@ async fn sigterm_under_load_keeps_every_acknowledged_command_and_exits_in_time()
         writers.push(tokio::spawn(async move {
             loop {
                 let id = Uuid::new_v4();
-                match schedule(&address, &client, id).await {
+                match try_schedule(&address, &client, id).await {
                     Some(200) => acknowledged.lock().unwrap().push(id),
                     Some(status) => assert!(status == 503, "answered {status}"),
                     // Refused or reset: the server has stopped.
@@ -251,7 +270,14 @@ async fn sigterm_under_load_keeps_every_acknowledged_command_and_exits_in_time()
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Stop once the load is well under way (the check below wants more than 16 commands).
+    eventually("the load to be under way", async || {
+        match acknowledged.lock().unwrap().len() {
+            n if n > 32 => Ok(()),
+            n => Err(n),
+        }
+    })
+    .await;
     let pid = child.id().unwrap().to_string();
     let signalled = Instant::now();
     assert!(std::process::Command::new("kill")

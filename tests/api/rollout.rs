@@ -3,8 +3,10 @@
 //! by itself within two seconds while reads go on, and a poison event can be skipped.
 
 use crate::both_backends;
+use crate::helpers::{
+    app_with_history, assert_matches_fold, eventually, random_history, wait_caught_up,
+};
 use crate::helpers::{schedule_command, Dialect};
-use crate::projections::{app_with_history, assert_matches_fold, random_history, wait_caught_up};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::projections::lifecycle::AuditAction;
@@ -192,14 +194,10 @@ both_backends!(
                 .await
                 .unwrap();
             // Back to v1: it must be fully current, so try until a moment between appends.
-            let deadline = Instant::now() + Duration::from_secs(30);
-            while operator::cut_over(&db, &app.store, V1, "ada")
-                .await
-                .is_err()
-            {
-                assert!(Instant::now() < deadline, "rollback never possible");
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            eventually("a moment to cut back over to v1", async || {
+                operator::cut_over(&db, &app.store, V1, "ada").await
+            })
+            .await;
         }
         stop.store(true, Ordering::Relaxed);
         for w in writers {

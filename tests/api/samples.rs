@@ -3,28 +3,11 @@
 //! forgets older samples, and the daily counts cover the last 30 calendar days with zeros.
 
 use crate::both_backends;
-use crate::helpers::{spawn_app, Dialect, TestApp};
+use crate::helpers::{eventually, spawn_app, Dialect, TestApp};
 use chrono::{TimeDelta, Utc};
 use freightdesk::api::projections::{DailyView, VersionSeries};
 use freightdesk::projections::samples::{self, Sample};
 use freightdesk::projections::Definition;
-use std::time::{Duration, Instant};
-
-async fn schedule(app: &TestApp, n: usize) {
-    for i in 0..n {
-        let response = app
-            .post_form(
-                "shipments/schedule",
-                &[
-                    ("origin", "Rotterdam"),
-                    ("destination", &format!("Stop {i}")),
-                    ("pickup_at", "2026-12-01T08:00"),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-    }
-}
 
 async fn series(app: &TestApp) -> Vec<VersionSeries> {
     let response = app.post_form("projections/samples", &[]).await;
@@ -32,31 +15,30 @@ async fn series(app: &TestApp) -> Vec<VersionSeries> {
     response.json().await.expect("the samples as JSON")
 }
 
-/// Asks for the samples until `done` holds for them (the daemon samples every 5 s).
+/// Asks for the samples until `done` holds for them (test apps sample every half second).
 async fn samples_until(
     app: &TestApp,
     what: &str,
     done: impl Fn(&[VersionSeries]) -> bool,
 ) -> Vec<VersionSeries> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(what, async || {
         let all = series(app).await;
         if done(&all) {
-            return all;
+            Ok(all)
+        } else {
+            Err(all)
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    })
+    .await
 }
 
 both_backends!(
     the_daemon_samples_lag_and_rate,
     |backend: Dialect| async move {
         let app = spawn_app(backend).await;
-        schedule(&app, 3).await;
+        for origin in ["Rotterdam", "Antwerp", "Hamburg"] {
+            app.schedule(origin).await;
+        }
         // The board versions applied three events within the last minute: a later sample shows a
         // rate above zero.
         let all = samples_until(
@@ -134,9 +116,9 @@ both_backends!(
     daily_counts_cover_thirty_calendar_days,
     |backend: Dialect| async move {
         let app = spawn_app(backend).await;
-        schedule(&app, 2).await;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let view = loop {
+        app.schedule("Rotterdam").await;
+        app.schedule("Antwerp").await;
+        let view = eventually("a count for today", async || {
             let today = Utc::now().date_naive().format("%Y-%m-%d").to_string();
             let response = app.post_form("projections/daily", &[]).await;
             assert_eq!(response.status(), 200);
@@ -146,11 +128,12 @@ both_backends!(
                 .first()
                 .is_some_and(|d| d.day == today && d.scheduled == 2)
             {
-                break view;
+                Ok(view)
+            } else {
+                Err(view)
             }
-            assert!(Instant::now() < deadline, "no count for today: {view:?}");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        };
+        })
+        .await;
         assert_eq!(view.days.len(), 30);
         assert_eq!(view.served_by, "daily_shipments@1");
         // One row per calendar day, newest first, without gaps; quiet days are zeros.

@@ -139,8 +139,8 @@ async fn a_forgotten_transaction_is_named_and_no_event_is_skipped() {
 /// drops and the projections apply everything exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn metrics_report_the_hold_and_projections_resume_after_it() {
+    use crate::helpers::{assert_matches_fold, wait_caught_up};
     use crate::helpers::{spawn_app, Dialect};
-    use crate::projections::{assert_matches_fold, wait_caught_up};
     use freightdesk::projections::Definition;
     let app = spawn_app(Dialect::Postgres).await;
     let url = app.database_url.clone();

@@ -17,6 +17,19 @@ fn meta(actor: &str) -> EventMetadata {
     }
 }
 
+/// Appends `events` to the test stream `id` as "ann": the store's append with the stream kind
+/// and metadata that do not matter to the case filled in.
+async fn append(
+    store: &EventStore,
+    id: Uuid,
+    expected: ExpectedVersion,
+    events: &[NewEvent],
+) -> Result<Appended, AppendError> {
+    store
+        .append_with_expected_version(id, "Test", expected, events, &meta("ann"))
+        .await
+}
+
 fn event(n: i64) -> NewEvent {
     NewEvent {
         event_type: "ShipmentPickedUp".to_string(),
@@ -28,27 +41,16 @@ fn event(n: i64) -> NewEvent {
 both_backends!(append_and_read_round_trip, |backend: Dialect| async move {
     let t = store(backend).await;
     let id = Uuid::new_v4();
-    let first = t
-        .store
-        .append_with_expected_version(
-            id,
-            "Test",
-            ExpectedVersion::NoStream,
-            &[event(1), event(2)],
-            &meta("ann"),
-        )
-        .await
-        .unwrap();
+    let first = append(
+        &t.store,
+        id,
+        ExpectedVersion::NoStream,
+        &[event(1), event(2)],
+    )
+    .await
+    .unwrap();
     assert_eq!((first.first_version, first.version), (1, 2));
-    let second = t
-        .store
-        .append_with_expected_version(
-            id,
-            "Test",
-            ExpectedVersion::Exactly(2),
-            &[event(3)],
-            &meta("ann"),
-        )
+    let second = append(&t.store, id, ExpectedVersion::Exactly(2), &[event(3)])
         .await
         .unwrap();
     assert_eq!((second.first_version, second.version), (3, 3));
@@ -89,14 +91,7 @@ both_backends!(
     |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
-        t.store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event(1)],
-                &meta("ann"),
-            )
+        append(&t.store, id, ExpectedVersion::NoStream, &[event(1)])
             .await
             .unwrap();
         t.store
@@ -136,15 +131,7 @@ both_backends!(
         assert_eq!(t.store.read_stream(id, 0).await.unwrap().len(), 3);
 
         let missing = Uuid::new_v4();
-        let err = t
-            .store
-            .append_with_expected_version(
-                missing,
-                "Test",
-                ExpectedVersion::Exactly(1),
-                &[event(1)],
-                &meta("ann"),
-            )
+        let err = append(&t.store, missing, ExpectedVersion::Exactly(1), &[event(1)])
             .await
             .unwrap_err();
         assert!(matches!(err, AppendError::StreamNotFound { stream_id } if stream_id == missing));
@@ -156,25 +143,10 @@ both_backends!(
     |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
-        t.store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event(1)],
-                &meta("ann"),
-            )
+        append(&t.store, id, ExpectedVersion::NoStream, &[event(1)])
             .await
             .unwrap();
-        let err = t
-            .store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event(2)],
-                &meta("bob"),
-            )
+        let err = append(&t.store, id, ExpectedVersion::NoStream, &[event(2)])
             .await
             .unwrap_err();
         assert!(
@@ -282,15 +254,7 @@ both_backends!(
                 } else {
                     ExpectedVersion::Exactly(round)
                 };
-                let a = t
-                    .store
-                    .append_with_expected_version(
-                        *id,
-                        "Test",
-                        expected,
-                        &[event(round * 10 + i as i64)],
-                        &meta("ann"),
-                    )
+                let a = append(&t.store, *id, expected, &[event(round * 10 + i as i64)])
                     .await
                     .unwrap();
                 appended.push(a.last_seq);
@@ -312,50 +276,20 @@ both_backends!(
     |backend: Dialect| async move {
         let t = store(backend).await;
         let id = Uuid::new_v4();
-        let a = t
-            .store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event(1)],
-                &meta("ann"),
-            )
+        let a = append(&t.store, id, ExpectedVersion::NoStream, &[event(1)])
             .await
             .unwrap();
         for _ in 0..3 {
-            assert!(t
-                .store
-                .append_with_expected_version(
-                    id,
-                    "Test",
-                    ExpectedVersion::Exactly(7),
-                    &[event(2)],
-                    &meta("bob")
-                )
-                .await
-                .is_err());
-            assert!(t
-                .store
-                .append_with_expected_version(
-                    id,
-                    "Test",
-                    ExpectedVersion::NoStream,
-                    &[event(2)],
-                    &meta("bob")
-                )
+            assert!(
+                append(&t.store, id, ExpectedVersion::Exactly(7), &[event(2)])
+                    .await
+                    .is_err()
+            );
+            assert!(append(&t.store, id, ExpectedVersion::NoStream, &[event(2)])
                 .await
                 .is_err());
         }
-        let b = t
-            .store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::Exactly(1),
-                &[event(3)],
-                &meta("ann"),
-            )
+        let b = append(&t.store, id, ExpectedVersion::Exactly(1), &[event(3)])
             .await
             .unwrap();
         assert_eq!(b.last_seq, a.last_seq + 1);
@@ -605,7 +539,7 @@ async fn appends_are_announced_once_here_and_to_other_processes() {
         (2, ExpectedVersion::Exactly(1)),
     ] {
         last = Some(
-            here.append_with_expected_version(id, "Test", expected, &[event(n)], &meta("ann"))
+            append(&here, id, expected, &[event(n)])
                 .await
                 .expect("append"),
         );
@@ -640,26 +574,14 @@ both_backends!(
         for i in 0..200u64 {
             let id = Uuid::new_v4();
             streams.push(id);
-            let (events, metadata) = ([event(1), event(2)], meta("ann"));
-            let append = t.store.append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &events,
-                &metadata,
-            );
-            let _ = tokio::time::timeout(Duration::from_micros(20 * (i % 50)), append).await;
+            let events = [event(1), event(2)];
+            let attempt = append(&t.store, id, ExpectedVersion::NoStream, &events);
+            let _ = tokio::time::timeout(Duration::from_micros(20 * (i % 50)), attempt).await;
         }
         let id = Uuid::new_v4();
         let after = tokio::time::timeout(
             Duration::from_secs(5),
-            t.store.append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event(1)],
-                &meta("ann"),
-            ),
+            append(&t.store, id, ExpectedVersion::NoStream, &[event(1)]),
         )
         .await
         .expect("the store is writable at once")

@@ -4,8 +4,10 @@
 //! on private addresses refused.
 
 use crate::both_backends;
-use crate::helpers::{fresh_postgres_url, schedule_command, spawn_app, Dialect, TestApp};
-use crate::projections::wait_caught_up;
+use crate::helpers::{
+    eventually, fresh_postgres_url, schedule_command, spawn_app, test_intervals, wait_caught_up,
+    Dialect, TestApp,
+};
 use crate::receiver::{Answer, Received, Receiver};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
@@ -17,7 +19,7 @@ use freightdesk::subscriptions::signing::{
 };
 use freightdesk::subscriptions::{operations, target, CreatedSubscription, WebhookConfig};
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Creates a subscription through the server function, as the console's form posts it.
 async fn subscribe(
@@ -110,18 +112,15 @@ async fn wait_for_detail<F>(app: &TestApp, id: i64, what: &str, done: F) -> serd
 where
     F: Fn(&serde_json::Value) -> bool,
 {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    eventually(what, async || {
         let d = detail(app, id).await;
         if done(&d) {
-            return d;
+            Ok(d)
+        } else {
+            Err(d)
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}: {d:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 both_backends!(
@@ -389,7 +388,9 @@ both_backends!(
         let id = whole_journey(&app.store, "Gdansk").await;
         let test = app.post_form("subscriptions/test", &[("id", &sid)]).await;
         assert!(test.text().await.unwrap().contains("paused"));
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // A paused subscription is looked at on every append and every poll interval; nothing
+        // shows the runner has looked, so give it five polls' time (half a second in tests).
+        tokio::time::sleep(test_intervals().webhook_poll * 5).await;
         assert!(
             receiver.received().is_empty(),
             "nothing goes out while paused"
@@ -497,7 +498,7 @@ both_backends!(
     |backend: Dialect| async move {
         let app = spawn_app(backend).await;
         let receiver = Receiver::start().await;
-        subscribe(&app, "Steady", &receiver.url("s"), &[], "", "").await;
+        let steady = subscribe(&app, "Steady", &receiver.url("s"), &[], "", "").await;
         let mut expected = 0;
         for origin in ["Oslo", "Bergen", "Turku"] {
             whole_journey(&app.store, origin).await;
@@ -525,7 +526,13 @@ both_backends!(
         let got = receiver
             .wait_for("s", "every event once", |got| got.len() >= expected)
             .await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        // Nothing more can arrive once the subscription has read the whole log and has nothing
+        // pending: a re-send would need a delivery beyond the ones counted here.
+        let settled = wait_for_detail(&app, steady.id, "the subscription to settle", |d| {
+            d["summary"]["lag_events"] == 0 && d["summary"]["pending"] == 0
+        })
+        .await;
+        assert_eq!(settled["summary"]["delivered"], expected, "{settled:#}");
         let got_after = receiver.received_on("s");
         assert_eq!(got_after.len(), got.len(), "nothing more arrives");
         let mut per_event: HashMap<String, usize> = HashMap::new();
@@ -557,17 +564,22 @@ async fn cut_over_to_board_v2(app: &TestApp) {
 }
 
 async fn wait_rebuilds_done(db: &PortableDb) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually("the rebuilds to finish", async || {
         let rows = freightdesk::projections::versions::load_all(db)
             .await
             .unwrap();
-        if rows.iter().all(|r| r.rebuild.is_none()) {
-            return;
+        let running: Vec<String> = rows
+            .iter()
+            .filter(|r| r.rebuild.is_some())
+            .map(|r| r.def.key())
+            .collect();
+        if running.is_empty() {
+            Ok(())
+        } else {
+            Err(running)
         }
-        assert!(Instant::now() < deadline, "rebuilds did not finish");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    })
+    .await
 }
 
 /// Two real nodes on one PostgreSQL database: the subscription runs on one, and after that one
@@ -610,20 +622,19 @@ async fn a_killed_nodes_subscription_is_taken_over() {
     operations::create(&db, &store, &config, "test", input)
         .await
         .unwrap();
-    let owner = || async {
+    let owner = async || {
         operations::find_by_name(&db, "Failover")
             .await
             .unwrap()
             .owner
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while owner().await.as_deref() != Some("node-a") {
-        assert!(
-            Instant::now() < deadline,
-            "node-a never took the subscription"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("node-a to take the subscription", async || {
+        match owner().await {
+            Some(node) if node == "node-a" => Ok(()),
+            other => Err(other),
+        }
+    })
+    .await;
     let mut b = spawn("node-b");
 
     let mut journeys = Vec::new();

@@ -1,15 +1,17 @@
-//! One clock for the whole console: every time is shown in the zone the reader chose (UTC or
-//! their browser's own zone), always with the zone named, and a form's date and time is read
-//! in the zone the form says it takes. Pure, shared by the server and the browser, so both
-//! write exactly the same text.
+//! The reader's time zone, one for the whole console: every time is shown in the zone the
+//! reader chose (UTC or their browser's own zone), always with the zone named, and a form's date
+//! and time is read in the zone the form says it takes. Pure, shared by the server and the
+//! browser, so both write exactly the same text. (Where the server's "now" comes from is
+//! `time.rs`.)
 
 use crate::domain::FieldError;
 use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// The cookie that carries the reader's choice: `UTC` or an IANA zone name. Not `HttpOnly`:
-/// the browser reads it when it hydrates so it renders what the server rendered.
-pub const CLOCK_COOKIE: &str = "fd_clock";
+/// the browser reads it when it hydrates so it renders what the server rendered. Its name is
+/// older than this module's and stays, so readers keep their choice.
+pub const ZONE_COOKIE: &str = "fd_clock";
 
 /// The zone times are shown and typed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -31,7 +33,7 @@ impl Zone {
 
     /// The zone from a `Cookie` header value (`a=1; fd_clock=Europe/Amsterdam`); UTC without one.
     pub fn from_cookie_header(header: &str) -> Self {
-        let prefix = format!("{CLOCK_COOKIE}=");
+        let prefix = format!("{ZONE_COOKIE}=");
         header
             .split(';')
             .find_map(|c| c.trim().strip_prefix(prefix.as_str()))
@@ -44,7 +46,7 @@ impl Zone {
     pub fn cookie(&self, secure: bool) -> String {
         let secure = if secure { "; Secure" } else { "" };
         format!(
-            "{CLOCK_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict{secure}",
+            "{ZONE_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Strict{secure}",
             self.name()
         )
     }
