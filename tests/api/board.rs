@@ -2,7 +2,7 @@
 //! real command path, on both backends, checked against a fold of the events.
 
 use crate::both_backends;
-use crate::helpers::{all_events, expected_board, wait_caught_up};
+use crate::helpers::{all_events, expected_board, first_board_page, wait_caught_up};
 use crate::helpers::{spawn_app, Dialect};
 use freightdesk::domain::ShipmentStatus;
 use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
@@ -33,15 +33,7 @@ both_backends!(
         let db = &app.projections;
 
         let started = Instant::now();
-        let first = board(
-            db,
-            &BoardQuery {
-                page: 1,
-                ..BoardQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+        let first = board(db, &first_board_page()).await.unwrap();
         println!(
             "{backend:?}: first page of 10,000 in {:?}",
             started.elapsed()

@@ -3,8 +3,8 @@
 
 use crate::both_backends;
 use crate::helpers::{
-    app_with_history, assert_matches_fold, eventually, random_history, schedule_command, spawn_app,
-    wait_caught_up, Dialect,
+    app_with_history, assert_matches_fold, eventually, first_board_page, random_history,
+    schedule_command, spawn_app, wait_caught_up, Dialect,
 };
 use freightdesk::domain::*;
 use freightdesk::projections::lifecycle::{AuditAction, VersionState};
@@ -40,15 +40,9 @@ both_backends!(
     board_queries_filter_search_and_page,
     |backend: Dialect| async move {
         let app = app_with_history(backend).await;
-        let all = queries::board(
-            &app.projections,
-            &BoardQuery {
-                page: 1,
-                ..BoardQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+        let all = queries::board(&app.projections, &first_board_page())
+            .await
+            .unwrap();
         assert_eq!(all.total, 40);
         assert_eq!(all.served_by, Definition::ShipmentBoardV1);
         let in_transit = queries::board(
@@ -277,15 +271,9 @@ both_backends!(
         .await
         .unwrap();
         // Reads keep coming from the complete old table while the new one fills.
-        let page = queries::board(
-            &app.projections,
-            &BoardQuery {
-                page: 1,
-                ..BoardQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+        let page = queries::board(&app.projections, &first_board_page())
+            .await
+            .unwrap();
         assert_eq!(page.total, 40);
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         let after = versions::load(&app.projections, Definition::ShipmentBoardV1)
@@ -430,15 +418,7 @@ both_backends!(
             vec![Definition::DailyShipmentsV1, v2],
             "exactly one live version per projection"
         );
-        let page = queries::board(
-            db,
-            &BoardQuery {
-                page: 1,
-                ..BoardQuery::default()
-            },
-        )
-        .await
-        .unwrap();
+        let page = queries::board(db, &first_board_page()).await.unwrap();
         assert_eq!(page.served_by, v2);
         assert!(
             page.rows.iter().any(|r| r.shipment.location_count > 0),
@@ -455,16 +435,10 @@ both_backends!(
             Some("shipment_board@2")
         );
         assert_eq!(
-            queries::board(
-                db,
-                &BoardQuery {
-                    page: 1,
-                    ..BoardQuery::default()
-                }
-            )
-            .await
-            .unwrap()
-            .served_by,
+            queries::board(db, &first_board_page())
+                .await
+                .unwrap()
+                .served_by,
             v1
         );
         let audit = audit::recent(db, 5).await.unwrap();

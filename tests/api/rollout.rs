@@ -4,13 +4,14 @@
 
 use crate::both_backends;
 use crate::helpers::{
-    app_with_history, assert_matches_fold, eventually, random_history, wait_caught_up,
+    app_with_history, assert_matches_fold, eventually, first_board_page, random_history,
+    wait_caught_up,
 };
 use crate::helpers::{schedule_command, Dialect};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::projections::lifecycle::AuditAction;
-use freightdesk::projections::queries::{board, BoardQuery};
+use freightdesk::projections::queries::board;
 use freightdesk::projections::settings::Settings;
 use freightdesk::projections::{
     alerts, audit, operator, rollout, settings, skips, versions, Daemon, Definition,
@@ -246,16 +247,7 @@ both_backends!(
             let (db, stop, failures) = (db.clone(), stop.clone(), failures.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if board(
-                        &db,
-                        &BoardQuery {
-                            page: 1,
-                            ..BoardQuery::default()
-                        },
-                    )
-                    .await
-                    .is_err()
-                    {
+                    if board(&db, &first_board_page()).await.is_err() {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -293,16 +285,7 @@ both_backends!(
             .unwrap();
         let started = Instant::now();
         loop {
-            let served = board(
-                &db,
-                &BoardQuery {
-                    page: 1,
-                    ..BoardQuery::default()
-                },
-            )
-            .await
-            .unwrap()
-            .served_by;
+            let served = board(&db, &first_board_page()).await.unwrap().served_by;
             if served == V1 {
                 break;
             }

@@ -68,3 +68,11 @@ pub async fn app_with_history(backend: Dialect) -> TestApp {
     wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
     app
 }
+
+/// The first page of the whole board, unfiltered.
+pub fn first_board_page() -> freightdesk::projections::queries::BoardQuery {
+    freightdesk::projections::queries::BoardQuery {
+        page: 1,
+        ..Default::default()
+    }
+}
