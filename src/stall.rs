@@ -1,24 +1,48 @@
-//! Why projections are waiting, in words an operator can act on.
+//! What slows freightdesk's live path down right now, in words an operator can act on.
 //!
-//! On PostgreSQL a reader of the log only takes events whose transaction is older than every
-//! transaction still open in the cluster (see `store/postgres/`), so one forgotten
-//! "idle in transaction" session anywhere on the server freezes every projection. This module
-//! finds the sessions in the way and explains them. The types are shared with the browser.
+//! On PostgreSQL a reader's checkpoint is a transaction snapshot (`store/checkpoint.rs`), so
+//! only an event's own open transaction delays it: a forgotten `psql` transaction in any
+//! database holds nothing back any more. What can still slow the live path:
+//! - one of freightdesk's appends that stays open: its events, and later changes to the same
+//!   shipments (they queue for its row lock), appear when it commits;
+//! - a projection batch (or another of freightdesk's writes) that runs long: that
+//!   projection's lag grows until it commits;
+//! - another session holding a lock freightdesk's work waits for (a row of a shipment's
+//!   stream, a projection table).
+//!
+//! The store's diagnosis (`store/postgres/hold.rs`) finds them; this module explains them. The
+//! types are shared with the browser.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Committed events that readers may not take yet, and the open transactions that hold them.
+/// freightdesk's slow work and what it waits for, at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HoldReport {
-    pub unreadable_events: i64,
-    /// When the first waiting event (in reading order) was recorded.
-    pub oldest_unreadable_at: Option<DateTime<Utc>>,
-    /// Oldest transaction first.
+    /// freightdesk sessions (appends, projection batches) waiting for a lock right now.
+    pub waiting_sessions: i64,
+    /// Oldest transaction first: freightdesk's writes open longer than
+    /// `SLOW_TRANSACTION_SECONDS`, and every other session that blocks one of freightdesk's.
     pub holders: Vec<Holder>,
 }
 
-/// An open transaction older than a waiting event. `pid` 0 is a prepared (two-phase)
+/// A freightdesk write open for longer than this is named as slow: appends take milliseconds,
+/// a projection batch well under a second.
+pub const SLOW_TRANSACTION_SECONDS: f64 = 1.0;
+
+/// What a holder is to freightdesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HolderRole {
+    /// One of freightdesk's appends, open for long.
+    SlowAppend,
+    /// One of freightdesk's other writes (a projection batch, a rebuild, an operator's
+    /// action), open for long.
+    SlowBatch,
+    /// Another session, holding a lock some of freightdesk's work waits for.
+    Blocker,
+}
+
+/// An open transaction that slows freightdesk. `pid` 0 is a prepared (two-phase)
 /// transaction, which has no session; its `query` then names its gid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Holder {
@@ -33,8 +57,9 @@ pub struct Holder {
     pub query_started_at: Option<DateTime<Utc>>,
     /// The start of the current or last statement (at most 200 characters); admins only.
     pub query: Option<String>,
-    /// One of freightdesk's own appends in flight: normal, and over within milliseconds.
-    pub own_append: bool,
+    pub role: HolderRole,
+    /// How many of freightdesk's sessions wait for its locks.
+    pub blocks: i64,
 }
 
 impl Holder {
@@ -52,38 +77,29 @@ impl Holder {
 }
 
 impl HoldReport {
+    /// True while something slows freightdesk's live path.
     pub fn is_held_back(&self) -> bool {
-        self.unreadable_events > 0
+        !self.holders.is_empty()
     }
 
-    /// Age of the oldest holder's transaction; when no holder shows an age (it just ended, or
-    /// its start is hidden from us), how long the first waiting event has waited. 0 if not held.
-    pub fn held_for_seconds(&self, now: DateTime<Utc>) -> f64 {
-        if !self.is_held_back() {
-            return 0.0;
-        }
-        let oldest = self
-            .holders
-            .iter()
-            .map(|h| h.transaction_age_seconds)
-            .fold(0.0, f64::max);
-        if oldest > 0.0 {
-            return oldest;
-        }
-        self.oldest_unreadable_at.map_or(0.0, |at| {
-            (now - at).num_milliseconds().max(0) as f64 / 1000.0
-        })
-    }
-
-    /// The oldest holder that is not one of our own appends: the one an admin should look at.
-    pub fn blocking_holder(&self) -> Option<&Holder> {
+    /// Age of the oldest holder's transaction; 0 if nothing holds freightdesk back.
+    pub fn held_for_seconds(&self) -> f64 {
         self.holders
             .iter()
-            .filter(|h| !h.own_append)
-            .max_by(|a, b| {
+            .map(|h| h.transaction_age_seconds.max(0.0))
+            .fold(0.0, f64::max)
+    }
+
+    /// The holder an admin should look at: another session in the way first (the oldest),
+    /// else freightdesk's own oldest slow write.
+    pub fn blocking_holder(&self) -> Option<&Holder> {
+        let oldest = |role: fn(&Holder) -> bool| {
+            self.holders.iter().filter(|h| role(h)).max_by(|a, b| {
                 a.transaction_age_seconds
                     .total_cmp(&b.transaction_age_seconds)
             })
+        };
+        oldest(|h| h.role == HolderRole::Blocker).or_else(|| oldest(|_| true))
     }
 
     /// The same report without statement texts.
@@ -97,36 +113,44 @@ impl HoldReport {
             ..self
         }
     }
-}
 
-/// One plain paragraph: what waits, why freightdesk waits instead of skipping, and what to do.
-pub fn explain(report: &HoldReport) -> String {
-    if !report.is_held_back() {
-        return "Projections can read every committed event; no open transaction holds them back."
-            .to_string();
+    pub fn slow_appends(&self) -> usize {
+        self.count(HolderRole::SlowAppend)
     }
-    let waiting = waiting_sentence(report);
-    let Some(holder) = report.blocking_holder() else {
-        let own = report.holders.len();
-        return if own > 0 {
-            format!("{waiting} They wait for {own} of freightdesk's own appends still in flight; this is normal and clears within milliseconds.")
-        } else {
-            format!("{waiting} No open transaction older than them was found, so it has probably just ended; if this persists, look for the oldest backend_xid in pg_stat_activity and for pg_prepared_xacts.")
-        };
-    };
-    let why = "Projections read events in transaction order and may not read past a transaction that is still open, because it could still commit an event that belongs before them; skipping ahead would make them miss that event for good, so freightdesk waits instead. Transaction ids are shared by every database on the server, so a session in any database holds freightdesk back.";
-    format!("{waiting} {why} {} {}", describe(holder), remedy(holder))
+
+    pub fn slow_batches(&self) -> usize {
+        self.count(HolderRole::SlowBatch)
+    }
+
+    fn count(&self, role: HolderRole) -> usize {
+        self.holders.iter().filter(|h| h.role == role).count()
+    }
 }
 
-fn waiting_sentence(report: &HoldReport) -> String {
-    let n = report.unreadable_events;
-    let plural = if n == 1 { "event is" } else { "events are" };
-    match report.oldest_unreadable_at {
-        Some(at) => format!(
-            "{n} committed {plural} waiting to be read (the first recorded at {}).",
-            at.format("%Y-%m-%d %H:%M:%S UTC")
+/// One plain paragraph: what is slow, what it delays (and what it does not), and what to do.
+pub fn explain(report: &HoldReport) -> String {
+    let Some(holder) = report.blocking_holder() else {
+        return "Nothing holds projections back: only an event's own open transaction can delay it, and none of freightdesk's is open for long. A transaction left open elsewhere (a forgotten psql session, in any database) does not hold them back.".to_string();
+    };
+    let age = human_duration(holder.transaction_age_seconds);
+    match holder.role {
+        HolderRole::Blocker => {
+            let waiting = report.waiting_sessions.max(holder.blocks);
+            let plural = if waiting == 1 { "session waits" } else { "sessions wait" };
+            format!(
+                "{waiting} of freightdesk's {plural} for a lock held by {}. Appends to the shipments it locked, or the projection batch that needs its rows, continue when it ends; everything else goes on. {}",
+                describe(holder),
+                remedy(holder)
+            )
+        }
+        HolderRole::SlowAppend => format!(
+            "One of freightdesk's appends has been open for {age} ({}). Its events, and later changes to the same shipments, appear when it commits; other shipments are not held back. This usually means the database server is overloaded or its disk is slow.",
+            describe(holder)
         ),
-        None => format!("{n} committed {plural} waiting to be read."),
+        HolderRole::SlowBatch => format!(
+            "A projection batch or another of freightdesk's writes has been running for {age} ({}). That projection's lag grows until it commits; appends and the other projections are not held back. A very large batch or a slow disk does this; a smaller batch size (--batch-size) makes each one shorter.",
+            describe(holder)
+        ),
     }
 }
 
@@ -135,7 +159,7 @@ fn describe(h: &Holder) -> String {
     let or_unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "unknown".to_string());
     if h.is_prepared() {
         return format!(
-            "The oldest transaction in the way is a prepared (two-phase) transaction of user {} in database {}, prepared {age} ago.",
+            "a prepared (two-phase) transaction of user {} in database {}, prepared {age} ago",
             or_unknown(&h.user),
             or_unknown(&h.database)
         );
@@ -152,8 +176,8 @@ fn describe(h: &Holder) -> String {
         h.client_addr.as_deref().unwrap_or("a local socket")
     );
     match &h.state {
-        Some(state) => format!("The oldest transaction in the way belongs to {whose}, {state}, open for {age}."),
-        None => format!("The oldest transaction in the way belongs to {whose}; its details are hidden from freightdesk's database role (grant it pg_read_all_stats to see them)."),
+        Some(state) => format!("{whose}, {state}, open for {age}"),
+        None => format!("{whose}; its details are hidden from freightdesk's database role (grant it pg_read_all_stats to see them)"),
     }
 }
 

@@ -1,6 +1,7 @@
-//! Gap safety of reading the whole log on PostgreSQL. Its own test binary: it holds a
-//! transaction open on purpose, and on PostgreSQL that holds back every reader in the cluster,
-//! which would slow the other integration tests if they ran beside it.
+//! Gap safety of reading the whole log on PostgreSQL: an event whose transaction commits late
+//! is read once, after it commits; nothing else (another append, an unrelated transaction in
+//! this database or another) holds a reader back; pages through a large read skip nothing.
+//! Its own test binary: it holds transactions open on purpose.
 
 use freightdesk::store::*;
 use serde_json::json;
@@ -77,82 +78,179 @@ fn tags(batch: &Batch) -> Vec<String> {
         .collect()
 }
 
+async fn append(store: &EventStore, stream: Uuid, expected: ExpectedVersion, tag: &str) {
+    store
+        .append_with_expected_version(stream, "Test", expected, &[event(tag)], &meta())
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
-async fn a_late_commit_is_never_skipped_and_a_rollback_blocks_nothing() {
+async fn a_late_commit_is_read_once_after_it_commits_and_holds_back_only_itself() {
     let (store, url) = fresh_store().await;
     let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
     for id in [a, b] {
-        store
-            .append_with_expected_version(
-                id,
-                "Test",
-                ExpectedVersion::NoStream,
-                &[event("setup")],
-                &meta(),
-            )
-            .await
-            .unwrap();
+        append(&store, id, ExpectedVersion::NoStream, "setup").await;
     }
-    let start = store.read_all(Position::START, 100).await.unwrap();
+    let start = store.read_all(&Checkpoint::START, 100).await.unwrap();
     assert_eq!(start.events.len(), 2);
-    let position = start.next;
+    let checkpoint = start.next;
 
     // A appends and stays open; B appends to another stream and commits.
     let mut tx_a = PgConnection::connect(&url).await.unwrap();
     open_append(&mut tx_a, a, 1, "A").await;
-    store
-        .append_with_expected_version(
-            b,
-            "Test",
-            ExpectedVersion::Exactly(1),
-            &[event("B")],
-            &meta(),
-        )
-        .await
-        .unwrap();
-    // B committed with a higher sequence number, but A may still commit below it: B must wait.
-    let while_open = store.read_all(position, 100).await.unwrap();
-    assert!(
-        while_open.events.is_empty(),
-        "read past an open transaction: {:?}",
-        tags(&while_open)
+    append(&store, b, ExpectedVersion::Exactly(1), "B").await;
+    // B committed with a higher sequence number while A is open: B is read now, A is not.
+    let while_open = store.read_all(&checkpoint, 100).await.unwrap();
+    assert_eq!(
+        tags(&while_open),
+        ["B"],
+        "only A's own transaction may delay A"
     );
-    assert_eq!(while_open.next, position);
+    let checkpoint = while_open.next;
+    let nothing = store.read_all(&checkpoint, 100).await.unwrap();
+    assert!(
+        nothing.events.is_empty(),
+        "read twice: {:?}",
+        tags(&nothing)
+    );
 
     sqlx::query("COMMIT").execute(&mut tx_a).await.unwrap();
-    let after_commit = store.read_all(position, 100).await.unwrap();
-    assert_eq!(
-        tags(&after_commit),
-        ["A", "B"],
-        "both, A first (it began first)"
-    );
-    let position = after_commit.next;
+    let after_commit = store.read_all(&checkpoint, 100).await.unwrap();
+    assert_eq!(tags(&after_commit), ["A"], "the late commit, once");
+    let checkpoint = after_commit.next;
+    assert!(store
+        .read_all(&checkpoint, 100)
+        .await
+        .unwrap()
+        .events
+        .is_empty());
 
-    // Same again, but A rolls back: B is still read, nothing waits for a timer.
+    // Same again, but A rolls back: B is read at once, A never, nothing waits for a timer.
     open_append(&mut tx_a, a, 2, "A2").await;
-    store
-        .append_with_expected_version(
-            b,
-            "Test",
-            ExpectedVersion::Exactly(2),
-            &[event("B2")],
-            &meta(),
-        )
-        .await
-        .unwrap();
-    assert!(store
-        .read_all(position, 100)
-        .await
-        .unwrap()
-        .events
-        .is_empty());
+    append(&store, b, ExpectedVersion::Exactly(2), "B2").await;
+    let b2 = store.read_all(&checkpoint, 100).await.unwrap();
+    assert_eq!(tags(&b2), ["B2"]);
     sqlx::query("ROLLBACK").execute(&mut tx_a).await.unwrap();
-    let after_rollback = store.read_all(position, 100).await.unwrap();
-    assert_eq!(tags(&after_rollback), ["B2"]);
     assert!(store
-        .read_all(after_rollback.next, 100)
+        .read_all(&b2.next, 100)
         .await
         .unwrap()
         .events
         .is_empty());
+}
+
+/// A write transaction left open (as a forgotten `psql` session would), here and in another
+/// database of the same server, holds nothing back.
+#[tokio::test]
+async fn an_unrelated_open_transaction_holds_nothing_back() {
+    let (store, url) = fresh_store().await;
+    let (_, other_url) = fresh_store().await;
+    let stream = Uuid::new_v4();
+    append(&store, stream, ExpectedVersion::NoStream, "first").await;
+    let checkpoint = store.read_all(&Checkpoint::START, 100).await.unwrap().next;
+
+    let mut here = PgConnection::connect(&url).await.unwrap();
+    let mut elsewhere = PgConnection::connect(&other_url).await.unwrap();
+    for conn in [&mut here, &mut elsewhere] {
+        sqlx::query("BEGIN").execute(&mut *conn).await.unwrap();
+        // A write gives the transaction an xid, as any real write would.
+        sqlx::query("CREATE TABLE forgotten (id int)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    let mut checkpoint = checkpoint;
+    for version in 1..=5 {
+        let tag = format!("while-open-{version}");
+        append(&store, stream, ExpectedVersion::Exactly(version), &tag).await;
+        let batch = store.read_all(&checkpoint, 100).await.unwrap();
+        assert_eq!(
+            tags(&batch),
+            [tag],
+            "every later event is read while they stay open"
+        );
+        checkpoint = batch.next;
+    }
+    let (behind, _) = store.backlog(&checkpoint).await.unwrap();
+    assert_eq!(behind, 0);
+    for conn in [&mut here, &mut elsewhere] {
+        sqlx::query("ROLLBACK").execute(&mut *conn).await.unwrap();
+    }
+}
+
+/// Many writers whose transactions stay open for different times, read by a reader with
+/// small pages: every committed event is read exactly once, each stream in version order,
+/// and a checkpoint's backlog and read-your-writes agree with what was read.
+#[tokio::test]
+async fn concurrent_late_commits_read_in_pages_are_read_exactly_once_in_stream_order() {
+    let (store, url) = fresh_store().await;
+    const WRITERS: usize = 6;
+    const APPENDS: i64 = 15;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut conn = PgConnection::connect(&url).await.unwrap();
+                let stream = Uuid::new_v4();
+                sqlx::query("INSERT INTO streams (id, kind, version) VALUES ($1, 'Test', 0)")
+                    .bind(stream)
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                for v in 0..APPENDS {
+                    open_append(&mut conn, stream, v, &format!("{w}")).await;
+                    // Open for 0–9 ms, differently per writer and append.
+                    let hold = (w as u64 * 7 + v as u64 * 3) % 10;
+                    tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+                    let end = if (w + v as usize) % 5 == 4 {
+                        "ROLLBACK"
+                    } else {
+                        "COMMIT"
+                    };
+                    sqlx::query(end).execute(&mut conn).await.unwrap();
+                    if end == "ROLLBACK" {
+                        // Try the same version again, committed this time.
+                        open_append(&mut conn, stream, v, &format!("{w}")).await;
+                        sqlx::query("COMMIT").execute(&mut conn).await.unwrap();
+                    }
+                }
+                stream
+            })
+        })
+        .collect();
+
+    let mut checkpoint = Checkpoint::START;
+    let mut seen: std::collections::HashMap<Uuid, Vec<i64>> = Default::default();
+    let mut ids = std::collections::HashSet::new();
+    let mut read = 0;
+    let expected_total = WRITERS as i64 * APPENDS;
+    while read < expected_total {
+        let batch = store.read_all(&checkpoint, 4).await.unwrap();
+        for e in &batch.events {
+            assert!(ids.insert(e.id), "event {} read twice", e.position.seq);
+            assert!(store.has_passed(&batch.next, e.position.seq).await.unwrap());
+            seen.entry(e.stream_id).or_default().push(e.version);
+            read += 1;
+        }
+        checkpoint = batch.next;
+        if batch.events.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    }
+    for w in writers {
+        let stream = w.await.unwrap();
+        assert_eq!(
+            seen.get(&stream).cloned().unwrap_or_default(),
+            (1..=APPENDS).collect::<Vec<_>>(),
+            "stream {stream}: every version once, in order"
+        );
+    }
+    assert!(store
+        .read_all(&checkpoint, 4)
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    assert_eq!(store.backlog(&checkpoint).await.unwrap().0, 0);
 }

@@ -36,7 +36,7 @@ async fn wait_caught_up(store: &EventStore, db: &PortableDb) {
         for def in Definition::ALL {
             let row = versions::load(db, def).await.expect("catalog");
             applied += row.events_applied;
-            behind += store.backlog(row.checkpoint).await.expect("backlog").0;
+            behind += store.backlog(&row.checkpoint).await.expect("backlog").0;
         }
         bar.set_position(applied as u64);
         if behind == 0 {

@@ -44,7 +44,7 @@ async fn catch_up(store: &EventStore, db: &PortableDb) {
     loop {
         let row = versions::load(db, BOARD).await.expect("catalog");
         bar.set_position(row.events_applied as u64);
-        if store.backlog(row.checkpoint).await.expect("backlog").0 == 0 {
+        if store.backlog(&row.checkpoint).await.expect("backlog").0 == 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

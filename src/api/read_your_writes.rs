@@ -131,7 +131,7 @@ async fn live_has_passed(state: &AppState, projection: &str, seq: i64) -> Result
         return Ok(true);
     };
     let checkpoint = versions::load(&state.db, def).await?.checkpoint;
-    Ok(state.store.has_passed(checkpoint, seq).await?)
+    Ok(state.store.has_passed(&checkpoint, seq).await?)
 }
 
 #[cfg(test)]

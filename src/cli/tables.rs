@@ -3,6 +3,7 @@
 use crate::auth::UserSummary;
 use crate::format::human_duration;
 use crate::projections::status::ProjectionsOverview;
+use crate::stall::HolderRole;
 use crate::subscriptions::SubscriptionSummary;
 use std::fmt::Write;
 
@@ -43,29 +44,30 @@ pub(super) fn status_table(overview: &ProjectionsOverview) -> String {
     out
 }
 
-/// One line on what holds the projections back, as the page's banner says it.
+/// One line on what slows the live path, as the page's banner says it.
 fn hold_line(overview: &ProjectionsOverview) -> String {
     let Some(hold) = &overview.hold else {
         return "held back: never on SQLite (one writer at a time)".to_string();
     };
-    if !hold.is_held_back() {
-        return "held back: no".to_string();
-    }
-    let seconds = hold.held_for_seconds(overview.taken_at);
-    match hold.blocking_holder() {
-        Some(h) => format!(
-            "held back: {} events wait for {seconds:.0}s, by pid {} ({}, user {}, application {})",
-            hold.unreadable_events,
-            h.pid,
-            h.state.as_deref().unwrap_or("state unknown"),
-            h.user.as_deref().unwrap_or("unknown"),
-            h.application_name.as_deref().unwrap_or("unnamed"),
+    let Some(h) = hold.blocking_holder() else {
+        return "held back: no (only an event's own open transaction can delay it)".to_string();
+    };
+    let seconds = hold.held_for_seconds();
+    let what = match h.role {
+        HolderRole::Blocker => format!(
+            "{} freightdesk sessions wait for a lock held by",
+            hold.waiting_sessions.max(h.blocks)
         ),
-        None => format!(
-            "held back: {} events wait for {seconds:.1}s on freightdesk's own appends in flight",
-            hold.unreadable_events
-        ),
-    }
+        HolderRole::SlowAppend => "a slow append,".to_string(),
+        HolderRole::SlowBatch => "a slow projection batch,".to_string(),
+    };
+    format!(
+        "held back: {seconds:.0}s, {what} pid {} ({}, user {}, application {})",
+        h.pid,
+        h.state.as_deref().unwrap_or("state unknown"),
+        h.user.as_deref().unwrap_or("unknown"),
+        h.application_name.as_deref().unwrap_or("unnamed"),
+    )
 }
 
 /// `users list`: name, role, whether they may sign in, and the name the console shows.

@@ -22,6 +22,13 @@ pub fn time_col(
         .transpose()
 }
 
+/// Reads a reader's checkpoint stored as `<prefix>_snapshot` (text) and `<prefix>_seq`.
+pub fn checkpoint_col(row: &AnyRow, prefix: &str) -> Result<crate::store::Checkpoint, sqlx::Error> {
+    let text: String = col(row, &format!("{prefix}_snapshot"))?;
+    let seq: i64 = col(row, &format!("{prefix}_seq"))?;
+    crate::store::Checkpoint::from_stored(&text, seq).map_err(|e| sqlx::Error::Decode(e.into()))
+}
+
 /// `parse_time` for a value read from a table: a bad one is a decode error.
 pub fn decode_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, sqlx::Error> {
     parse_time(text).map_err(|e| sqlx::Error::Decode(e.into()))

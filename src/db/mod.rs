@@ -16,7 +16,11 @@ mod portable;
 mod sql;
 mod url;
 
-pub use codec::{col, decode_time, parse_time, time_col, time_text};
+/// The `application_name` freightdesk's PostgreSQL pools connect with, so the hold diagnosis
+/// (`store/postgres/hold.rs`) can tell its own sessions from others.
+pub const APPLICATION_NAME: &str = "freightdesk";
+
+pub use codec::{checkpoint_col, col, decode_time, parse_time, time_col, time_text};
 pub use errors::{encode_error, is_transient};
 pub use portable::{PortableDb, Tx, WriteTurns};
 pub use sql::{json_strings_contain, select_json_rows, BadTableName, SqlBuilder, TableName};

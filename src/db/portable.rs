@@ -5,7 +5,7 @@
 //! connections are `query_only`: a write that slipped through it fails at once instead of
 //! jumping the queue.
 
-use super::{DatabaseUrl, Dialect};
+use super::{DatabaseUrl, Dialect, APPLICATION_NAME};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult};
 use sqlx::query::Query;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
@@ -119,8 +119,19 @@ async fn pool(
                 Ok(())
             })
         })
-        .connect(url.as_str())
+        .connect(&named(url))
         .await
+}
+
+/// The URL with freightdesk's `application_name` on PostgreSQL (the last one given wins, as
+/// the event store's pool also sets it).
+fn named(url: &DatabaseUrl) -> String {
+    let text = url.as_str();
+    if url.dialect() != Dialect::Postgres {
+        return text.to_string();
+    }
+    let separator = if text.contains('?') { '&' } else { '?' };
+    format!("{text}{separator}application_name={APPLICATION_NAME}")
 }
 
 impl PortableDb {

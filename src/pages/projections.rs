@@ -153,7 +153,7 @@ fn Overview(
             </p>
         }
         .into_any(),
-        (Some(_), Some(report)) => view! { <HeldBack report=report.clone() now=o.taken_at/> }.into_any(),
+        (Some(_), Some(report)) => view! { <HeldBack report=report.clone()/> }.into_any(),
         (Some(_), None) => ().into_any(),
     };
     view! {
@@ -321,14 +321,15 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
     }
 }
 
-/// The banner shown while an open transaction elsewhere holds every projection back.
+/// The banner shown while something slows the live path: a slow append or projection batch,
+/// or a session whose lock freightdesk waits for.
 #[component]
-fn HeldBack(report: HoldReport, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
-    let seconds = report.held_for_seconds(now);
+fn HeldBack(report: HoldReport) -> impl IntoView {
+    let seconds = report.held_for_seconds();
     let holder = report.blocking_holder().cloned();
     view! {
         <section class="conflict" data-testid="held-back" role="alert">
-            <h2>{format!("Projections are held back ({})", human_duration(seconds as i64))}</h2>
+            <h2>{format!("The live path is slowed ({})", human_duration(seconds as i64))}</h2>
             {holder.map(|h| view! {
                 <p data-testid="holder">
                     {format!(

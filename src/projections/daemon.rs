@@ -13,7 +13,7 @@ use super::versions::{self, Advance, Failure, Rebuild, VersionRow};
 use super::{audit, nodes, operator, rollout, skips, Definition};
 use crate::db::{is_transient, PortableDb};
 use crate::lease::{self, ExclusiveWork};
-use crate::store::{Batch, EventStore, Position, StoreError};
+use crate::store::{Batch, Checkpoint, EventStore, StoreError};
 use crate::time::Clock;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -72,13 +72,13 @@ enum Progress {
 #[derive(Default)]
 struct RunState {
     rate: RateWindow,
-    /// After a batch failed: apply one event per transaction up to here, so the failure names
-    /// the exact event (and events before it are not held back by it).
-    narrow_main_until: Option<Position>,
-    narrow_rebuild_until: Option<Position>,
+    /// After a batch failed: how many of the next events to apply one per transaction, so
+    /// the failure names the exact event (and events before it are not held back by it).
+    narrow_main: usize,
+    narrow_rebuild: usize,
     /// A rebuild reads its next batch while it applies the current one, so the database's
-    /// work and ours overlap: the read that starts at this position, under way.
-    rebuild_read_ahead: Option<(Position, JoinHandle<Result<Batch, StoreError>>)>,
+    /// work and ours overlap: the read that starts at this checkpoint, under way.
+    rebuild_read_ahead: Option<(Checkpoint, JoinHandle<Result<Batch, StoreError>>)>,
 }
 
 impl Drop for RunState {
@@ -108,7 +108,7 @@ impl RateWindow {
     }
 }
 
-/// The batch without the events skipped for this version. Its `next` position stays where
+/// The batch without the events skipped for this version. Its `next` checkpoint stays where
 /// the read ended, so the checkpoint moves past a skipped event too.
 fn without(mut batch: Batch, skipped: &std::collections::HashSet<i64>) -> Batch {
     if !skipped.is_empty() {
@@ -251,7 +251,7 @@ impl Daemon {
         let result = async {
             versions::set_rate(&self.db, def, events_per_sec).await?;
             let checkpoint = versions::load(&self.db, def).await?.checkpoint;
-            let (lag_events, _) = self.store.backlog(checkpoint).await?;
+            let (lag_events, _) = self.store.backlog(&checkpoint).await?;
             let sample = Sample {
                 at: self.clock.now(),
                 lag_events,
@@ -265,14 +265,13 @@ impl Daemon {
         }
     }
 
-    /// How many events to read after `from`: one at a time while narrowing down a failure.
-    fn limit(&self, from: Position, narrow_until: &mut Option<Position>, batch_size: i64) -> i64 {
-        match narrow_until {
-            Some(until) if from < *until => 1,
-            _ => {
-                *narrow_until = None;
-                batch_size
-            }
+    /// How many events to read: one at a time while narrowing down a failure.
+    fn limit(narrow: &mut usize, batch_size: i64) -> i64 {
+        if *narrow > 0 {
+            *narrow -= 1;
+            1
+        } else {
+            batch_size
         }
     }
 
@@ -290,14 +289,15 @@ impl Daemon {
         // Events an admin skipped for this version are left out of every batch it applies.
         let skipped = skips::seqs(&self.db, def).await?;
         let mut worked = false;
-        let limit = self.limit(row.checkpoint, &mut run.narrow_main_until, self.batch_size);
-        let batch = without(self.store.read_all(row.checkpoint, limit).await?, &skipped);
-        if batch.next != row.checkpoint {
+        let limit = Self::limit(&mut run.narrow_main, self.batch_size);
+        let batch = self.store.read_all(&row.checkpoint, limit).await?;
+        if !batch.events.is_empty() {
+            let batch = without(batch, &skipped);
             match self.apply_main(def, &row, &batch, &mut run.rate).await? {
                 Ok(()) => worked = true,
                 Err(e) => {
                     return self
-                        .apply_failed(def, e, &batch, &mut run.narrow_main_until)
+                        .apply_failed(def, e, &batch, &mut run.narrow_main)
                         .await
                 }
             }
@@ -305,30 +305,29 @@ impl Daemon {
             self.caught_up(def).await?;
         }
         if let Some(rebuild) = &row.rebuild {
-            let limit = self.limit(
-                rebuild.checkpoint,
-                &mut run.narrow_rebuild_until,
+            let limit = Self::limit(
+                &mut run.narrow_rebuild,
                 self.batch_size * REBUILD_BATCH_FACTOR,
             );
-            let batch = without(
-                self.read_rebuild_batch(run, rebuild.checkpoint, limit)
-                    .await?,
-                &skipped,
-            );
-            if batch.next == rebuild.checkpoint {
+            let batch = self
+                .read_rebuild_batch(run, &rebuild.checkpoint, limit)
+                .await?;
+            if batch.events.is_empty() {
                 self.finish_rebuild(def, &row, rebuild).await?;
             } else {
-                if run.narrow_rebuild_until.is_none() {
+                let batch = without(batch, &skipped);
+                if run.narrow_rebuild == 0 {
                     let store = self.store.clone();
-                    let next = batch.next;
-                    let read = tokio::spawn(async move { store.read_all(next, limit).await });
+                    let next = batch.next.clone();
+                    let from = next.clone();
+                    let read = tokio::spawn(async move { store.read_all(&from, limit).await });
                     run.rebuild_read_ahead = Some((next, read));
                 }
                 match self.apply_rebuild(def, rebuild, &batch).await? {
                     Ok(()) => worked = true,
                     Err(e) => {
                         return self
-                            .apply_failed(def, e, &batch, &mut run.narrow_rebuild_until)
+                            .apply_failed(def, e, &batch, &mut run.narrow_rebuild)
                             .await
                     }
                 }
@@ -346,11 +345,11 @@ impl Daemon {
     async fn read_rebuild_batch(
         &self,
         run: &mut RunState,
-        from: Position,
+        from: &Checkpoint,
         limit: i64,
     ) -> Result<Batch, StoreError> {
         if let Some((at, read)) = run.rebuild_read_ahead.take() {
-            if at == from && limit > 1 {
+            if at == *from && limit > 1 {
                 if let Ok(batch) = read.await {
                     return batch;
                 }
@@ -369,12 +368,12 @@ impl Daemon {
         def: Definition,
         error: ApplyError,
         batch: &Batch,
-        narrow_until: &mut Option<Position>,
+        narrow: &mut usize,
     ) -> Result<Progress, StepError> {
         match (error, batch.events.first()) {
             (ApplyError::Database(e), _) if is_transient(&e) => Err(StepError::Database(e)),
             (ApplyError::Database(_), _) if batch.events.len() > 1 => {
-                *narrow_until = Some(batch.next);
+                *narrow = batch.events.len();
                 Ok(Progress::Worked)
             }
             (ApplyError::Database(e), Some(event)) => {
@@ -403,8 +402,8 @@ impl Daemon {
         }
         rate.record(batch.events.len());
         let advance = Advance {
-            from: row.checkpoint,
-            to: batch.next,
+            from: &row.checkpoint,
+            to: &batch.next,
             events: batch.events.len() as i64,
             last_event_at: batch.events.last().map(|e| e.recorded_at),
             rate: rate.per_second(),
@@ -437,7 +436,7 @@ impl Daemon {
             return Ok(Err(e));
         }
         let n = batch.events.len() as i64;
-        if versions::advance_rebuild(&mut tx, def, rebuild, batch.next, n).await? {
+        if versions::advance_rebuild(&mut tx, def, rebuild, &batch.next, n).await? {
             tx.commit().await?;
         }
         Ok(Ok(()))

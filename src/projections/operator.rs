@@ -144,7 +144,7 @@ pub async fn cut_over(
     // The projection's settings may allow a small lag ("caught up within N events"): under
     // steady appends a version is rarely at zero at the instant of the click.
     let allowed_lag = super::settings::load(db, def.name()).await?.max_lag_events;
-    let (behind, _) = store.backlog(candidate.checkpoint).await?;
+    let (behind, _) = store.backlog(&candidate.checkpoint).await?;
     transition(
         &candidate.facts((behind - allowed_lag).max(0), live_version),
         OperatorAction::CutOver,
@@ -153,7 +153,7 @@ pub async fn cut_over(
     let previous = versions::demote_live(&mut tx, def.name(), def.version()).await?;
     // The candidate as it is now, under the lock: a concurrent cutover may have made it live.
     let row = versions::load_in(&mut tx, def).await?;
-    let (behind, _) = store.backlog(row.checkpoint).await?;
+    let (behind, _) = store.backlog(&row.checkpoint).await?;
     transition(
         &row.facts((behind - allowed_lag).max(0), previous),
         OperatorAction::CutOver,

@@ -65,7 +65,7 @@ pub async fn roll_back_automatically(
         .rev()
         .filter(|v| v.def.name() == name && v.def != failed)
     {
-        let (behind, _) = store.backlog(v.checkpoint).await?;
+        let (behind, _) = store.backlog(&v.checkpoint).await?;
         let facts = v.facts((behind - allowed_lag).max(0), Some(failed.version()));
         if transition(&facts, OperatorAction::CutOver).is_ok() {
             fallback = Some(v.def);

@@ -156,9 +156,9 @@ pub const HELD_BACK_BANNER_AFTER_SECONDS: f64 = 5.0;
 impl ProjectionsOverview {
     /// The hold worth telling an operator about: one that has lasted past the threshold.
     pub fn long_hold(&self) -> Option<&HoldReport> {
-        self.hold.as_ref().filter(|h| {
-            h.is_held_back() && h.held_for_seconds(self.taken_at) >= HELD_BACK_BANNER_AFTER_SECONDS
-        })
+        self.hold
+            .as_ref()
+            .filter(|h| h.is_held_back() && h.held_for_seconds() >= HELD_BACK_BANNER_AFTER_SECONDS)
     }
 
     /// The live version of a projection, if one is.
@@ -223,7 +223,7 @@ mod compute {
         head_seq: i64,
         now: DateTime<Utc>,
     ) -> Result<VersionStatus, StoreError> {
-        let (lag_events, oldest) = store.backlog(row.checkpoint).await?;
+        let (lag_events, oldest) = store.backlog(&row.checkpoint).await?;
         let error_event = row.failure.as_ref().and_then(|f| {
             Some(format!(
                 "#{} {} on stream {}",
@@ -331,7 +331,7 @@ mod compute {
         let mut comparison = None;
         let mut skipped = Vec::new();
         if let Some(green) = &green_row {
-            let (behind, _) = store.backlog(green.checkpoint).await?;
+            let (behind, _) = store.backlog(&green.checkpoint).await?;
             if live_version.is_some_and(|l| l < green.def.version()) {
                 let facts = gather_facts(db, green, behind, live_version).await?;
                 checklist_items = checklist(&facts);

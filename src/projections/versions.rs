@@ -4,15 +4,15 @@
 
 use super::lifecycle::{VersionFacts, VersionState};
 use super::Definition;
-use crate::db::{col, time_col, time_text, PortableDb, TableName, Tx};
-use crate::store::Position;
+use crate::db::{checkpoint_col, col, time_col, time_text, PortableDb, TableName, Tx};
+use crate::store::Checkpoint;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rebuild {
     pub table: TableName,
-    pub checkpoint: Position,
+    pub checkpoint: Checkpoint,
     pub done: i64,
     pub total: i64,
     pub started_at: Option<DateTime<Utc>>,
@@ -32,7 +32,7 @@ pub struct VersionRow {
     pub def: Definition,
     pub state: VersionState,
     pub physical_table: TableName,
-    pub checkpoint: Position,
+    pub checkpoint: Checkpoint,
     pub events_applied: i64,
     pub last_event_at: Option<DateTime<Utc>>,
     pub rate_per_sec: f64,
@@ -61,7 +61,7 @@ impl VersionRow {
 /// clears them, so none forgets a column.
 const CLEAR_FAILURE: &str =
     "error = NULL, error_seq = NULL, error_stream = NULL, error_event_type = NULL, failed_at = NULL";
-const CLEAR_REBUILD: &str = "rebuild_table = NULL, rebuild_tx = 0, rebuild_seq = 0, \
+const CLEAR_REBUILD: &str = "rebuild_table = NULL, rebuild_snapshot = '', rebuild_seq = 0, \
      rebuild_done = 0, rebuild_total = 0, rebuild_started_at = NULL";
 
 fn decode(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
@@ -76,10 +76,7 @@ fn decode(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
         .map(|table| -> Result<Rebuild, sqlx::Error> {
             Ok(Rebuild {
                 table: TableName::parse(&table)?,
-                checkpoint: Position {
-                    tx: col(row, "rebuild_tx")?,
-                    seq: col(row, "rebuild_seq")?,
-                },
+                checkpoint: checkpoint_col(row, "rebuild")?,
                 done: col(row, "rebuild_done")?,
                 total: col(row, "rebuild_total")?,
                 started_at: time_col(row, "rebuild_started_at")?,
@@ -102,10 +99,7 @@ fn decode(row: &AnyRow) -> Result<Option<VersionRow>, sqlx::Error> {
         state: VersionState::parse(&state)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown state {state}").into()))?,
         physical_table: TableName::parse(&col::<String>(row, "physical_table")?)?,
-        checkpoint: Position {
-            tx: col(row, "checkpoint_tx")?,
-            seq: col(row, "checkpoint_seq")?,
-        },
+        checkpoint: checkpoint_col(row, "checkpoint")?,
         events_applied: col(row, "events_applied")?,
         last_event_at: time_col(row, "last_event_at")?,
         rate_per_sec: col(row, "rate_per_sec")?,
@@ -229,8 +223,8 @@ pub async fn set_rate(db: &PortableDb, def: Definition, rate: f64) -> Result<(),
 
 /// One applied batch of the version's own table.
 pub struct Advance<'a> {
-    pub from: Position,
-    pub to: Position,
+    pub from: &'a Checkpoint,
+    pub to: &'a Checkpoint,
     pub events: i64,
     pub last_event_at: Option<DateTime<Utc>>,
     pub rate: f64,
@@ -241,11 +235,11 @@ pub struct Advance<'a> {
 pub async fn advance(tx: &mut Tx, def: Definition, a: Advance<'_>) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
         "UPDATE projection_versions
-         SET checkpoint_tx = $1, checkpoint_seq = $2, events_applied = events_applied + $3,
+         SET checkpoint_snapshot = $1, checkpoint_seq = $2, events_applied = events_applied + $3,
              last_event_at = $4, rate_per_sec = $5, owner_node = $6, updated_at = $7
-         WHERE name = $8 AND version = $9 AND checkpoint_tx = $10 AND checkpoint_seq = $11",
+         WHERE name = $8 AND version = $9 AND checkpoint_snapshot = $10 AND checkpoint_seq = $11",
     )
-    .bind(a.to.tx)
+    .bind(a.to.snapshot_text())
     .bind(a.to.seq)
     .bind(a.events)
     .bind(a.last_event_at.map(time_text))
@@ -254,7 +248,7 @@ pub async fn advance(tx: &mut Tx, def: Definition, a: Advance<'_>) -> Result<boo
     .bind(now())
     .bind(def.name())
     .bind(def.version())
-    .bind(a.from.tx)
+    .bind(a.from.snapshot_text())
     .bind(a.from.seq)
     .execute(&mut **tx)
     .await?;
@@ -266,22 +260,23 @@ pub async fn advance_rebuild(
     tx: &mut Tx,
     def: Definition,
     rebuild: &Rebuild,
-    to: Position,
+    to: &Checkpoint,
     events: i64,
 ) -> Result<bool, sqlx::Error> {
     let moved = sqlx::query(
         "UPDATE projection_versions
-         SET rebuild_tx = $1, rebuild_seq = $2, rebuild_done = rebuild_done + $3, updated_at = $4
-         WHERE name = $5 AND version = $6 AND rebuild_table = $7 AND rebuild_tx = $8 AND rebuild_seq = $9",
+         SET rebuild_snapshot = $1, rebuild_seq = $2, rebuild_done = rebuild_done + $3, updated_at = $4
+         WHERE name = $5 AND version = $6 AND rebuild_table = $7 AND rebuild_snapshot = $8
+           AND rebuild_seq = $9",
     )
-    .bind(to.tx)
+    .bind(to.snapshot_text())
     .bind(to.seq)
     .bind(events)
     .bind(now())
     .bind(def.name())
     .bind(def.version())
     .bind(rebuild.table.to_string())
-    .bind(rebuild.checkpoint.tx)
+    .bind(rebuild.checkpoint.snapshot_text())
     .bind(rebuild.checkpoint.seq)
     .execute(&mut **tx)
     .await?;
@@ -296,7 +291,8 @@ pub async fn finish_rebuild(
 ) -> Result<bool, sqlx::Error> {
     let swapped = sqlx::query(&format!(
         "UPDATE projection_versions
-         SET physical_table = rebuild_table, checkpoint_tx = rebuild_tx, checkpoint_seq = rebuild_seq,
+         SET physical_table = rebuild_table, checkpoint_snapshot = rebuild_snapshot,
+             checkpoint_seq = rebuild_seq,
              events_applied = rebuild_done, {CLEAR_REBUILD}, updated_at = $1
          WHERE name = $2 AND version = $3 AND rebuild_table = $4"
     ))
@@ -378,7 +374,8 @@ pub async fn start_rebuild(
 ) -> Result<bool, sqlx::Error> {
     let started = sqlx::query(&format!(
         "UPDATE projection_versions
-         SET rebuild_table = $1, rebuild_tx = 0, rebuild_seq = 0, rebuild_done = 0, rebuild_total = $2,
+         SET rebuild_table = $1, rebuild_snapshot = '', rebuild_seq = 0, rebuild_done = 0,
+             rebuild_total = $2,
              rebuild_started_at = $3, {CLEAR_FAILURE}, updated_at = $3
          WHERE name = $4 AND version = $5 AND rebuild_table IS NULL"
     ))
@@ -396,7 +393,7 @@ pub async fn start_rebuild(
 pub async fn revive(tx: &mut Tx, def: Definition, table: &TableName) -> Result<bool, sqlx::Error> {
     let revived = sqlx::query(&format!(
         "UPDATE projection_versions
-         SET state = $1, physical_table = $2, checkpoint_tx = 0, checkpoint_seq = 0,
+         SET state = $1, physical_table = $2, checkpoint_snapshot = '', checkpoint_seq = 0,
              events_applied = 0, last_event_at = NULL, {CLEAR_FAILURE}, updated_at = $3
          WHERE name = $4 AND version = $5 AND state = $6"
     ))

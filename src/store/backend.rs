@@ -5,7 +5,7 @@
 
 use super::explorer::{LogEntry, LogQuery};
 use super::{AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, ImportedStream};
-use super::{Lease, LeaseSpare, NewEvent, Position, RecordedEvent, StoreError};
+use super::{Batch, Checkpoint, Lease, LeaseSpare, NewEvent, RecordedEvent, StoreError};
 use crate::db::Dialect;
 use crate::stall::HoldReport;
 use chrono::{DateTime, Utc};
@@ -77,24 +77,25 @@ pub(super) trait Backend {
         stream_id: Uuid,
     ) -> Result<Option<(i64, serde_json::Value)>, StoreError>;
 
-    /// The gap-safe read of the whole log.
-    async fn read_all(&self, after: Position, limit: i64)
-        -> Result<Vec<RecordedEvent>, StoreError>;
+    /// The gap-safe read of the whole log: up to `limit` events the checkpoint has not read,
+    /// in an order that keeps each stream's versions in order.
+    async fn read_all(&self, after: &Checkpoint, limit: i64) -> Result<Batch, StoreError>;
 
-    async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
+    /// How many committed events the checkpoint has not read, and when the oldest was recorded.
+    async fn backlog(&self, after: &Checkpoint)
+        -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
 
-    /// True when a reader at `checkpoint` has passed the event with sequence number `seq`:
-    /// no event with that seq lies beyond the checkpoint in this dialect's read order. A seq
-    /// that names no event (a stale or made-up position) has nothing to wait for.
-    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError>;
+    /// True when a reader at `checkpoint` has read the event with sequence number `seq`. A
+    /// seq that names no event (a stale or made-up position) has nothing to wait for.
+    async fn has_passed(&self, checkpoint: &Checkpoint, seq: i64) -> Result<bool, StoreError>;
 
-    /// The position of the last event every reader can already see.
-    async fn head_position(&self) -> Result<Position, StoreError>;
+    /// A checkpoint that has read everything committed now.
+    async fn head_checkpoint(&self) -> Result<Checkpoint, StoreError>;
 
-    /// The position just before the event with sequence number `seq`, if there is one.
-    async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError>;
+    /// A checkpoint whose next read starts with the event `seq`, if there is one.
+    async fn checkpoint_before_event(&self, seq: i64) -> Result<Option<Checkpoint>, StoreError>;
 
-    /// The sequence number of the first event (in readers' order) recorded at or after `at`.
+    /// The sequence number of the first event (in seq order) recorded at or after `at`.
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
 
     /// The explorer's read: newest first (or oldest first for a page of newer events).

@@ -18,6 +18,7 @@ macro_rules! on_backend {
 
 mod announcer;
 mod backend;
+mod checkpoint;
 pub mod explorer;
 mod lease;
 mod positions;
@@ -38,6 +39,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+pub use checkpoint::{BadCheckpoint, Checkpoint, Toward, TxSnapshot};
 pub use lease::{Lease, LeaseSpare};
 pub use types::{
     AppendError, Appended, Batch, Conflict, EventMetadata, ExpectedVersion, ImportedEvent,
@@ -227,29 +229,28 @@ impl EventStore {
         on_backend!(self, b => b.stream_version(stream_id).await)
     }
 
-    /// Up to `limit` events after `after` in the order every reader sees them. An event that is
-    /// not returned now (its transaction is still open) will be returned later: none is skipped.
+    /// Up to `limit` events the checkpoint has not read, and the checkpoint after them. An
+    /// event that is not returned now (its transaction is still open) will be returned later:
+    /// none is skipped, none is returned twice, and only its own transaction delays it.
     #[tracing::instrument(skip(self))]
-    pub async fn read_all(&self, after: Position, limit: i64) -> Result<Batch, StoreError> {
-        let events = on_backend!(self, b => b.read_all(after, limit).await?);
-        let next = events.last().map(|e| e.position).unwrap_or(after);
-        Ok(Batch { events, next })
+    pub async fn read_all(&self, after: &Checkpoint, limit: i64) -> Result<Batch, StoreError> {
+        on_backend!(self, b => b.read_all(after, limit).await)
     }
 
-    /// How many events lie after `position`, and when the oldest of them was recorded: a
-    /// projection's lag in events and in time.
+    /// How many committed events the checkpoint has not read, and when the oldest of them was
+    /// recorded: a projection's lag in events and in time.
     pub async fn backlog(
         &self,
-        after: Position,
+        after: &Checkpoint,
     ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
         on_backend!(self, b => b.backlog(after).await)
     }
 
-    /// True when a reader whose checkpoint is `checkpoint` has read past the event with
-    /// sequence number `seq` (read-your-writes). A seq that names no event is passed: a stale
-    /// or made-up position never makes a reader wait.
+    /// True when a reader whose checkpoint is `checkpoint` has read the event with sequence
+    /// number `seq` (read-your-writes). A seq that names no event is passed: a stale or
+    /// made-up position never makes a reader wait.
     #[tracing::instrument(skip(self))]
-    pub async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
+    pub async fn has_passed(&self, checkpoint: &Checkpoint, seq: i64) -> Result<bool, StoreError> {
         on_backend!(self, b => b.has_passed(checkpoint, seq).await)
     }
 

@@ -1,24 +1,26 @@
 //! Reading the log other than from the start: finding places for readers that start somewhere
 //! else (a new subscription starts at the head; an admin rewinds one to a position or a time),
-//! and the explorer's read for people. Positions follow the readers' order; each backend knows
-//! its own.
+//! and the explorer's read for people.
 
 use super::backend::Backend;
 use super::explorer::{LogEntry, LogPage, LogQuery};
-use super::{Backends, EventStore, Position, StoreError};
+use super::{Backends, Checkpoint, EventStore, StoreError};
 use chrono::{DateTime, Utc};
 
 impl EventStore {
-    /// The position of the last event every reader can already see: a reader starting here
-    /// gets exactly the events committed from now on (and those still in flight).
-    pub async fn head_position(&self) -> Result<Position, StoreError> {
-        on_backend!(self, b => b.head_position().await)
+    /// A checkpoint that has read everything committed now: a reader starting here gets
+    /// exactly the events committed from now on (and those still in flight).
+    pub async fn head_checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        on_backend!(self, b => b.head_checkpoint().await)
     }
 
-    /// The position just before the event with global position `seq`, so that a reader
-    /// starting there reads that event next. `None` if there is no such event.
-    pub async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError> {
-        on_backend!(self, b => b.position_before_event(seq).await)
+    /// A checkpoint whose next read starts with the event with global position `seq` (and
+    /// also returns what commits later). `None` if there is no such event.
+    pub async fn checkpoint_before_event(
+        &self,
+        seq: i64,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        on_backend!(self, b => b.checkpoint_before_event(seq).await)
     }
 
     /// The log for people (the event explorer), newest first; a page of newer events is read
@@ -31,14 +33,14 @@ impl EventStore {
         Ok(entries)
     }
 
-    /// The position just before the first event (in readers' order) recorded at or after
-    /// `at`. `None` if nothing was recorded since.
-    pub async fn position_before_time(
+    /// A checkpoint whose next read starts with the first event recorded at or after `at`.
+    /// `None` if nothing was recorded since.
+    pub async fn checkpoint_before_time(
         &self,
         at: DateTime<Utc>,
-    ) -> Result<Option<Position>, StoreError> {
+    ) -> Result<Option<Checkpoint>, StoreError> {
         match on_backend!(self, b => b.first_event_since(at).await?) {
-            Some(seq) => self.position_before_event(seq).await,
+            Some(seq) => self.checkpoint_before_event(seq).await,
             None => Ok(None),
         }
     }

@@ -56,18 +56,12 @@ pub struct Snapshot {
     pub state: serde_json::Value,
 }
 
-/// A place in the global log. On PostgreSQL the pair (transaction id, seq) orders the log as
-/// readers see it; on SQLite `tx` is always 0 and `seq` alone orders it.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
+/// Where an event sits in the global log: its sequence number, and on PostgreSQL the
+/// transaction that wrote it (0 on SQLite). Not an order: readers keep a `Checkpoint`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Position {
     pub tx: i64,
     pub seq: i64,
-}
-
-impl Position {
-    pub const START: Position = Position { tx: 0, seq: 0 };
 }
 
 /// A stored event as read back, already upcast to the current schema of its type.
@@ -148,9 +142,10 @@ impl From<sqlx::Error> for AppendError {
     }
 }
 
-/// A batch of the global log and the position to continue after.
+/// A batch of the global log and the checkpoint to continue from. The events are empty
+/// exactly when there was nothing new to read; `next` is then not worth storing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
     pub events: Vec<RecordedEvent>,
-    pub next: Position,
+    pub next: super::Checkpoint,
 }

@@ -123,7 +123,7 @@ pub async fn create(
         return Err(FieldError::new("name", "is already taken by another subscription").into());
     }
     let secret = generate_secret().map_err(|e| SubscriptionError::Secret(e.to_string()))?;
-    let checkpoint = store.head_position().await?;
+    let checkpoint = store.head_checkpoint().await?;
     let mut tx = db.begin().await?;
     let id = repo::insert(
         &mut tx,
@@ -133,7 +133,7 @@ pub async fn create(
             selection: &selection,
             secret: &secret,
             max_attempts,
-            checkpoint,
+            checkpoint: checkpoint.clone(),
             created_by: actor,
         },
     )
@@ -217,8 +217,8 @@ pub async fn rewind(
         }
     };
     let position = match target {
-        RewindTarget::Position(seq) => store.position_before_event(seq).await?,
-        RewindTarget::Time(at) => store.position_before_time(at).await?,
+        RewindTarget::Position(seq) => store.checkpoint_before_event(seq).await?,
+        RewindTarget::Time(at) => store.checkpoint_before_time(at).await?,
     };
     let Some(position) = position else {
         return Err(FieldError::new(
@@ -228,7 +228,7 @@ pub async fn rewind(
         .into());
     };
     let mut tx = db.begin().await?;
-    repo::rewind(&mut tx, id, position).await?;
+    repo::rewind(&mut tx, id, &position).await?;
     let detail = format!(
         "from {} (checkpoint {} → {})",
         target.describe(),
@@ -388,7 +388,7 @@ async fn summarize(
     store: &EventStore,
     row: SubscriptionRow,
 ) -> Result<SubscriptionSummary, SubscriptionError> {
-    let (lag_events, _) = store.backlog(row.checkpoint).await?;
+    let (lag_events, _) = store.backlog(&row.checkpoint).await?;
     let (pending, delivered, dead) = deliveries::counts(db, row.id).await?;
     let last_error = deliveries::last_error(db, row.id).await?;
     Ok(SubscriptionSummary {

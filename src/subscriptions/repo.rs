@@ -1,8 +1,8 @@
 //! The `subscriptions` table: every statement on it is here.
 
 use super::{EventSelection, SubscriptionState};
-use crate::db::{col, time_col, time_text, PortableDb, Tx};
-use crate::store::Position;
+use crate::db::{checkpoint_col, col, time_col, time_text, PortableDb, Tx};
+use crate::store::Checkpoint;
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
 
@@ -16,7 +16,7 @@ pub struct SubscriptionRow {
     pub secret: String,
     pub state: SubscriptionState,
     pub max_attempts: i64,
-    pub checkpoint: Position,
+    pub checkpoint: Checkpoint,
     pub owner: Option<String>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
@@ -29,12 +29,13 @@ pub struct NewSubscription<'a> {
     pub secret: &'a str,
     pub max_attempts: i64,
     /// Where it starts reading: new subscriptions hear only what happens from now on.
-    pub checkpoint: Position,
+    pub checkpoint: Checkpoint,
     pub created_by: &'a str,
 }
 
 const COLUMNS: &str = "id, name, target_url, event_types, place_filter, secret, state, \
-                       max_attempts, checkpoint_tx, checkpoint_seq, owner, created_at, created_by";
+                       max_attempts, checkpoint_snapshot, checkpoint_seq, owner, created_at, \
+                       created_by";
 
 fn decode(r: &AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
     let state: String = col(r, "state")?;
@@ -51,10 +52,7 @@ fn decode(r: &AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
             sqlx::Error::Decode(format!("unknown subscription state {state:?}").into())
         })?,
         max_attempts: col(r, "max_attempts")?,
-        checkpoint: Position {
-            tx: col(r, "checkpoint_tx")?,
-            seq: col(r, "checkpoint_seq")?,
-        },
+        checkpoint: checkpoint_col(r, "checkpoint")?,
         owner: col(r, "owner")?,
         created_at: time_col(r, "created_at")?.unwrap_or_default(),
         created_by: col(r, "created_by")?,
@@ -65,7 +63,8 @@ fn decode(r: &AnyRow) -> Result<SubscriptionRow, sqlx::Error> {
 pub async fn insert(tx: &mut Tx, new: NewSubscription<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO subscriptions (name, target_url, event_types, place_filter, secret, state,
-                                    max_attempts, checkpoint_tx, checkpoint_seq, created_at, created_by)
+                                    max_attempts, checkpoint_snapshot, checkpoint_seq, created_at,
+                                    created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          RETURNING id",
     )
@@ -76,7 +75,7 @@ pub async fn insert(tx: &mut Tx, new: NewSubscription<'_>) -> Result<i64, sqlx::
     .bind(new.secret.to_string())
     .bind(SubscriptionState::Active.as_str())
     .bind(new.max_attempts)
-    .bind(new.checkpoint.tx)
+    .bind(new.checkpoint.snapshot_text())
     .bind(new.checkpoint.seq)
     .bind(time_text(Utc::now()))
     .bind(new.created_by.to_string())
@@ -158,17 +157,17 @@ pub async fn set_state(
 pub async fn advance(
     tx: &mut Tx,
     id: i64,
-    from: Position,
-    to: Position,
+    from: &Checkpoint,
+    to: &Checkpoint,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE subscriptions SET checkpoint_tx = $1, checkpoint_seq = $2
-         WHERE id = $3 AND checkpoint_tx = $4 AND checkpoint_seq = $5",
+        "UPDATE subscriptions SET checkpoint_snapshot = $1, checkpoint_seq = $2
+         WHERE id = $3 AND checkpoint_snapshot = $4 AND checkpoint_seq = $5",
     )
-    .bind(to.tx)
+    .bind(to.snapshot_text())
     .bind(to.seq)
     .bind(id)
-    .bind(from.tx)
+    .bind(from.snapshot_text())
     .bind(from.seq)
     .execute(&mut **tx)
     .await?;
@@ -176,13 +175,15 @@ pub async fn advance(
 }
 
 /// Sets the checkpoint wherever it is (an admin's rewind).
-pub async fn rewind(tx: &mut Tx, id: i64, to: Position) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE subscriptions SET checkpoint_tx = $1, checkpoint_seq = $2 WHERE id = $3")
-        .bind(to.tx)
-        .bind(to.seq)
-        .bind(id)
-        .execute(&mut **tx)
-        .await?;
+pub async fn rewind(tx: &mut Tx, id: i64, to: &Checkpoint) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE subscriptions SET checkpoint_snapshot = $1, checkpoint_seq = $2 WHERE id = $3",
+    )
+    .bind(to.snapshot_text())
+    .bind(to.seq)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 

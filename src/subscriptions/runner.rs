@@ -194,8 +194,8 @@ impl SubscriptionRunner {
     /// Reads the next batch after the checkpoint and writes a delivery for each matching event,
     /// moving the checkpoint in the same transaction. True when the checkpoint moved.
     async fn fill_outbox(&self, row: &SubscriptionRow) -> Result<bool, StepError> {
-        let batch = self.store.read_all(row.checkpoint, BATCH_SIZE).await?;
-        if batch.next == row.checkpoint {
+        let batch = self.store.read_all(&row.checkpoint, BATCH_SIZE).await?;
+        if batch.events.is_empty() {
             return Ok(false);
         }
         let wanted: Vec<&RecordedEvent> = batch
@@ -226,7 +226,7 @@ impl SubscriptionRunner {
             deliveries::insert(&mut tx, &delivery).await?;
             written += 1;
         }
-        if repo::advance(&mut tx, row.id, row.checkpoint, batch.next).await? {
+        if repo::advance(&mut tx, row.id, &row.checkpoint, &batch.next).await? {
             tx.commit().await?;
             tracing::debug!(subscription = %row.name, written, "outbox filled");
         } else {

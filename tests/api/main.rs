@@ -25,4 +25,5 @@ mod stall;
 mod static_files;
 mod store_contract;
 mod subscriptions;
+mod upgrade;
 mod webhook_targets;

@@ -326,7 +326,7 @@ both_backends!(
         wait_caught_up(&app.store, &db, &Definition::ALL).await;
         let v2 = versions::load(&db, V2).await.unwrap();
         assert!(v2.failure.is_none());
-        let (behind, _) = app.store.backlog(v2.checkpoint).await.unwrap();
+        let (behind, _) = app.store.backlog(&v2.checkpoint).await.unwrap();
         assert_eq!(behind, 0, "v2 went on past the skipped event");
         assert!(audit::recent(&db, 10)
             .await

@@ -2,21 +2,22 @@
 //!
 //! Gap safety: sequence numbers are taken in append order but transactions commit in any order,
 //! so "all events after seq N" could skip an event whose transaction commits late. Every event
-//! row stores its transaction id (`xid8`); a reader only takes rows whose transaction is older
-//! than the oldest one still running (`pg_snapshot_xmin`), so no row can still appear below the
-//! reader's position, and it orders and checkpoints by (tx_id, seq). No timers, no skipped events.
-//! That predicate is `VISIBLE_TO_READERS`, written here once.
+//! row stores its transaction id (`xid8`), and a reader's checkpoint is a transaction snapshot:
+//! each read returns the events whose transaction is visible now but was not in the checkpoint's
+//! snapshot (`read.rs`, `store/checkpoint.rs`). Only an event's own open transaction delays it;
+//! no timers, no skipped events.
 
 mod append;
 mod hold;
 mod lease;
+mod read;
 
 use super::announcer::{Announcement, Announcer};
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
 use super::{into_recorded_all, Appended, ImportedStream, Lease, LeaseSpare, Position, RawEvent};
-use super::{RecordedEvent, StoreError, Utc};
-use crate::db::Dialect;
+use super::{Batch, Checkpoint, RecordedEvent, StoreError, Utc};
+use crate::db::{Dialect, APPLICATION_NAME};
 use crate::stall::HoldReport;
 use chrono::DateTime;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions, PgRow};
@@ -27,14 +28,6 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 pub const APPEND_CHANNEL: &str = "freightdesk_events";
-
-/// The `application_name` the store's pool connects with, so the hold diagnosis can tell its
-/// own appends from other sessions.
-const APPLICATION_NAME: &str = "freightdesk";
-
-/// The gap-safety predicate: a row is visible to readers once no transaction older than its
-/// own is still open, so nothing can still appear below it.
-const VISIBLE_TO_READERS: &str = "tx_id < pg_snapshot_xmin(pg_current_snapshot())";
 
 /// How the explorer's read compares a uuid and a time here.
 const EXPLORER_CASTS: Casts = Casts {
@@ -182,70 +175,35 @@ impl Backend for PostgresBackend {
         recorded(rows)
     }
 
-    async fn read_all(
+    async fn read_all(&self, after: &Checkpoint, limit: i64) -> Result<Batch, StoreError> {
+        read::read_all(&self.pool, after, limit).await
+    }
+
+    async fn backlog(
         &self,
-        after: Position,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events
-             WHERE (tx_id, seq) > ($1::text::xid8, $2) AND {VISIBLE_TO_READERS}
-             ORDER BY tx_id, seq
-             LIMIT $3"
-        ))
-        .bind(after.tx.to_string())
-        .bind(after.seq)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        recorded(rows)
+        after: &Checkpoint,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+        read::backlog(&self.pool, after).await
     }
 
-    async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT COUNT(*), MIN(recorded_at) FROM events WHERE (tx_id, seq) > ($1::text::xid8, $2)",
-        )
-        .bind(after.tx.to_string())
-        .bind(after.seq)
-        .fetch_one(&self.pool)
-        .await?)
+    async fn has_passed(&self, checkpoint: &Checkpoint, seq: i64) -> Result<bool, StoreError> {
+        Ok(match read::tx_of_event(&self.pool, seq).await? {
+            Some(tx) => checkpoint.includes(Some(tx), seq),
+            None => true,
+        })
     }
 
-    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
-        // Readers order by (tx_id, seq), so a lower seq may still lie beyond the checkpoint.
-        Ok(sqlx::query_scalar(
-            "SELECT NOT EXISTS (SELECT 1 FROM events
-                                WHERE seq = $1 AND (tx_id, seq) > ($2::text::xid8, $3))",
-        )
-        .bind(seq)
-        .bind(checkpoint.tx.to_string())
-        .bind(checkpoint.seq)
-        .fetch_one(&self.pool)
-        .await?)
+    async fn head_checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        read::head(&self.pool).await
     }
 
-    async fn head_position(&self) -> Result<Position, StoreError> {
-        let row: Option<(i64, i64)> = sqlx::query_as(&format!(
-            "SELECT tx_id::text::bigint, seq FROM events WHERE {VISIBLE_TO_READERS}
-             ORDER BY tx_id DESC, seq DESC LIMIT 1"
-        ))
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map_or(Position::START, |(tx, seq)| Position { tx, seq }))
-    }
-
-    async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError> {
-        let tx: Option<i64> =
-            sqlx::query_scalar("SELECT tx_id::text::bigint FROM events WHERE seq = $1")
-                .bind(seq)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(tx.map(|tx| Position { tx, seq: seq - 1 }))
+    async fn checkpoint_before_event(&self, seq: i64) -> Result<Option<Checkpoint>, StoreError> {
+        read::before_event(&self.pool, seq).await
     }
 
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT seq FROM events WHERE recorded_at >= $1 ORDER BY tx_id, seq LIMIT 1",
+            "SELECT seq FROM events WHERE recorded_at >= $1 ORDER BY seq LIMIT 1",
         )
         .bind(at)
         .fetch_optional(&self.pool)

@@ -7,7 +7,7 @@ mod append;
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
 use super::lease::Held;
-use super::{into_recorded_all, ImportedStream, Lease, LeaseSpare, Position};
+use super::{into_recorded_all, Batch, Checkpoint, ImportedStream, Lease, LeaseSpare, Position};
 use super::{Appended, RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
 use crate::db::{parse_time, time_text, Dialect, WriteTurns};
@@ -150,11 +150,8 @@ impl Backend for SqliteBackend {
         recorded(rows)
     }
 
-    async fn read_all(
-        &self,
-        after: Position,
-        limit: i64,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
+    async fn read_all(&self, after: &Checkpoint, limit: i64) -> Result<Batch, StoreError> {
+        // One writer commits at a time: seq order is commit order, and the seq says everything.
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?"
         ))
@@ -162,10 +159,19 @@ impl Backend for SqliteBackend {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        recorded(rows)
+        let events = recorded(rows)?;
+        let seq = events.last().map_or(after.seq, |e| e.position.seq);
+        let next = Checkpoint {
+            seq,
+            ..Checkpoint::START
+        };
+        Ok(Batch { events, next })
     }
 
-    async fn backlog(&self, after: Position) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+    async fn backlog(
+        &self,
+        after: &Checkpoint,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
         let (count, oldest): (i64, Option<String>) =
             sqlx::query_as("SELECT COUNT(*), MIN(recorded_at) FROM events WHERE seq > ?")
                 .bind(after.seq)
@@ -181,34 +187,32 @@ impl Backend for SqliteBackend {
         Ok((count, oldest))
     }
 
-    async fn has_passed(&self, checkpoint: Position, seq: i64) -> Result<bool, StoreError> {
-        // `seq` order is commit order here: the seq alone says whether it lies beyond.
-        Ok(
-            sqlx::query_scalar(
-                "SELECT NOT EXISTS (SELECT 1 FROM events WHERE seq = ? AND seq > ?)",
-            )
+    async fn has_passed(&self, checkpoint: &Checkpoint, seq: i64) -> Result<bool, StoreError> {
+        let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE seq = ?)")
             .bind(seq)
-            .bind(checkpoint.seq)
             .fetch_one(&self.pool)
-            .await?,
-        )
+            .await?;
+        Ok(!exists || checkpoint.includes(None, seq))
     }
 
-    async fn head_position(&self) -> Result<Position, StoreError> {
+    async fn head_checkpoint(&self) -> Result<Checkpoint, StoreError> {
         let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM events")
             .fetch_one(&self.pool)
             .await?;
-        Ok(Position { tx: 0, seq })
+        Ok(Checkpoint {
+            seq,
+            ..Checkpoint::START
+        })
     }
 
-    async fn position_before_event(&self, seq: i64) -> Result<Option<Position>, StoreError> {
+    async fn checkpoint_before_event(&self, seq: i64) -> Result<Option<Checkpoint>, StoreError> {
         let found: Option<i64> = sqlx::query_scalar("SELECT seq FROM events WHERE seq = ?")
             .bind(seq)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(found.map(|seq| Position {
-            tx: 0,
+        Ok(found.map(|seq| Checkpoint {
             seq: seq - 1,
+            ..Checkpoint::START
         }))
     }
 

@@ -4,7 +4,7 @@
 use freightdesk::db::PortableDb;
 use freightdesk::projections::queries;
 use freightdesk::projections::{BoardRow, Definition};
-use freightdesk::store::{EventStore, Position, RecordedEvent};
+use freightdesk::store::{Checkpoint, EventStore, RecordedEvent};
 use std::collections::BTreeMap;
 
 /// What a board row should hold, folded here from the raw JSON of the events, without the
@@ -108,13 +108,13 @@ pub fn expected_daily(events: &[RecordedEvent]) -> BTreeMap<String, [i64; 4]> {
 
 pub async fn all_events(store: &EventStore) -> Vec<RecordedEvent> {
     let mut out = Vec::new();
-    let mut position = Position::START;
+    let mut checkpoint = Checkpoint::START;
     loop {
-        let batch = store.read_all(position, 1000).await.unwrap();
+        let batch = store.read_all(&checkpoint, 1000).await.unwrap();
         if batch.events.is_empty() {
             return out;
         }
-        position = batch.next;
+        checkpoint = batch.next;
         out.extend(batch.events);
     }
 }

@@ -4,7 +4,7 @@
 use freightdesk::db::PortableDb;
 use freightdesk::projections::lifecycle::VersionState;
 use freightdesk::projections::{versions, Definition};
-use freightdesk::store::{EventStore, Position, RecordedEvent};
+use freightdesk::store::{Checkpoint, EventStore, RecordedEvent};
 use std::fmt::Debug;
 use std::ops::AsyncFnMut;
 use std::time::{Duration, Instant};
@@ -53,7 +53,7 @@ pub async fn wait_caught_up(store: &EventStore, db: &PortableDb, defs: &[Definit
                 def.key(),
                 row.failure
             );
-            let (lag, _) = store.backlog(row.checkpoint).await.unwrap();
+            let (lag, _) = store.backlog(&row.checkpoint).await.unwrap();
             // A building version that has read everything becomes standby on its next step.
             if lag != 0 || row.rebuild.is_some() || row.state == VersionState::Building {
                 behind.push(format!("{} {} behind by {lag}", def.key(), row.state));
@@ -68,29 +68,35 @@ pub async fn wait_caught_up(store: &EventStore, db: &PortableDb, defs: &[Definit
     .await
 }
 
-/// Reads the whole log until `count` events have arrived. On PostgreSQL a read only returns
-/// events below the oldest transaction still open anywhere in the cluster, and other tests run
-/// beside this one, so the last events may take a moment to become readable.
+/// Reads the whole log in small pages until `count` events have arrived (appends still in
+/// flight when it starts arrive when they commit), and checks nothing comes after them.
 pub async fn read_all_until(store: &EventStore, count: usize) -> Vec<RecordedEvent> {
-    let mut position = Position::START;
+    let mut checkpoint = Checkpoint::START;
     let mut seen = Vec::new();
     while seen.len() < count {
         let batch = eventually("the next events to become readable", async || {
-            let batch = store.read_all(position, 5).await.unwrap();
+            let batch = store.read_all(&checkpoint, 5).await.unwrap();
             if batch.events.is_empty() {
-                assert_eq!(batch.next, position, "an empty batch keeps the position");
                 Err(format!("{} of {count} events", seen.len()))
             } else {
                 Ok(batch)
             }
         })
         .await;
-        assert!(batch.next > position, "the position moves forward");
-        position = batch.next;
+        assert!(
+            batch.next.seq >= checkpoint.seq,
+            "the checkpoint moves forward"
+        );
+        checkpoint = batch.next;
         seen.extend(batch.events);
     }
     assert!(
-        store.read_all(position, 5).await.unwrap().events.is_empty(),
+        store
+            .read_all(&checkpoint, 5)
+            .await
+            .unwrap()
+            .events
+            .is_empty(),
         "nothing after the end"
     );
     seen
