@@ -61,7 +61,8 @@ async fn main() {
             figures.extend(append::item2(&store, backend, scale).await);
         }
         if items.allows("4") || items.allows("5") {
-            figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
+            let admin = postgres.then_some(admin_url.as_str());
+            figures.extend(board::items_4_and_5(&store, &db, backend, scale, admin).await);
         }
         store.close().await;
         db.close().await;

@@ -51,7 +51,10 @@ pub(super) async fn read_all(
              ORDER BY seq LIMIT $5
          ) page ON true"
     );
+    // Not a named prepared statement: a generic plan, chosen after a few catch-up reads, would
+    // scan by seq from the start in the steady state; each read is planned for its values.
     let rows = sqlx::query(&sql)
+        .persistent(false)
         .bind(xmax)
         .bind(xip)
         .bind(target)
@@ -120,6 +123,7 @@ pub(super) async fn backlog(
            AND NOT COALESCE(seq <= $4 AND pg_visible_in_snapshot(tx_id, $3::text::pg_snapshot), false)"
     );
     Ok(sqlx::query_as(&sql)
+        .persistent(false)
         .bind(xmax)
         .bind(xip)
         .bind(target)
