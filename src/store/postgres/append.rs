@@ -9,9 +9,10 @@ use std::sync::LazyLock;
 use uuid::Uuid;
 
 /// The whole version-checked append as one statement, one round trip: the stream row's update
-/// (or insert, for a new stream) is the version check and comes first; the events are inserted
-/// only from its result, so a loser takes no sequence number; the snapshot rides along. Other
-/// processes hear of it after the commit (see `announcer`). No row back: a mismatch.
+/// (or insert, for a new stream) is the version check and comes first, and writes the snapshot
+/// in the same row; the events are inserted only from its result, so a loser takes no sequence
+/// number. Other processes hear of it after the commit (see `announcer`). No row back: a
+/// mismatch.
 fn append_sql(claim: &str) -> String {
     format!(
         "WITH claimed AS ({claim}),
@@ -23,10 +24,6 @@ fn append_sql(claim: &str) -> String {
                       WITH ORDINALITY AS e(id, event_type, schema_version, data, ord)
              ORDER BY e.ord
              RETURNING seq),
-         snapshot AS (
-             INSERT INTO snapshots (stream_id, version, state)
-             SELECT $1, claimed.base + $3, $10 FROM claimed WHERE $10::jsonb IS NOT NULL
-             ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, state = excluded.state),
          last AS (SELECT max(seq) AS seq FROM inserted)
          SELECT claimed.base, last.seq FROM claimed, last"
     )
@@ -48,9 +45,8 @@ struct ImportColumns {
     data: Vec<serde_json::Value>,
     metadata: Vec<serde_json::Value>,
     recorded_at: Vec<DateTime<Utc>>,
-    snapshot_streams: Vec<Uuid>,
-    snapshot_versions: Vec<i64>,
-    snapshots: Vec<serde_json::Value>,
+    /// One per stream, `None` where it has no snapshot.
+    snapshots: Vec<Option<serde_json::Value>>,
 }
 
 impl ImportColumns {
@@ -74,11 +70,7 @@ impl ImportColumns {
                 c.metadata.push(metadata.clone());
                 c.recorded_at.push(e.recorded_at);
             }
-            if let Some(state) = &s.snapshot {
-                c.snapshot_streams.push(s.stream_id);
-                c.snapshot_versions.push(count);
-                c.snapshots.push(state.clone());
-            }
+            c.snapshots.push(s.snapshot.clone());
         }
         Ok(c)
     }
@@ -87,14 +79,19 @@ impl ImportColumns {
 pub(super) async fn try_append(pool: &PgPool, append: &Append<'_>) -> Result<Outcome, sqlx::Error> {
     static APPEND_EXISTING: LazyLock<String> = LazyLock::new(|| {
         append_sql(
-            "UPDATE streams SET version = version + $3, updated_at = $9
+            "UPDATE streams SET version = version + $3, updated_at = $9,
+                     snapshot_version = CASE WHEN $10::jsonb IS NULL THEN snapshot_version
+                                             ELSE version + $3 END,
+                     snapshot = COALESCE($10::jsonb, snapshot)
                  WHERE id = $1 AND version = $2::bigint RETURNING version - $3 AS base",
         )
     });
     static APPEND_NEW: LazyLock<String> = LazyLock::new(|| {
         append_sql(
-            "INSERT INTO streams (id, kind, version, created_at, updated_at)
-                 VALUES ($1, $2::text, $3, $9, $9)
+            "INSERT INTO streams (id, kind, version, created_at, updated_at, snapshot_version,
+                                  snapshot)
+                 VALUES ($1, $2::text, $3, $9, $9, CASE WHEN $10::jsonb IS NULL THEN NULL ELSE $3 END,
+                         $10::jsonb)
                  ON CONFLICT (id) DO NOTHING RETURNING 0::bigint AS base",
         )
     });
@@ -149,10 +146,13 @@ pub(super) async fn import(
     let columns = ImportColumns::of(streams)?;
     let mut tx = pool.begin().await?;
     let created = sqlx::query(
-        "INSERT INTO streams (id, kind, version, created_at, updated_at)
-             SELECT id, kind, version, at, last_at
-             FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[], $5::timestamptz[])
-                 AS s(id, kind, version, at, last_at)
+        "INSERT INTO streams (id, kind, version, created_at, updated_at, snapshot_version,
+                              snapshot)
+             SELECT id, kind, version, at, last_at, CASE WHEN state IS NULL THEN NULL ELSE version END,
+                    state
+             FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::timestamptz[], $5::timestamptz[],
+                         $6::jsonb[])
+                 AS s(id, kind, version, at, last_at, state)
              ON CONFLICT (id) DO NOTHING",
     )
     .bind(&columns.stream_ids)
@@ -160,6 +160,7 @@ pub(super) async fn import(
     .bind(&columns.versions)
     .bind(&columns.created_at)
     .bind(&columns.updated_at)
+    .bind(&columns.snapshots)
     .execute(&mut *tx)
     .await?;
     if created.rows_affected() != streams.len() as u64 {
@@ -187,15 +188,6 @@ pub(super) async fn import(
         .bind(&columns.recorded_at)
         .fetch_one(&mut *tx)
         .await?;
-    sqlx::query(
-        "INSERT INTO snapshots (stream_id, version, state)
-             SELECT * FROM UNNEST($1::uuid[], $2::int8[], $3::jsonb[])",
-    )
-    .bind(&columns.snapshot_streams)
-    .bind(&columns.snapshot_versions)
-    .bind(&columns.snapshots)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     let last = streams.last().expect("at least one stream");
     Ok(Outcome::Appended(Appended {

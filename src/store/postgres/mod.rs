@@ -144,7 +144,10 @@ impl Backend for PostgresBackend {
         stream_id: Uuid,
     ) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
         Ok(
-            sqlx::query_as("SELECT version, state FROM snapshots WHERE stream_id = $1")
+            sqlx::query_as(
+                "SELECT snapshot_version, snapshot FROM streams
+                 WHERE id = $1 AND snapshot IS NOT NULL",
+            )
                 .bind(stream_id)
                 .fetch_optional(&self.pool)
                 .await?,
