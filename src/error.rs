@@ -61,8 +61,10 @@ pub enum AppError {
     Unauthorized { message: String },
     #[error("{message}")]
     Forbidden { message: String },
-    #[error("the database is not answering; nothing was saved, please try again shortly")]
-    Unavailable,
+    /// The database did not answer. `saving`: the request was a change (a command, an
+    /// operator's action), so the message says that nothing of it was saved.
+    #[error("{}", if *.saving { "the database is not answering; nothing was saved, please try again shortly" } else { "the database is not answering; please try again shortly" })]
+    Unavailable { saving: bool },
     /// Only made in the browser: the request never reached the server.
     #[error("could not reach the server; check the connection and try again")]
     Unreachable,
@@ -88,7 +90,7 @@ impl AppError {
             AppError::Conflict(_) | AppError::AlreadyExists { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::Unavailable | AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable { .. } | AppError::Unreachable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

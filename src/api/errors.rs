@@ -14,10 +14,21 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         if e.is_unavailable() {
             tracing::warn!(error = %e, "database unavailable");
-            AppError::Unavailable
+            AppError::Unavailable { saving: false }
         } else {
             tracing::error!(error = %e, "store error");
             AppError::Internal
+        }
+    }
+}
+
+impl AppError {
+    /// The same error met while saving a change: if the database was away, the client is told
+    /// that nothing was saved.
+    pub fn while_saving(self) -> Self {
+        match self {
+            AppError::Unavailable { .. } => AppError::Unavailable { saving: true },
+            other => other,
         }
     }
 }
@@ -41,9 +52,10 @@ impl From<ActionError> for AppError {
     fn from(e: ActionError) -> Self {
         match e {
             ActionError::Refused(refusal) => refusal.into(),
-            ActionError::Database(e) => e.into(),
-            ActionError::Store(e) => e.into(),
-            ActionError::Query(e) => e.into(),
+            // Operator actions change things.
+            ActionError::Database(e) => AppError::from(e).while_saving(),
+            ActionError::Store(e) => AppError::from(e).while_saving(),
+            ActionError::Query(e) => AppError::from(e).while_saving(),
         }
     }
 }

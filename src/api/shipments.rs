@@ -398,7 +398,7 @@ mod execution {
                 tracing::error!("an accepted command produced no events");
                 AppError::Internal
             }
-            CommandError::Store(e) => e.into(),
+            CommandError::Store(e) => AppError::from(e).while_saving(),
         }
     }
 

@@ -56,7 +56,7 @@ impl From<AuthError> for AppError {
             },
             AuthError::Database(e) if crate::db::is_transient(&e) => {
                 tracing::warn!(error = %e, "auth: database unavailable");
-                AppError::Unavailable
+                AppError::Unavailable { saving: false }
             }
             AuthError::Database(e) => {
                 tracing::error!(error = %e, "auth: database error");

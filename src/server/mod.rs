@@ -3,6 +3,7 @@
 
 mod connections;
 mod headers;
+mod health;
 mod limits;
 mod live;
 mod metrics;
@@ -68,6 +69,12 @@ fn router(state: AppState, http: &HttpConfig) -> Router {
         .layer(middleware::from_fn_with_state(
             http.trusted_proxies.clone(),
             crate::auth::client_addr::identify_client,
+        ))
+        // Before anything that reads a session: while the database is known to be away, a
+        // request gets its 503 at once instead of after the pool's acquire timeout.
+        .layer(middleware::from_fn_with_state(
+            health::DatabaseWatch::start(state.store.clone()),
+            health::fail_fast_while_away,
         ));
     let [nosniff, referrer, frames, policy] = headers::layers();
     let app = app
@@ -87,7 +94,7 @@ fn router(state: AppState, http: &HttpConfig) -> Router {
 fn routes(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let handlers = [
-        get(healthz),
+        get(health::healthz),
         get(metrics::metrics),
         get(live::shipment_feed),
         get(live::board_feed),
@@ -113,17 +120,6 @@ fn routes(state: AppState) -> Router {
         )
         .fallback(static_files::file_or_page)
         .with_state(state)
-}
-
-/// 200 only when the database answers.
-async fn healthz(State(store): State<EventStore>) -> Response {
-    match store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "health check: database not answering");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]

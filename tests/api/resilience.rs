@@ -136,18 +136,36 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
         Some(503),
         "a command answers 503 while the database is away"
     );
-    let page = app
+    // Once the server knows the database is away, requests are answered at once (the
+    // fail-fast answer carries Retry-After); a page that only reads says so, without claiming
+    // that something was not saved; a command says nothing was saved.
+    let page = eventually("the server to know the database is away", async || {
+        let page = app
+            .client
+            .get(format!("{}/", app.address))
+            .send()
+            .await
+            .unwrap();
+        match page.headers().get("retry-after") {
+            Some(_) => Ok(page),
+            None => Err(page.status()),
+        }
+    })
+    .await;
+    assert_eq!(page.status(), 503);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("database is not answering"), "{text}");
+    assert!(!text.contains("nothing was saved"), "{text}");
+    let refused = app
         .client
-        .get(format!("{}/", app.address))
+        .post(format!("{}/api/shipments/schedule", app.address))
+        .header("Accept", "application/json")
+        .form(&[("origin", "Rotterdam"), ("destination", "Gdansk")])
         .send()
         .await
         .unwrap();
-    assert_eq!(page.status(), 503);
-    assert!(page
-        .text()
-        .await
-        .unwrap()
-        .contains("database is not answering"));
+    assert_eq!(refused.status(), 503);
+    assert!(refused.text().await.unwrap().contains("nothing was saved"));
     // The outage lasts until the load has met it a few times, not for a fixed time.
     let refused_before = refusals(&traffic);
     eventually("the load to meet the outage", async || {
