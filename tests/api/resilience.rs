@@ -165,7 +165,9 @@ async fn a_lost_database_answers_503_loses_nothing_and_recovers_without_a_restar
         .await
         .unwrap();
     assert_eq!(refused.status(), 503);
-    assert!(refused.text().await.unwrap().contains("nothing was saved"));
+    // The server function's typed error, which the page shows as "nothing was saved".
+    let body = refused.text().await.unwrap();
+    assert!(body.contains(r#""saving":true"#), "{body}");
     // The outage lasts until the load has met it a few times, not for a fixed time.
     let refused_before = refusals(&traffic);
     eventually("the load to meet the outage", async || {

@@ -143,15 +143,13 @@ impl Backend for PostgresBackend {
         &self,
         stream_id: Uuid,
     ) -> Result<Option<(i64, serde_json::Value)>, StoreError> {
-        Ok(
-            sqlx::query_as(
-                "SELECT snapshot_version, snapshot FROM streams
+        Ok(sqlx::query_as(
+            "SELECT snapshot_version, snapshot FROM streams
                  WHERE id = $1 AND snapshot IS NOT NULL",
-            )
-                .bind(stream_id)
-                .fetch_optional(&self.pool)
-                .await?,
         )
+        .bind(stream_id)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     async fn stream_version(&self, stream_id: Uuid) -> Result<Option<i64>, StoreError> {

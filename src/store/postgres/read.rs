@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 
-/// The events a checkpoint has not read, by its seen snapshot (binds $1 xmax, $2 xip).
+/// The events a checkpoint has not read, by its seen snapshot (binds $1 xmax, $2 xip): two
+/// index range probes, for a read of what is new since a recent snapshot.
 const NEW_SINCE_SEEN: &str = "(tx_id >= $1::text::xid8 OR tx_id = ANY($2::text[]::xid8[]))";
 
 /// The seen snapshot's bounds as bound parameters: before the first read, everything is new.
@@ -29,39 +30,60 @@ fn seen_binds(checkpoint: &Checkpoint) -> (String, Vec<String>) {
 
 /// Up to `limit` events the checkpoint has not read, and the checkpoint after them. Empty
 /// exactly when there is nothing new to read.
+///
+/// Two shapes, each planned for its values (not a named prepared statement, whose generic plan
+/// would not know which shape of work it is doing):
+/// - what is new since a seen snapshot, toward this statement's own snapshot: the two index
+///   probes of `NEW_SINCE_SEEN`, sorted by seq (small: it is what arrived since the last read);
+/// - a page toward a fixed target (catch-up, rebuild, the first read): a walk of the primary
+///   key from the page's seq, the snapshots only filtering, so each page costs its own rows.
 pub(super) async fn read_all(
     pool: &PgPool,
     after: &Checkpoint,
     limit: i64,
 ) -> Result<Batch, StoreError> {
-    let (xmax, xip) = seen_binds(after);
-    // Paging: the target snapshot is fixed and the page continues after its last seq.
-    // Otherwise the target is this statement's own snapshot.
-    let (target, after_seq) = match &after.toward {
-        Some(t) => (Some(t.snapshot.to_string()), t.after_seq),
-        None => (None, 0),
+    let rows = match (&after.seen, &after.toward) {
+        (Some(_), None) => {
+            let (xmax, xip) = seen_binds(after);
+            let sql = format!(
+                "SELECT pg_current_snapshot()::text AS target, page.*
+                 FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                     SELECT {EVENT_COLUMNS} FROM events
+                     WHERE {NEW_SINCE_SEEN}
+                     ORDER BY seq LIMIT $3
+                 ) page ON true"
+            );
+            sqlx::query(&sql)
+                .persistent(false)
+                .bind(xmax)
+                .bind(xip)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
+        (seen, toward) => {
+            let sql = format!(
+                "WITH target AS (
+                     SELECT COALESCE($2::text::pg_snapshot, pg_current_snapshot()) AS snapshot)
+                 SELECT target.snapshot::text AS target, page.*
+                 FROM target LEFT JOIN LATERAL (
+                     SELECT {EVENT_COLUMNS} FROM events
+                     WHERE seq > $3
+                       AND ($1::text IS NULL OR NOT pg_visible_in_snapshot(tx_id, $1::text::pg_snapshot))
+                       AND pg_visible_in_snapshot(tx_id, target.snapshot)
+                     ORDER BY seq LIMIT $4
+                 ) page ON true"
+            );
+            sqlx::query(&sql)
+                .persistent(false)
+                .bind(seen.as_ref().map(ToString::to_string))
+                .bind(toward.as_ref().map(|t| t.snapshot.to_string()))
+                .bind(toward.as_ref().map_or(0, |t| t.after_seq))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        }
     };
-    let sql = format!(
-        "WITH target AS (SELECT COALESCE($3::text::pg_snapshot, pg_current_snapshot()) AS snapshot)
-         SELECT target.snapshot::text AS target, page.*
-         FROM target LEFT JOIN LATERAL (
-             SELECT {EVENT_COLUMNS} FROM events
-             WHERE {NEW_SINCE_SEEN} AND seq > $4
-               AND pg_visible_in_snapshot(tx_id, target.snapshot)
-             ORDER BY seq LIMIT $5
-         ) page ON true"
-    );
-    // Not a named prepared statement: a generic plan, chosen after a few catch-up reads, would
-    // scan by seq from the start in the steady state; each read is planned for its values.
-    let rows = sqlx::query(&sql)
-        .persistent(false)
-        .bind(xmax)
-        .bind(xip)
-        .bind(target)
-        .bind(after_seq)
-        .bind(limit)
-        .fetch_all(pool)
-        .await?;
     let target = target_of(&rows)?;
     let events_rows: Vec<PgRow> = rows
         .into_iter()
