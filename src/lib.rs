@@ -14,6 +14,8 @@ pub mod database;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod log_file;
 mod error;
 mod format;
 #[cfg(feature = "ssr")]

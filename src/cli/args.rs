@@ -50,6 +50,20 @@ pub enum Command {
     /// Manage webhook subscriptions (as the console's Subscriptions page does).
     #[command(subcommand)]
     Subscriptions(SubscriptionsCommand),
+    /// Take the event log out as JSON Lines, or put it back into an empty store.
+    #[command(subcommand)]
+    Events(super::events::EventsCommand),
+}
+
+impl Cli {
+    /// True when the command writes its data to standard output, so logs must go to
+    /// standard error.
+    pub fn writes_data_to_stdout(&self) -> bool {
+        matches!(
+            self.command,
+            Some(Command::Events(super::events::EventsCommand::Export(_)))
+        )
+    }
 }
 
 #[derive(Debug, Clone, Args)]

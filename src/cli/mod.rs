@@ -1,8 +1,9 @@
-//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users` and
-//! `subscriptions`.
+//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users`,
+//! `subscriptions` and `events export|import`.
 //! Flags win over the environment; `--help` on any command explains it.
 
 mod args;
+mod events;
 mod tables;
 
 pub use args::{Cli, Command, ProjectionsCommand, ServeArgs, SubscriptionsCommand, UsersCommand};
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Users(command) => users(&url, command).await?,
         Command::Subscriptions(command) => subscriptions(&url, command).await?,
+        Command::Events(command) => events::run(&url, command).await?,
     }
     Ok(())
 }

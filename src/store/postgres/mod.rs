@@ -11,10 +11,12 @@ mod append;
 mod hold;
 mod lease;
 mod read;
+mod stored_log;
 
 use super::announcer::{Announcement, Announcer};
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::{into_recorded_all, Appended, ImportedStream, Lease, LeaseSpare, Position, RawEvent};
 use super::{Batch, Checkpoint, RecordedEvent, StoreError, Utc};
 use crate::db::{Dialect, APPLICATION_NAME};
@@ -229,6 +231,14 @@ impl Backend for PostgresBackend {
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(entries)
+    }
+
+    async fn read_stored(&self, page: &StoredLogPage) -> Result<Vec<StoredEvent>, StoreError> {
+        stored_log::read_page(&self.pool, page).await
+    }
+
+    async fn import_log(&self, chunks: LogChunks) -> Result<ImportedLog, LogImportError> {
+        stored_log::import(&self.pool, chunks).await
     }
 
     async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease> {

@@ -3,9 +3,11 @@
 //! Ids, times and JSON are stored as text; times in a fixed-width UTC form so they sort.
 
 mod append;
+mod stored_log;
 
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::lease::Held;
 use super::{into_recorded_all, Batch, Checkpoint, ImportedStream, Lease, LeaseSpare, Position};
 use super::{Appended, RawEvent, RecordedEvent};
@@ -249,6 +251,14 @@ impl Backend for SqliteBackend {
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(entries)
+    }
+
+    async fn read_stored(&self, page: &StoredLogPage) -> Result<Vec<StoredEvent>, StoreError> {
+        stored_log::read_page(&self.pool, page).await
+    }
+
+    async fn import_log(&self, chunks: LogChunks) -> Result<ImportedLog, LogImportError> {
+        stored_log::import(&self.pool, &self.turns, chunks).await
     }
 
     /// One process owns the file, so it owns all its work.
