@@ -14,12 +14,12 @@ pub mod database;
 #[cfg(feature = "ssr")]
 pub mod db;
 pub mod domain;
-#[cfg(feature = "ssr")]
-pub mod log_file;
 mod error;
 mod format;
 #[cfg(feature = "ssr")]
 mod lease;
+#[cfg(feature = "ssr")]
+pub mod log_file;
 mod pages;
 pub mod projections;
 #[cfg(feature = "ssr")]

@@ -11,7 +11,10 @@ async fn main() {
         let writer = BoxMakeWriter::new(std::io::stderr);
         (writer, std::io::stderr().is_terminal())
     } else {
-        (BoxMakeWriter::new(std::io::stdout), std::io::stdout().is_terminal())
+        (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal(),
+        )
     };
     tracing_subscriber::fmt()
         .with_env_filter(

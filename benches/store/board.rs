@@ -205,7 +205,10 @@ async fn visible_with_unrelated_open(
     }
     let condition = ", an unrelated transaction open in another database";
     let figures = visible_figures(store, db, "postgres", scale, condition).await;
-    sqlx::query("ROLLBACK").execute(&mut conn).await.expect("rollback");
+    sqlx::query("ROLLBACK")
+        .execute(&mut conn)
+        .await
+        .expect("rollback");
     drop(conn);
     unrelated.drop_database().await;
     figures

@@ -74,7 +74,10 @@ impl LogValidator {
             }
         }
         if parsed.position < 1 {
-            return Err(bad(format!("position {} is not a log position", parsed.position)));
+            return Err(bad(format!(
+                "position {} is not a log position",
+                parsed.position
+            )));
         }
         check_event(&parsed).map_err(bad)?;
         if parsed.stream_kind.trim().is_empty() {
@@ -91,7 +94,11 @@ impl LogValidator {
             None => 1,
         };
         if parsed.version != expected {
-            let what = if parsed.version < expected { "repeats" } else { "skips to" };
+            let what = if parsed.version < expected {
+                "repeats"
+            } else {
+                "skips to"
+            };
             return Err(bad(format!(
                 "stream {} {what} version {} where version {expected} comes next",
                 parsed.stream_id, parsed.version
@@ -122,8 +129,8 @@ fn check_event(line: &LogLine) -> Result<(), String> {
     let (_, data) = upcast_to_current(&line.event_type, line.schema_version, line.data.clone())
         .map_err(|e| e.to_string())?;
     ShipmentEvent::from_json(&line.event_type, &data).map_err(|e| e.to_string())?;
-    let metadata: EventMetadata = serde_json::from_value(line.metadata.clone())
-        .map_err(|e| format!("metadata: {e}"))?;
+    let metadata: EventMetadata =
+        serde_json::from_value(line.metadata.clone()).map_err(|e| format!("metadata: {e}"))?;
     if metadata.actor.trim().is_empty() {
         return Err("metadata: actor is empty".into());
     }

@@ -12,6 +12,7 @@ mod explorer;
 mod fuzz;
 mod hostile;
 mod http;
+mod log_moves;
 mod nodes;
 mod policy;
 mod projections;

@@ -7,8 +7,8 @@ mod stored_log;
 
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
-use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::lease::Held;
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::{into_recorded_all, Batch, Checkpoint, ImportedStream, Lease, LeaseSpare, Position};
 use super::{Appended, RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
