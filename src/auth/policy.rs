@@ -63,6 +63,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/projections", Access::SignedIn),
     ("*", "/projections/{name}", Access::SignedIn),
     ("*", "/events", Access::SignedIn),
+    // The explorer's filter as a file: whoever may read the explorer's API.
+    ("*", "/events/download", DISPATCHER),
     ("*", "/account", Access::SignedIn),
     ("*", "/users", ADMIN),
     ("*", "/subscriptions", ADMIN),

@@ -310,3 +310,102 @@ both_backends!(
         assert_eq!(store.head().await.unwrap(), (3, 3));
     }
 );
+
+both_backends!(
+    the_console_downloads_the_filtered_log_as_json_lines_and_safe_csv,
+    |backend: Dialect| async move {
+        use crate::helpers::{spawn_app, DISPATCHER};
+        let app = spawn_app(backend).await;
+        let stream = varied_history(&app.store).await;
+        let hostile = EventMetadata {
+            actor: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+            command: "test".into(),
+        };
+        let delivered = NewEvent {
+            event_type: "ShipmentDelivered".into(),
+            schema_version: 1,
+            data: json!({"delivered_at": "2026-11-29T10:00:00Z"}),
+        };
+        app.store
+            .append_with_expected_version(
+                stream,
+                "shipment",
+                ExpectedVersion::Exactly(3),
+                &[delivered],
+                &hostile,
+            )
+            .await
+            .unwrap();
+        let (_, count) = app.store.head().await.unwrap();
+        let get = |client: &reqwest::Client, query: &str| {
+            client
+                .get(format!("{}/events/download?{query}", app.address))
+                .send()
+        };
+
+        // JSON Lines of everything: the same lines the CLI writes.
+        let all = get(&app.client, "format=jsonl").await.unwrap();
+        assert_eq!(all.status(), 200);
+        assert_eq!(
+            all.headers()["content-type"],
+            "application/x-ndjson; charset=utf-8"
+        );
+        assert!(all.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment"));
+        let body = all.bytes().await.unwrap();
+        assert_eq!(lines(&body).len() as i64, count);
+        assert_eq!(body.to_vec(), export(&app.database_url, &[]));
+
+        // CSV of one stream, as a dispatcher: header, one row per event, the formula defused.
+        let csv = get(
+            &app.signed_in(DISPATCHER).await,
+            &format!("format=csv&stream={stream}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(csv.status(), 200);
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        let text = csv.text().await.unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            rows[0],
+            "position,shipment_id,version,event_type,actor,recorded_at"
+        );
+        assert_eq!(rows.len(), 5, "{text}");
+        assert!(
+            rows[4].contains(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\","),
+            "{}",
+            rows[4]
+        );
+        assert!(rows[3].contains(",'+bo,"), "{}", rows[3]);
+
+        // The explorer's filters, in the zone given.
+        let picked = get(
+            &app.client,
+            "event_type=ShipmentPickedUp&actor=dan&zone=Europe/Amsterdam&from=2000-01-01T00:00",
+        )
+        .await
+        .unwrap();
+        let picked = lines(&picked.bytes().await.unwrap());
+        assert_eq!(picked.len(), 1);
+        assert_eq!(picked[0]["stream_id"], stream.to_string());
+
+        // Bad input: named by field, nothing internal.
+        for (query, field) in [
+            ("format=xml", "format"),
+            ("stream=nope", "stream"),
+            ("from=soon", "from"),
+            ("event_type=Nope", "event_type"),
+        ] {
+            let refused = get(&app.client, query).await.unwrap();
+            assert_eq!(refused.status(), 400, "{query}");
+            let body: Value = refused.json().await.unwrap();
+            assert_eq!(body["kind"], "validation", "{query}: {body}");
+            assert_eq!(body["errors"][0]["field"], field, "{query}: {body}");
+        }
+    }
+);

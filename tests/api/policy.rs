@@ -70,6 +70,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/live/board", Access::SignedIn),
     ("/api/events/list", D),
     ("/events", Access::SignedIn),
+    ("/events/download", D),
 ];
 
 /// Every path the running server answers, with its method.
