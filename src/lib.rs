@@ -20,6 +20,8 @@ mod format;
 mod lease;
 #[cfg(feature = "ssr")]
 pub mod log_file;
+#[cfg(feature = "ssr")]
+pub mod migrate;
 mod pages;
 pub mod projections;
 #[cfg(feature = "ssr")]

@@ -53,6 +53,11 @@ pub enum Command {
     /// Take the event log out as JSON Lines, or put it back into an empty store.
     #[command(subcommand)]
     Events(super::events::EventsCommand),
+    /// Move this installation (the --database-url SQLite file) into an empty PostgreSQL
+    /// database: the event log, users with their password hashes, subscriptions with their
+    /// secrets, deliveries and checkpoints, projection settings and audit trails. The read
+    /// models are rebuilt there from the log and compared with the old ones row by row.
+    Migrate(super::migrate::MigrateArgs),
 }
 
 impl Cli {

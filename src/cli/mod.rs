@@ -1,9 +1,10 @@
 //! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users`,
-//! `subscriptions` and `events export|import`.
+//! `subscriptions`, `events export|import` and `migrate`.
 //! Flags win over the environment; `--help` on any command explains it.
 
 mod args;
 mod events;
+mod migrate;
 mod tables;
 
 pub use args::{Cli, Command, ProjectionsCommand, ServeArgs, SubscriptionsCommand, UsersCommand};
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         Command::Users(command) => users(&url, command).await?,
         Command::Subscriptions(command) => subscriptions(&url, command).await?,
         Command::Events(command) => events::run(&url, command).await?,
+        Command::Migrate(args) => migrate::run(&url, args).await?,
     }
     Ok(())
 }

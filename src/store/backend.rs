@@ -96,6 +96,9 @@ pub(super) trait Backend {
     /// A checkpoint whose next read starts with the event `seq`, if there is one.
     async fn checkpoint_before_event(&self, seq: i64) -> Result<Option<Checkpoint>, StoreError>;
 
+    /// The sequence number of the first event after position `seq`.
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError>;
+
     /// The sequence number of the first event (in seq order) recorded at or after `at`.
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
 

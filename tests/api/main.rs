@@ -13,6 +13,7 @@ mod fuzz;
 mod hostile;
 mod http;
 mod log_moves;
+mod migrate;
 mod nodes;
 mod policy;
 mod projections;

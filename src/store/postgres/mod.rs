@@ -203,6 +203,15 @@ impl Backend for PostgresBackend {
         read::before_event(&self.pool, seq).await
     }
 
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > $1")
+                .bind(seq)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT seq FROM events WHERE recorded_at >= $1 ORDER BY seq LIMIT 1",

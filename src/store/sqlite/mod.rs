@@ -218,6 +218,15 @@ impl Backend for SqliteBackend {
         }))
     }
 
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > ?")
+                .bind(seq)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar(
