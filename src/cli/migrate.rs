@@ -74,7 +74,7 @@ pub async fn run(source: &DatabaseUrl, args: MigrateArgs) -> CliResult<()> {
 fn describe(report: &MigrationReport, started: Instant) -> String {
     let secs = started.elapsed().as_secs_f64();
     let mut out = format!(
-        "moved {} events of {} streams (positions kept, last {}) in {secs:.1} s\n",
+        "moved {} events of {} streams (positions kept, last {}); all done in {secs:.1} s\n",
         report.log.events, report.log.streams, report.log.last_seq
     );
     for (table, rows) in &report.copied {
@@ -109,8 +109,13 @@ fn describe(report: &MigrationReport, started: Instant) -> String {
             v.key, v.state, v.table
         ));
     }
+    if report.versions.is_empty() {
+        out.push_str("the source has no projection versions (it was never served): serve registers and builds them.\n");
+    } else if report.all_equal() {
+        out.push_str("every read model compared equals the old one. ");
+    }
     if report.all_equal() {
-        out.push_str("every read model compared equals the old one. Serve from the new database with DATABASE_URL set to it.\n");
+        out.push_str("Serve from the new database with DATABASE_URL set to it.\n");
     }
     out
 }
