@@ -56,6 +56,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/subscriptions/test", ADMIN),
     ("*", "/api/subscriptions/retry", ADMIN),
     ("*", "/api/subscriptions/discard", ADMIN),
+    ("*", "/api/subscriptions/retry-all", ADMIN),
+    ("*", "/api/subscriptions/discard-all", ADMIN),
     ("*", "/api/subscriptions/delete", ADMIN),
     // Pages.
     ("*", "/", Access::SignedIn),

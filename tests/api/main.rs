@@ -8,6 +8,7 @@ mod behind_proxy;
 mod board;
 mod cli;
 mod concurrency;
+mod dead_letters;
 mod explorer;
 mod fuzz;
 mod hostile;
