@@ -184,8 +184,14 @@ async fn import_file(store: &EventStore, path: &Path) -> CliResult<ImportedLog> 
                 chunk.push(validator.next_line(line)?);
                 if chunk.len() == IMPORT_CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(IMPORT_CHUNK));
-                    // The import stopped (it failed): its error is the one to report.
-                    let _ = send.blocking_send(Ok(full));
+                    if send.blocking_send(Ok(full)).is_err() {
+                        // The import stopped (it failed): its error is the one reported, so
+                        // stop reading.
+                        return Err(crate::log_file::BadLine {
+                            line: validator.lines(),
+                            message: "the import stopped".into(),
+                        });
+                    }
                 }
                 Ok(())
             });
