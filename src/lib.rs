@@ -18,6 +18,10 @@ mod error;
 mod format;
 #[cfg(feature = "ssr")]
 mod lease;
+#[cfg(feature = "ssr")]
+pub mod log_file;
+#[cfg(feature = "ssr")]
+pub mod migrate;
 mod pages;
 pub mod projections;
 #[cfg(feature = "ssr")]

@@ -98,8 +98,9 @@ pub async fn list_events(
     })
 }
 
+/// The explorer's fields parsed into a query (also read by the download, `server::download`).
 #[cfg(feature = "ssr")]
-mod parse {
+pub(crate) mod parse {
     use crate::domain::{FieldError, ShipmentEvent, ShipmentId};
     use crate::store::explorer::{LogPage, LogQuery};
     use crate::zone::Zone;

@@ -102,6 +102,21 @@ pub async fn delete_subscription(
     Ok(ops::delete(&state.db, &actor, id, &confirm).await?)
 }
 
+/// Every dead letter of subscription `id` back in line; `count` is the number the admin
+/// confirmed (refused, with nothing changed, if there are not that many now).
+#[server(endpoint = "subscriptions/retry-all")]
+pub async fn retry_all_dead(id: i64, count: u64) -> Result<String, AppError> {
+    let (actor, state) = admin(<RetryAllDead as ServerFn>::PATH)?;
+    Ok(ops::retry_all_dead(&state.db, &actor, id, count).await?)
+}
+
+/// Every dead letter of subscription `id` given up for good, `count` confirmed as above.
+#[server(endpoint = "subscriptions/discard-all")]
+pub async fn discard_all_dead(id: i64, count: u64) -> Result<String, AppError> {
+    let (actor, state) = admin(<DiscardAllDead as ServerFn>::PATH)?;
+    Ok(ops::discard_all_dead(&state.db, &actor, id, count).await?)
+}
+
 #[cfg(feature = "ssr")]
 use crate::subscriptions::operations as ops;
 

@@ -56,6 +56,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/subscriptions/test", ADMIN),
     ("*", "/api/subscriptions/retry", ADMIN),
     ("*", "/api/subscriptions/discard", ADMIN),
+    ("*", "/api/subscriptions/retry-all", ADMIN),
+    ("*", "/api/subscriptions/discard-all", ADMIN),
     ("*", "/api/subscriptions/delete", ADMIN),
     // Pages.
     ("*", "/", Access::SignedIn),
@@ -63,6 +65,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/projections", Access::SignedIn),
     ("*", "/projections/{name}", Access::SignedIn),
     ("*", "/events", Access::SignedIn),
+    // The explorer's filter as a file: whoever may read the explorer's API.
+    ("*", "/events/download", DISPATCHER),
     ("*", "/account", Access::SignedIn),
     ("*", "/users", ADMIN),
     ("*", "/subscriptions", ADMIN),

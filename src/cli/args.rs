@@ -50,6 +50,25 @@ pub enum Command {
     /// Manage webhook subscriptions (as the console's Subscriptions page does).
     #[command(subcommand)]
     Subscriptions(SubscriptionsCommand),
+    /// Take the event log out as JSON Lines, or put it back into an empty store.
+    #[command(subcommand)]
+    Events(super::events::EventsCommand),
+    /// Move this installation (the --database-url SQLite file) into an empty PostgreSQL
+    /// database: the event log, users with their password hashes, subscriptions with their
+    /// secrets, deliveries and checkpoints, projection settings and audit trails. The read
+    /// models are rebuilt there from the log and compared with the old ones row by row.
+    Migrate(super::migrate::MigrateArgs),
+}
+
+impl Cli {
+    /// True when the command writes its data to standard output, so logs must go to
+    /// standard error.
+    pub fn writes_data_to_stdout(&self) -> bool {
+        matches!(
+            self.command,
+            Some(Command::Events(super::events::EventsCommand::Export(_)))
+        )
+    }
 }
 
 #[derive(Debug, Clone, Args)]

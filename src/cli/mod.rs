@@ -1,8 +1,10 @@
-//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users` and
-//! `subscriptions`.
+//! The command line: `serve` (the default), `projections status|rebuild`, `seed`, `users`,
+//! `subscriptions`, `events export|import` and `migrate`.
 //! Flags win over the environment; `--help` on any command explains it.
 
 mod args;
+mod events;
+mod migrate;
 mod tables;
 
 pub use args::{Cli, Command, ProjectionsCommand, ServeArgs, SubscriptionsCommand, UsersCommand};
@@ -68,6 +70,8 @@ pub async fn run(cli: Cli) -> CliResult<()> {
         }
         Command::Users(command) => users(&url, command).await?,
         Command::Subscriptions(command) => subscriptions(&url, command).await?,
+        Command::Events(command) => events::run(&url, command).await?,
+        Command::Migrate(args) => migrate::run(&url, args).await?,
     }
     Ok(())
 }

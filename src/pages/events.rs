@@ -63,7 +63,16 @@ pub fn EventsPage() -> impl IntoView {
 
 /// A page link that keeps the filters.
 fn log_link(filters: &[(&str, String)], cursor: (&str, i64)) -> String {
-    let mut link = format!("/events?{}={}", cursor.0, cursor.1);
+    with_filters(format!("/events?{}={}", cursor.0, cursor.1), filters)
+}
+
+/// The download of everything the filters pass (not just this page), as `format`.
+fn download_link(filters: &[(&str, String)], format: &str) -> String {
+    with_filters(format!("/events/download?format={format}"), filters)
+}
+
+/// `link` (which has a query already) with the non-empty filters added, percent-encoded.
+fn with_filters(mut link: String, filters: &[(&str, String)]) -> String {
     for (name, value) in filters.iter().filter(|(_, v)| !v.is_empty()) {
         let encoded: String = value
             .bytes()
@@ -89,7 +98,19 @@ fn Log(view: LogView) -> impl IntoView {
     let newer = view.newer.map(|seq| log_link(&filters, ("after", seq)));
     let older = view.older.map(|seq| log_link(&filters, ("before", seq)));
     let empty = view.rows.is_empty();
+    let (jsonl, csv) = (
+        download_link(&filters, "jsonl"),
+        download_link(&filters, "csv"),
+    );
     view! {
+        <p class="downloads" data-testid="log-download">
+            "Download everything these filters pass: "
+            // `download` and rel="external": a file, not a page for the router.
+            <a href=jsonl download="" rel="external">"JSON Lines"</a>
+            " (the format "<code>"freightdesk events import"</code>" reads) · "
+            <a href=csv download="" rel="external">"CSV"</a>
+            " (the columns below)"
+        </p>
         <div class="table-scroll">
             <table data-testid="log">
                 <thead>

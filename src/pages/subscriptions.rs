@@ -2,8 +2,9 @@
 //! deliveries and dead letters, and what an admin can do about them. Refreshed every 2 s.
 
 use crate::api::subscriptions::{
-    get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardDelivery,
-    PauseSubscription, ResumeSubscription, RetryDelivery, RewindSubscription, SendTestEvent,
+    get_subscription, list_subscriptions, CreateSubscription, DeleteSubscription, DiscardAllDead,
+    DiscardDelivery, PauseSubscription, ResumeSubscription, RetryAllDead, RetryDelivery,
+    RewindSubscription, SendTestEvent,
 };
 use crate::components::{
     follow_outcome, last_error, refresh_every, FieldNote, MaybeTime, ZonedTime,
@@ -140,6 +141,8 @@ struct DetailActions {
     test: ServerAction<SendTestEvent>,
     retry: ServerAction<RetryDelivery>,
     discard: ServerAction<DiscardDelivery>,
+    retry_all: ServerAction<RetryAllDead>,
+    discard_all: ServerAction<DiscardAllDead>,
     rewind: ServerAction<RewindSubscription>,
     delete: ServerAction<DeleteSubscription>,
 }
@@ -152,6 +155,8 @@ impl DetailActions {
             test: ServerAction::new(),
             retry: ServerAction::new(),
             discard: ServerAction::new(),
+            retry_all: ServerAction::new(),
+            discard_all: ServerAction::new(),
             rewind: ServerAction::new(),
             delete: ServerAction::new(),
         }
@@ -164,6 +169,8 @@ impl DetailActions {
         follow_outcome(self.test, latest);
         follow_outcome(self.retry, latest);
         follow_outcome(self.discard, latest);
+        follow_outcome(self.retry_all, latest);
+        follow_outcome(self.discard_all, latest);
         follow_outcome(self.rewind, latest);
         follow_outcome(self.delete, latest);
     }
@@ -174,6 +181,8 @@ impl DetailActions {
             + self.test.version().get()
             + self.retry.version().get()
             + self.discard.version().get()
+            + self.retry_all.version().get()
+            + self.discard_all.version().get()
             + self.rewind.version().get()
             + self.delete.version().get()
     }
@@ -280,7 +289,10 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             {if d.dead.is_empty() {
                 view! { <p class="muted">"None: every delivery went through or is still being tried."</p> }.into_any()
             } else {
-                view! { <DeliveryTable list=d.dead.clone() actions=Some(actions) subscription=s.id/> }.into_any()
+                view! {
+                    <BulkDeadLetters actions subscription=s.id dead=s.dead/>
+                    <DeliveryTable list=d.dead.clone() actions=Some(actions) subscription=s.id/>
+                }.into_any()
             }}
         </section>
         <section class="card" data-testid="recent-deliveries">
@@ -325,6 +337,39 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             </table>
             </div>
         </section>
+    }
+}
+
+/// Retry all / Discard all: each opens a confirmation that names the count; the count goes to
+/// the server, which refuses (changing nothing) if the dead letters are no longer that many.
+#[component]
+fn BulkDeadLetters(actions: DetailActions, subscription: i64, dead: i64) -> impl IntoView {
+    let letters = if dead == 1 {
+        "dead letter"
+    } else {
+        "dead letters"
+    };
+    view! {
+        <div class="form-row" data-testid="bulk-dead-letters">
+            <details>
+                <summary class="button secondary">{format!("Retry all {dead}…")}</summary>
+                <p>{format!("Send all {dead} {letters} again, attempts starting over?")}</p>
+                <ActionForm action=actions.retry_all>
+                    <input type="hidden" name="id" value=subscription.to_string()/>
+                    <input type="hidden" name="count" value=dead.to_string()/>
+                    <button type="submit">{format!("Yes, retry all {dead}")}</button>
+                </ActionForm>
+            </details>
+            <details>
+                <summary class="button secondary">{format!("Discard all {dead}…")}</summary>
+                <p>{format!("Give all {dead} {letters} up for good? They will not be sent.")}</p>
+                <ActionForm action=actions.discard_all>
+                    <input type="hidden" name="id" value=subscription.to_string()/>
+                    <input type="hidden" name="count" value=dead.to_string()/>
+                    <button type="submit" class="danger">{format!("Yes, discard all {dead}")}</button>
+                </ActionForm>
+            </details>
+        </div>
     }
 }
 

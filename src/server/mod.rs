@@ -2,6 +2,7 @@
 //! serving with a graceful shutdown.
 
 mod connections;
+mod download;
 mod headers;
 mod health;
 mod limits;
@@ -29,11 +30,12 @@ use tokio::net::TcpListener;
 
 /// The routes that are neither pages nor server functions. The router registers exactly these
 /// (and the policy test walks them), so none can be added without a policy entry.
-pub const PLAIN_ROUTES: [&str; 4] = [
+pub const PLAIN_ROUTES: [&str; 5] = [
     "/healthz",
     "/metrics",
     "/live/shipments/{id}",
     "/live/board",
+    "/events/download",
 ];
 
 /// The whole application: every route, behind the limits and headers `http` asks for.
@@ -94,6 +96,7 @@ fn routes(state: AppState) -> Router {
         get(metrics::metrics),
         get(live::shipment_feed),
         get(live::board_feed),
+        get(download::events_download),
     ];
     let plain = PLAIN_ROUTES
         .into_iter()

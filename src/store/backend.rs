@@ -4,6 +4,7 @@
 //! the conflict is reported with what was appended since.
 
 use super::explorer::{LogEntry, LogQuery};
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::{AppendError, Appended, Conflict, EventMetadata, ExpectedVersion, ImportedStream};
 use super::{Batch, Checkpoint, Lease, LeaseSpare, NewEvent, RecordedEvent, StoreError};
 use crate::db::Dialect;
@@ -95,11 +96,20 @@ pub(super) trait Backend {
     /// A checkpoint whose next read starts with the event `seq`, if there is one.
     async fn checkpoint_before_event(&self, seq: i64) -> Result<Option<Checkpoint>, StoreError>;
 
+    /// The sequence number of the first event after position `seq`.
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError>;
+
     /// The sequence number of the first event (in seq order) recorded at or after `at`.
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError>;
 
     /// The explorer's read: newest first (or oldest first for a page of newer events).
     async fn read_log(&self, query: &LogQuery) -> Result<Vec<LogEntry>, StoreError>;
+
+    /// A page of the log as stored, oldest first (export).
+    async fn read_stored(&self, page: &StoredLogPage) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Writes a whole log into an empty store in one transaction, keeping every position.
+    async fn import_log(&self, chunks: LogChunks) -> Result<ImportedLog, LogImportError>;
 
     /// Tries once to take the lease under `key`.
     async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease>;

@@ -56,6 +56,31 @@ where
     let mut sql = QueryBuilder::<DB>::new(
         "SELECT seq, stream_id, version, event_type, metadata ->> 'actor' AS actor, recorded_at FROM events WHERE 1 = 1",
     );
+    push_filters(&mut sql, query, d);
+    let order = match query.page {
+        Some(LogPage::OlderThan(seq)) => {
+            sql.push(" AND seq < ").push_bind(seq);
+            "DESC"
+        }
+        Some(LogPage::NewerThan(seq)) => {
+            sql.push(" AND seq > ").push_bind(seq);
+            "ASC"
+        }
+        None => "DESC",
+    };
+    sql.push(format_args!(" ORDER BY seq {order} LIMIT "))
+        .push_bind(query.limit.clamp(1, 500));
+    sql
+}
+
+/// The filters' conditions (event type, actor, stream, time range), each `AND …`: shared by
+/// the explorer's read and the export's (`stored_log`), so a download has exactly the rows
+/// the page lists.
+pub(super) fn push_filters<'a, DB>(sql: &mut QueryBuilder<'a, DB>, query: &'a LogQuery, d: &Casts)
+where
+    DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+{
     if let Some(t) = &query.event_type {
         sql.push(" AND event_type = ").push_bind(t.clone());
     }
@@ -78,18 +103,4 @@ where
                 .push(d.time.1);
         }
     }
-    let order = match query.page {
-        Some(LogPage::OlderThan(seq)) => {
-            sql.push(" AND seq < ").push_bind(seq);
-            "DESC"
-        }
-        Some(LogPage::NewerThan(seq)) => {
-            sql.push(" AND seq > ").push_bind(seq);
-            "ASC"
-        }
-        None => "DESC",
-    };
-    sql.push(format_args!(" ORDER BY seq {order} LIMIT "))
-        .push_bind(query.limit.clamp(1, 500));
-    sql
 }

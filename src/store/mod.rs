@@ -26,6 +26,7 @@ mod postgres;
 mod recent;
 pub mod shipments;
 mod sqlite;
+pub mod stored_log;
 mod types;
 mod upcast;
 
@@ -252,6 +253,27 @@ impl EventStore {
     #[tracing::instrument(skip(self))]
     pub async fn has_passed(&self, checkpoint: &Checkpoint, seq: i64) -> Result<bool, StoreError> {
         on_backend!(self, b => b.has_passed(checkpoint, seq).await)
+    }
+
+    /// A page of the log exactly as stored (not upcast), oldest first: what an export writes.
+    #[tracing::instrument(skip(self))]
+    pub async fn read_stored(
+        &self,
+        page: &stored_log::StoredLogPage,
+    ) -> Result<Vec<stored_log::StoredEvent>, StoreError> {
+        on_backend!(self, b => b.read_stored(page).await)
+    }
+
+    /// Writes a whole log, chunk by chunk in log order, into this store, which must be empty:
+    /// one transaction, so an import that fails or is abandoned leaves nothing behind. Every
+    /// event keeps its position, id, version, time and metadata; appends after it continue
+    /// after the last position. Not announced: nothing is running on an empty store.
+    #[tracing::instrument(skip_all)]
+    pub async fn import_log(
+        &self,
+        chunks: stored_log::LogChunks,
+    ) -> Result<stored_log::ImportedLog, stored_log::LogImportError> {
+        on_backend!(self, b => b.import_log(chunks).await)
     }
 
     /// The highest sequence number stored, and how many events there are.

@@ -33,6 +33,12 @@ impl EventStore {
         Ok(entries)
     }
 
+    /// The position of the first event after `seq`, if there is one (positions may have gaps:
+    /// a log imported from a filtered export).
+    pub async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError> {
+        on_backend!(self, b => b.first_event_after(seq).await)
+    }
+
     /// A checkpoint whose next read starts with the first event recorded at or after `at`.
     /// `None` if nothing was recorded since.
     pub async fn checkpoint_before_time(

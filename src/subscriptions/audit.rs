@@ -15,6 +15,8 @@ text_enum! {
         Rewound = "rewound",
         RetriedDelivery = "retried delivery",
         DiscardedDelivery = "discarded delivery",
+        RetriedAllDead = "retried all dead letters",
+        DiscardedAllDead = "discarded all dead letters",
         SentTestEvent = "sent test event",
         Deleted = "deleted",
     }

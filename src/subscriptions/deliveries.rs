@@ -201,6 +201,36 @@ pub async fn discard(tx: &mut Tx, subscription_id: i64, id: i64) -> Result<bool,
     Ok(done.rows_affected() == 1)
 }
 
+/// Every dead delivery of the subscription back in line (attempts reset), or given up for
+/// good; answers how many.
+pub async fn act_on_all_dead(
+    tx: &mut Tx,
+    subscription_id: i64,
+    retry: bool,
+) -> Result<u64, sqlx::Error> {
+    let (sql, status) = if retry {
+        (
+            "UPDATE webhook_deliveries SET status = $1, attempts = 0, next_attempt_at = $2, finished_at = NULL
+             WHERE subscription_id = $3 AND status = $4",
+            DeliveryStatus::Pending,
+        )
+    } else {
+        (
+            "UPDATE webhook_deliveries SET status = $1, finished_at = $2
+             WHERE subscription_id = $3 AND status = $4",
+            DeliveryStatus::Discarded,
+        )
+    };
+    let done = sqlx::query(sql)
+        .bind(status.as_str())
+        .bind(time_text(Utc::now()))
+        .bind(subscription_id)
+        .bind(DeliveryStatus::Dead.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn find(
     db: &PortableDb,
     subscription_id: i64,

@@ -314,6 +314,63 @@ async fn act_on_dead(
     })
 }
 
+/// Puts every dead letter back in line at once. `expected` is the count the admin confirmed:
+/// if the dead letters are no longer that many, nothing is done and the answer says so.
+pub async fn retry_all_dead(
+    db: &PortableDb,
+    actor: &str,
+    id: i64,
+    expected: u64,
+) -> Result<String, SubscriptionError> {
+    act_on_all_dead(db, actor, id, expected, SubscriptionAction::RetriedAllDead).await
+}
+
+/// Gives every dead letter up for good, as `retry_all_dead` confirms its count.
+pub async fn discard_all_dead(
+    db: &PortableDb,
+    actor: &str,
+    id: i64,
+    expected: u64,
+) -> Result<String, SubscriptionError> {
+    act_on_all_dead(
+        db,
+        actor,
+        id,
+        expected,
+        SubscriptionAction::DiscardedAllDead,
+    )
+    .await
+}
+
+/// One transaction and one audit entry with the count, whatever the count.
+async fn act_on_all_dead(
+    db: &PortableDb,
+    actor: &str,
+    id: i64,
+    expected: u64,
+    action: SubscriptionAction,
+) -> Result<String, SubscriptionError> {
+    let row = load(db, id).await?;
+    let retry = action == SubscriptionAction::RetriedAllDead;
+    let mut tx = db.begin().await?;
+    let done = deliveries::act_on_all_dead(&mut tx, id, retry).await?;
+    if done != expected || done == 0 {
+        // Dropped uncommitted: nothing changes.
+        return Err(SubscriptionError::Refused(format!(
+            "{} has {done} dead letters now, not the {expected} confirmed; nothing was changed, look again",
+            row.name
+        )));
+    }
+    let detail = format!("{done} dead letters");
+    audit::record(&mut tx, actor, action, &row.name, &detail).await?;
+    tx.commit().await?;
+    Ok(if retry {
+        format!("{done} dead letters of {} will be sent again", row.name)
+    } else {
+        format!("{done} dead letters of {} discarded", row.name)
+    })
+}
+
 /// Queues a test document, delivered (signed, retried) like any other delivery.
 pub async fn send_test_event(
     db: &PortableDb,

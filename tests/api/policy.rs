@@ -54,6 +54,8 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/api/subscriptions/test", A),
     ("/api/subscriptions/retry", A),
     ("/api/subscriptions/discard", A),
+    ("/api/subscriptions/retry-all", A),
+    ("/api/subscriptions/discard-all", A),
     ("/api/subscriptions/delete", A),
     ("/subscriptions", A),
     ("/subscriptions/{id}", A),
@@ -70,6 +72,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/live/board", Access::SignedIn),
     ("/api/events/list", D),
     ("/events", Access::SignedIn),
+    ("/events/download", D),
 ];
 
 /// Every path the running server answers, with its method.

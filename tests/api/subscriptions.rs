@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 /// Creates a subscription through the server function, as the console's form posts it.
-async fn subscribe(
+pub(crate) async fn subscribe(
     app: &TestApp,
     name: &str,
     url: &str,
@@ -56,7 +56,7 @@ async fn command(store: &EventStore, id: ShipmentId, command: ShipmentCommand) {
 }
 
 /// A shipment scheduled, picked up, seen at a place and delivered: four events.
-async fn whole_journey(store: &EventStore, origin: &str) -> ShipmentId {
+pub(crate) async fn whole_journey(store: &EventStore, origin: &str) -> ShipmentId {
     let id = ShipmentId::generate();
     let now = chrono::Utc::now();
     command(store, id, schedule_command(id, origin, "Berlin")).await;
@@ -73,7 +73,7 @@ async fn whole_journey(store: &EventStore, origin: &str) -> ShipmentId {
 }
 
 /// The README's procedure: recompute the signature over "{timestamp}.{body}" with the secret.
-fn verify(secret: &str, r: &Received) {
+pub(crate) fn verify(secret: &str, r: &Received) {
     let now = chrono::Utc::now().timestamp();
     signing::verify(
         secret,
@@ -548,7 +548,7 @@ both_backends!(
 );
 
 /// Compares, accepts what differs, and cuts the board over to version 2.
-async fn cut_over_to_board_v2(app: &TestApp) {
+pub(crate) async fn cut_over_to_board_v2(app: &TestApp) {
     let db = &app.projections;
     let diffs = rollout::compare_with_live(db, "shipment_board")
         .await

@@ -11,10 +11,12 @@ mod append;
 mod hold;
 mod lease;
 mod read;
+mod stored_log;
 
 use super::announcer::{Announcement, Announcer};
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::{into_recorded_all, Appended, ImportedStream, Lease, LeaseSpare, Position, RawEvent};
 use super::{Batch, Checkpoint, RecordedEvent, StoreError, Utc};
 use crate::db::{Dialect, APPLICATION_NAME};
@@ -202,6 +204,15 @@ impl Backend for PostgresBackend {
         read::before_event(&self.pool, seq).await
     }
 
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > $1")
+                .bind(seq)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
         Ok(sqlx::query_scalar(
             "SELECT seq FROM events WHERE recorded_at >= $1 ORDER BY seq LIMIT 1",
@@ -230,6 +241,14 @@ impl Backend for PostgresBackend {
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(entries)
+    }
+
+    async fn read_stored(&self, page: &StoredLogPage) -> Result<Vec<StoredEvent>, StoreError> {
+        stored_log::read_page(&self.pool, page).await
+    }
+
+    async fn import_log(&self, chunks: LogChunks) -> Result<ImportedLog, LogImportError> {
+        stored_log::import(&self.pool, chunks).await
     }
 
     async fn try_lease(&self, key: i64, spare: &mut LeaseSpare) -> Option<Lease> {

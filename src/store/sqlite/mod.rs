@@ -3,10 +3,12 @@
 //! Ids, times and JSON are stored as text; times in a fixed-width UTC form so they sort.
 
 mod append;
+mod stored_log;
 
 use super::backend::{Append, Backend, Outcome};
 use super::explorer::{self, Casts, LogEntry, LogQuery};
 use super::lease::Held;
+use super::stored_log::{ImportedLog, LogChunks, LogImportError, StoredEvent, StoredLogPage};
 use super::{into_recorded_all, Batch, Checkpoint, ImportedStream, Lease, LeaseSpare, Position};
 use super::{Appended, RawEvent, RecordedEvent};
 use super::{StoreError, Utc};
@@ -216,6 +218,15 @@ impl Backend for SqliteBackend {
         }))
     }
 
+    async fn first_event_after(&self, seq: i64) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT MIN(seq) FROM events WHERE seq > ?")
+                .bind(seq)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     async fn first_event_since(&self, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
         Ok(
             sqlx::query_scalar(
@@ -249,6 +260,14 @@ impl Backend for SqliteBackend {
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok(entries)
+    }
+
+    async fn read_stored(&self, page: &StoredLogPage) -> Result<Vec<StoredEvent>, StoreError> {
+        stored_log::read_page(&self.pool, page).await
+    }
+
+    async fn import_log(&self, chunks: LogChunks) -> Result<ImportedLog, LogImportError> {
+        stored_log::import(&self.pool, &self.turns, chunks).await
     }
 
     /// One process owns the file, so it owns all its work.

@@ -178,10 +178,25 @@ pub fn test_intervals() -> Intervals {
     }
 }
 
+/// A test app on a database that has its users already (one moved by `freightdesk migrate`):
+/// the test users are not added, only signed in.
+pub async fn spawn_app_on_populated(database_url: String) -> TestApp {
+    spawn_app_on_inner(database_url, None, |_| {}, false).await
+}
+
 async fn spawn_app_on_with(
     database_url: String,
     dir: Option<tempfile::TempDir>,
     configure: impl FnOnce(&mut Config),
+) -> TestApp {
+    spawn_app_on_inner(database_url, dir, configure, true).await
+}
+
+async fn spawn_app_on_inner(
+    database_url: String,
+    dir: Option<tempfile::TempDir>,
+    configure: impl FnOnce(&mut Config),
+    add_users: bool,
 ) -> TestApp {
     let mut config = Config {
         database_url: parse_url(&database_url),
@@ -202,7 +217,9 @@ async fn spawn_app_on_with(
         .await
         .expect("the test app");
     let state = app.state().clone();
-    add_test_users(&state.auth).await;
+    if add_users {
+        add_test_users(&state.auth).await;
+    }
     let addr = app.local_addr().expect("the test app's address");
     let (serving, workers) = app.serve_until(std::future::pending());
     tokio::spawn(serving);
