@@ -45,7 +45,7 @@ async fn watch(store: EventStore, away: Weak<AtomicBool>) {
         let Some(away) = away.upgrade() else {
             return;
         };
-        if away.swap(!answered, Ordering::Relaxed) != !answered {
+        if away.swap(!answered, Ordering::Relaxed) == answered {
             match answered {
                 true => tracing::info!("the database answers again"),
                 false => tracing::warn!("the database is not answering; requests get 503 at once"),
