@@ -30,7 +30,7 @@ test('a stale pick-up shows who changed what, and the panel knows re-applying ca
   const panel = b.getByTestId('conflict');
   await expect(panel).toContainText('This shipment changed since you opened it');
   await expect(panel.getByTestId('conflict-event')).toHaveCount(1);
-  await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentCancelled');
+  await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled');
   await expect(panel.getByTestId('conflict-event')).toContainText('dan');
   await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled: customer withdrew the order');
   await expect(panel.getByTestId('conflict-current').locator('[data-status]')).toHaveAttribute('data-status', 'Cancelled');
@@ -123,7 +123,7 @@ test('without JavaScript a conflict keeps the typed reason and re-applies it', a
   await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
   const panel = b.getByTestId('conflict');
   await expect(panel).toContainText('This shipment changed since you opened it');
-  await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentPickedUp');
+  await expect(panel.getByTestId('conflict-event')).toContainText('Picked up');
   await expect(b.getByTestId('cancel-form').getByLabel('Reason')).toHaveValue('storm warning at the port');
   await expect(panel.getByTestId('prediction')).toContainText('Re-applying cancel shipment on version 2 will succeed');
 

@@ -25,8 +25,42 @@ fn success_rate(s: &SubscriptionSummary) -> String {
         .map_or_else(|| "—".to_string(), |r| format!("{:.0}%", r * 100.0))
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+use crate::format::count as plural;
+
+/// The subscription's state as a badge: red "Failing" when its deliveries die.
+#[component]
+fn HealthBadge(s: SubscriptionSummary) -> impl IntoView {
+    let health = s.health();
+    view! { <span class=health.class() data-health=health.label()>{health.label()}</span> }
+}
+
+/// What the latest test event came to, beside the button that sends one. Test deliveries are
+/// checks of the receiver: they count in none of the subscription's figures.
+#[component]
+fn TestVerdict(recent: Vec<DeliveryView>) -> impl IntoView {
+    let latest = recent.into_iter().filter(DeliveryView::is_test).max_by_key(|d| d.id);
+    latest.map(|d| {
+        let answer = d.last_status_code.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+        let verdict = match d.status {
+            DeliveryStatus::Delivered => format!("Latest test event: delivered{answer}."),
+            DeliveryStatus::Pending if d.attempts == 0 => "Latest test event: being sent…".to_string(),
+            DeliveryStatus::Pending => format!(
+                "Latest test event: attempt {} failed{}, trying again.",
+                d.attempts,
+                d.last_error.clone().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+            DeliveryStatus::Dead | DeliveryStatus::Discarded => format!(
+                "Latest test event: not delivered{}.",
+                d.last_error.clone().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+        };
+        let class = match d.status {
+            DeliveryStatus::Delivered => "success",
+            DeliveryStatus::Pending => "muted",
+            _ => "error",
+        };
+        view! { <p class=class data-testid="test-verdict" data-status=d.status.as_str()>{verdict}</p> }
+    })
 }
 
 #[component]
@@ -75,7 +109,7 @@ fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
                             <td><a href=href>{s.name.clone()}</a></td>
                             <td class="wrap">{s.target_url.clone()}</td>
                             <td class="wrap">{s.selection.describe()}</td>
-                            <td data-testid="subscription-state">{s.state.label()}</td>
+                            <td data-testid="subscription-state"><HealthBadge s=s.clone()/></td>
                             <td>{s.checkpoint}</td>
                             <td>{plural(s.lag_events, "event", "events")}</td>
                             <td data-testid="delivered">{s.delivered}</td>
@@ -240,13 +274,13 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
         <h1>{s.name.clone()}</h1>
         <section class="card" data-testid="subscription-summary">
             <dl class="facts">
-                <dt>"State"</dt><dd data-testid="subscription-state">{s.state.label()}</dd>
+                <dt>"State"</dt><dd data-testid="subscription-state"><HealthBadge s=s.clone()/></dd>
                 <dt>"Target"</dt><dd class="wrap">{s.target_url.clone()}</dd>
                 <dt>"Events"</dt><dd>{s.selection.describe()}</dd>
                 <dt>"Checkpoint"</dt><dd data-testid="checkpoint">{format!("position {}", s.checkpoint)}</dd>
                 <dt>"Lag"</dt><dd>{plural(s.lag_events, "event", "events")}</dd>
                 <dt>"Runs on"</dt><dd>{s.owner.clone().unwrap_or_else(|| "no node yet".into())}</dd>
-                <dt>"Deliveries"</dt><dd data-testid="delivery-counts">{format!("{} delivered, {} pending, {} dead", s.delivered, s.pending, s.dead)}</dd>
+                <dt>"Deliveries"</dt><dd data-testid="delivery-counts">{format!("{} delivered, {} pending, {} dead (test events not counted)", s.delivered, s.pending, s.dead)}</dd>
                 <dt>"Success rate"</dt><dd>{success_rate(&s)}</dd>
                 <dt>"Attempts per delivery"</dt><dd>{s.max_attempts}</dd>
                 <dt>"Last error"</dt><dd class="wrap" data-testid="last-error">{s.last_error.clone().map(|e| view! {
@@ -274,6 +308,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                     <button type="submit" class="secondary">"Send test event"</button>
                 </ActionForm>
             </div>
+            <TestVerdict recent=d.recent.clone()/>
         </section>
         <section class="card" data-testid="dead-letters">
             <h2>"Dead letters"</h2>

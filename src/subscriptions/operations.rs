@@ -391,6 +391,7 @@ async fn summarize(
     let (lag_events, _) = store.backlog(row.checkpoint).await?;
     let (pending, delivered, dead) = deliveries::counts(db, row.id).await?;
     let last_error = deliveries::last_error(db, row.id).await?;
+    let last_delivered_at = deliveries::last_delivered_at(db, row.id).await?;
     Ok(SubscriptionSummary {
         id: row.id,
         name: row.name,
@@ -405,6 +406,7 @@ async fn summarize(
         delivered,
         dead,
         last_error,
+        last_delivered_at,
         created_at: row.created_at,
         created_by: row.created_by,
     })

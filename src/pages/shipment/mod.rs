@@ -129,7 +129,7 @@ fn Detail(
                 })}
                 <dt>"Last location"</dt>
                 <dd>{s.last_location.clone().unwrap_or_else(|| "—".into())}
-                    {(s.location_count > 0).then(|| format!(" ({} reports)", s.location_count))}
+                    {(s.location_count > 0).then(|| format!(" ({})", crate::format::count(s.location_count.into(), "report", "reports")))}
                 </dd>
             </dl>
         </section>
