@@ -19,6 +19,7 @@ test('a stale pick-up shows who changed what, and the panel knows re-applying ca
   const b = await secondDispatcher(browser, baseURL!, a.url());
   await expect(b.getByTestId('version')).toHaveText('1');
 
+  await a.getByText('Cancel shipment…').click();
   const cancel = a.getByTestId('cancel-form');
   await cancel.getByLabel('Reason').fill('customer withdrew the order');
   await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
@@ -118,6 +119,7 @@ test('without JavaScript a conflict keeps the typed reason and re-applies it', a
   await a.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
   await expect(a.getByTestId('version')).toHaveText('2');
 
+  await b.getByText('Cancel shipment…').click();
   const cancel = b.getByTestId('cancel-form');
   await cancel.getByLabel('Reason').fill('storm warning at the port');
   await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
@@ -156,6 +158,7 @@ test.describe('without JavaScript', () => {
     await page.goto(`/shipments/${shipment_id}`);
     await page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
     await expect(page.getByTestId('version')).toHaveText('2');
+    await page.getByText('Cancel shipment…').click();
     await page.getByTestId('cancel-form').getByRole('button', { name: 'Cancel shipment' }).click();
     await expect(page.locator('[data-field="reason"]')).toHaveText('is required');
   });

@@ -309,6 +309,7 @@ pub async fn list_shipments(
         .then(|| result.rows.first().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let with_locations = result.served_by.tracks_locations();
+    let now = Utc::now();
     Ok(BoardView {
         served_by: result.served_by.key(),
         with_locations,
@@ -316,8 +317,9 @@ pub async fn list_shipments(
             .rows
             .into_iter()
             .map(|r| BoardEntry {
+                // Still moving: how long so far (the stored column waits for the arrival).
                 transit_seconds: if with_locations {
-                    r.transit_seconds()
+                    r.time_in_transit(now)
                 } else {
                     None
                 },

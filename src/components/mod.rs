@@ -2,11 +2,13 @@
 
 pub mod charts;
 mod clock;
+mod copy;
 pub mod live;
 mod refresh;
 mod shortcuts;
 
 pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
+pub use copy::CopyButton;
 pub use refresh::refresh_every;
 pub use shortcuts::Shortcuts;
 

@@ -129,14 +129,22 @@ fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
 #[component]
 fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
     let error = last_error(create);
+    crate::components::focus_outcome(create);
+    // Added: the form empties, ready for the next one (the secret is shown below it).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <section class="card">
             <h2>"Add a subscription"</h2>
-            <ActionForm action=create attr:class="form-grid" attr:data-testid="add-subscription-form">
-                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/></label>
-                <FieldNote error field="name"/>
-                <label>"Target URL"<input name="target_url" type="url" required maxlength="2000" placeholder="https://partner.example/freight-hooks"/></label>
-                <FieldNote error field="target_url"/>
+            <ActionForm action=create node_ref=form attr:class="form-stack" attr:data-testid="add-subscription-form">
+                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/><FieldNote error field="name"/></label>
+                <label>"Target URL"<input name="target_url" type="url" required maxlength="2000" placeholder="https://partner.example/freight-hooks"/><FieldNote error field="target_url"/></label>
                 <fieldset>
                     <legend>"Events (none ticked: every shipment event)"</legend>
                     {ShipmentEvent::TYPES.iter().enumerate().map(|(i, t)| view! {
@@ -144,10 +152,8 @@ fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <FieldNote error field="event_types"/>
-                <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/></label>
-                <FieldNote error field="place_filter"/>
-                <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" inputmode="numeric" placeholder="8"/></label>
-                <FieldNote error field="max_attempts"/>
+                <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/><FieldNote error field="place_filter"/></label>
+                <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" type="number" min="1" max="50" step="1" placeholder="8"/><FieldNote error field="max_attempts"/></label>
                 <button type="submit" disabled=move || create.pending().get()>"Add subscription"</button>
             </ActionForm>
             <div aria-live="polite">
@@ -155,12 +161,14 @@ fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
                     Ok(created) => view! {
                         <div class="success" role="status" data-testid="subscription-created">
                             <p>{format!("Added {}. Its signing secret is shown only now: copy it into the receiving system.", created.name)}</p>
-                            <p><code data-testid="subscription-secret">{created.secret.clone()}</code></p>
+                            <p class="form-row">
+                                <code data-testid="subscription-secret">{created.secret.clone()}</code>
+                                <crate::components::CopyButton text=created.secret.clone() what="secret"/>
+                            </p>
                             <p><a href=format!("/subscriptions/{}", created.id)>{format!("Open {}", created.name)}</a></p>
                         </div>
                     }.into_any(),
-                    Err(AppError::Validation { .. }) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.headline()}</p> }.into_any(),
                 })}
             </div>
         </section>
@@ -216,6 +224,8 @@ impl DetailActions {
 #[component]
 pub fn SubscriptionPage() -> impl IntoView {
     let params = use_params_map();
+    let query = leptos_router::hooks::use_query_map();
+    let dead_after = Memo::new(move |_| query.read().get("dead_after").unwrap_or_default());
     let id = Memo::new(move |_| {
         params
             .read()
@@ -228,10 +238,10 @@ pub fn SubscriptionPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     refresh_every(tick, REFRESH);
     let detail = Resource::new(
-        move || (id.get(), tick.get(), actions.versions()),
-        |(id, _, _)| async move {
+        move || (id.get(), dead_after.get(), tick.get(), actions.versions()),
+        |(id, dead_after, _, _)| async move {
             match id {
-                Some(id) => get_subscription(id).await,
+                Some(id) => get_subscription(id, dead_after).await,
                 None => Err(AppError::NotFound {
                     what: "subscription".into(),
                 }),
@@ -317,6 +327,11 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             } else {
                 view! { <DeliveryTable list=d.dead.clone() actions=Some(actions) subscription=s.id/> }.into_any()
             }}
+            // 50 a page, oldest first; the count says how many there are in all.
+            <nav class="pager" aria-label="dead letter pages">
+                {d.dead_after.map(|_| view! { <a href=format!("/subscriptions/{id}") rel="prev">"← First dead letters"</a> })}
+                {d.dead_next.map(|after| view! { <a href=format!("/subscriptions/{id}?dead_after={after}") rel="next" data-testid="dead-next">"More dead letters →"</a> })}
+            </nav>
         </section>
         <section class="card" data-testid="recent-deliveries">
             <h2>"Recent deliveries"</h2>
@@ -331,10 +346,8 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             <p class="muted">"Delivers every matching event again from a global position or a UTC time, as new deliveries (new delivery ids). Projection rebuilds and cutovers never do this."</p>
             <ActionForm action=actions.rewind attr:class="form-grid" attr:data-testid="rewind-form">
                 <input type="hidden" name="id" value=id.to_string()/>
-                <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/></label>
-                <FieldNote error=rewind_error field="to"/>
-                <label>{rewind_label}<input name="confirm" autocomplete="off" required/></label>
-                <FieldNote error=rewind_error field="confirm"/>
+                <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/><FieldNote error=rewind_error field="to"/></label>
+                <label>{rewind_label}<input name="confirm" autocomplete="off" required/><FieldNote error=rewind_error field="confirm"/></label>
                 <button type="submit" class="danger">"Rewind and re-send"</button>
             </ActionForm>
         </section>
@@ -342,8 +355,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             <h2>"Delete"</h2>
             <ActionForm action=actions.delete attr:class="form-grid" attr:data-testid="delete-form">
                 <input type="hidden" name="id" value=id.to_string()/>
-                <label>{delete_label}<input name="confirm" autocomplete="off" required/></label>
-                <FieldNote error=delete_error field="confirm"/>
+                <label>{delete_label}<input name="confirm" autocomplete="off" required/><FieldNote error=delete_error field="confirm"/></label>
                 <button type="submit" class="danger">"Delete subscription"</button>
             </ActionForm>
         </section>
@@ -372,10 +384,11 @@ fn DeliveryTable(
     view! {
         <div class="table-scroll" tabindex="0" role="region" aria-label="Deliveries">
         <table class="deliveries">
+            // The actions come first, so they are in view however wide the table is.
             <thead><tr>
+                {actions.is_some().then(|| view! { <th>"Actions"</th> })}
                 <th>"#"</th><th>"Event"</th><th>"Shipment"</th><th>"Status"</th><th>"Attempts"</th>
                 <th>"Response"</th><th>"Error"</th><th>"Queued"</th><th>"Finished or next try"</th>
-                {actions.is_some().then(|| view! { <th>"Actions"</th> })}
             </tr></thead>
             <tbody>
                 {list.into_iter().map(|d| {
@@ -411,8 +424,9 @@ fn DeliveryTable(
                     });
                     view! {
                         <tr data-delivery=d.delivery_id.clone() data-status=d.status.as_str()>
+                            {row_actions}
                             <td>{d.id}</td>
-                            <td>{d.event_type.clone()}{(d.event_seq > 0).then(|| format!(" @{}", d.event_seq))}</td>
+                            <td title=d.event_type.clone()>{crate::domain::humanize_event_type(&d.event_type)}{(d.event_seq > 0).then(|| format!(" @{}", d.event_seq))}</td>
                             <td>{shipment}</td>
                             <td data-testid="delivery-status">{d.status.label()}</td>
                             <td>{d.attempts}</td>
@@ -423,7 +437,6 @@ fn DeliveryTable(
                             </td>
                             <td><ZonedTime at=d.created_at/></td>
                             <td>{when}</td>
-                            {row_actions}
                         </tr>
                     }
                 }).collect_view()}

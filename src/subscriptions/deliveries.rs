@@ -242,14 +242,17 @@ pub async fn with_status(
     db: &PortableDb,
     subscription_id: i64,
     status: DeliveryStatus,
+    after_id: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryView>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {VIEW_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1 AND status = $2
-         ORDER BY id LIMIT $3"
+        "SELECT {VIEW_COLUMNS} FROM webhook_deliveries
+         WHERE subscription_id = $1 AND status = $2 AND id > $3
+         ORDER BY id LIMIT $4"
     ))
     .bind(subscription_id)
     .bind(status.as_str())
+    .bind(after_id)
     .bind(limit)
     .fetch_all(db.read())
     .await?

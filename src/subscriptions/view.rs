@@ -321,7 +321,12 @@ pub struct SubscriptionAuditEntry {
 pub struct SubscriptionDetail {
     pub summary: SubscriptionSummary,
     pub recent: Vec<DeliveryView>,
+    /// A page of dead letters, oldest first.
     pub dead: Vec<DeliveryView>,
+    /// Where this page of dead letters starts (after that delivery), if not at the first.
+    pub dead_after: Option<i64>,
+    /// The `dead_after` of the next page, if there is one.
+    pub dead_next: Option<i64>,
     pub audit: Vec<SubscriptionAuditEntry>,
 }
 

@@ -95,8 +95,28 @@ fn show_outcome(kind: CommandKind, actions: Actions, reload: RwSignal<u32>) {
             actions.clear_all_except(Some(kind));
             reload.update(|n| *n += 1);
         }
-        _ => {}
+        // Any other answer replaces the older ones too: one result on the page, this one.
+        Some(Err(_)) => actions.clear_all_except(Some(kind)),
+        None => {}
     });
+}
+
+/// Cancelling ends a shipment for good: its form waits behind a disclosure instead of standing
+/// open beside Deliver. It opens by itself when it holds a typed reason or a refusal (after a
+/// reload, a conflict, or a form post without JavaScript).
+fn cancel_behind_disclosure(kind: CommandKind, actions: Actions, form: AnyView) -> AnyView {
+    if kind != CommandKind::Cancel {
+        return form;
+    }
+    let open = !actions.reason.get_untracked().is_empty()
+        || actions.outcome(kind).is_some_and(|o| o.is_err());
+    view! {
+        <details class="confirm" data-testid="cancel-disclosure" open=open>
+            <summary>"Cancel shipment…"</summary>
+            {form}
+        </details>
+    }
+    .into_any()
 }
 
 #[component]
@@ -160,7 +180,7 @@ fn Detail(
                         let describes = reason_id.clone();
                         view! {
                             <fieldset disabled=move || refused().is_some() aria-describedby=describes>
-                                {command_form(kind, actions, id.clone(), version, FormMode::Fresh)}
+                                {cancel_behind_disclosure(kind, actions, command_form(kind, actions, id.clone(), version, FormMode::Fresh))}
                                 <p class="muted" id=reason_id data-testid="no-longer">
                                     {move || refused().map(|s| format!(
                                         "{} is no longer possible: the shipment is now {}.",

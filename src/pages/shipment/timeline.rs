@@ -129,7 +129,7 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                                 <td class="text" data-label="Details">
                                     {move || event.summary_with(|t| zone.get().format(t, false))}
                                     <details>
-                                        <summary>{format!("JSON (schema v{}, {})", e.schema_version, e.command)}</summary>
+                                        <summary>{format!("JSON ({} v{}, {})", e.event_type, e.schema_version, e.command)}</summary>
                                         <pre>{e.data_json}</pre>
                                     </details>
                                 </td>
