@@ -16,6 +16,8 @@ export async function brokenTokens(page: Page): Promise<string[]> {
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const parent = node.parentElement;
       if (!parent || parent.closest('script, style, template, pre')) continue;
+      // Not rendered (display: none, a closed <details>, a folded menu): nobody reads it.
+      if (!parent.checkVisibility({ contentVisibilityAuto: true })) continue;
       const text = node.textContent ?? '';
       for (const match of text.matchAll(/\S+/g)) {
         if (match[0].length > limit) continue;

@@ -16,7 +16,8 @@ pub fn Shortcuts() -> impl IntoView {
     let open = RwSignal::new(false);
     #[cfg(feature = "hydrate")]
     {
-        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        // The shell lives as long as the page: the listener is never removed.
+        let _listening = window_event_listener(leptos::ev::keydown, move |ev| {
             if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing_into_a_field(&ev) {
                 return;
             }
@@ -35,7 +36,6 @@ pub fn Shortcuts() -> impl IntoView {
                 _ => {}
             }
         });
-        on_cleanup(move || handle.remove());
     }
     move || {
         open.get().then(|| {

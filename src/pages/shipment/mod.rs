@@ -134,7 +134,7 @@ fn Detail(
         <leptos_meta::Title text=format!("{} → {} · Shipment · freightdesk", s.origin, s.destination)/>
         <h1>{format!("{} → {}", s.origin, s.destination)}</h1>
         <p class="muted">
-            "Shipment " <code data-testid="shipment-id">{id.clone()}</code>
+            "Shipment " <code class="nowrap" data-testid="shipment-id">{id.clone()}</code>
         </p>
         <section class="card" data-testid="state">
             <dl class="facts">
