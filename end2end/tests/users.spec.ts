@@ -9,7 +9,7 @@ test('one result per action, beside it, and a reversible disable', async ({ page
   const name = `u${Date.now().toString(36)}`;
   await openHydrated(page, '/users');
   const add = page.getByTestId('add-user-form');
-  await add.getByLabel('Name').fill(name);
+  await add.getByLabel('Name', { exact: true }).fill(name);
   await add.getByLabel('Password').fill('short');
   await add.getByRole('button', { name: 'Add user' }).click();
   await expect(add.locator('[data-field="password"]')).toHaveText('is too short (at least 8 characters)');
@@ -18,7 +18,7 @@ test('one result per action, beside it, and a reversible disable', async ({ page
   await add.getByRole('button', { name: 'Add user' }).click();
   await expect(page.getByTestId('user-add-ok')).toHaveText(`Added ${name} as Dispatcher`);
   // The form is empty again, the password too.
-  await expect(add.getByLabel('Name')).toHaveValue('');
+  await expect(add.getByLabel('Name', { exact: true })).toHaveValue('');
   await expect(add.getByLabel('Password')).toHaveValue('');
 
   const row = page.locator(`tr[data-user="${name}"]`);

@@ -71,8 +71,7 @@ pub async fn schedule_shipment(
     /// refused until `pickup_confirmed` is sent too (scripts that omit it are not asked).
     #[server(default)]
     pickup_check: String,
-    #[server(default)]
-    pickup_confirmed: String,
+    #[server(default)] pickup_confirmed: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{FieldError, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;

@@ -145,11 +145,12 @@ pub(crate) async fn enable<'e, E: Executor<'e, Database = Any>>(
     exec: E,
     name: &UserName,
 ) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE users SET disabled_at = NULL WHERE name = $1 AND disabled_at IS NOT NULL")
-            .bind(name.as_str())
-            .execute(exec)
-            .await?;
+    let done = sqlx::query(
+        "UPDATE users SET disabled_at = NULL WHERE name = $1 AND disabled_at IS NOT NULL",
+    )
+    .bind(name.as_str())
+    .execute(exec)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -483,7 +483,10 @@ mod tests {
             (now - chrono::Duration::minutes(59), None),
             (now - chrono::Duration::minutes(61), Some("is in the past")),
             (now + chrono::Duration::days(183), None),
-            (now + chrono::Duration::days(184), Some("is more than six months ahead")),
+            (
+                now + chrono::Duration::days(184),
+                Some("is more than six months ahead"),
+            ),
             (now - chrono::Duration::days(2500), Some("is in the past")),
         ];
         for (planned, want) in cases {

@@ -77,8 +77,11 @@ pub fn ProjectionsPage() -> impl IntoView {
     follow_outcome(ops.retry, latest);
     follow_outcome(ops.cut_over, latest);
     follow_outcome(ops.retire, latest);
-    let outcome =
-        move || latest.get().map(|r| view! { <ActionOutcome outcome=r testid="action"/> });
+    let outcome = move || {
+        latest
+            .get()
+            .map(|r| view! { <ActionOutcome outcome=r testid="action"/> })
+    };
     view! {
         <leptos_meta::Title text="Projections · freightdesk"/>
         <h1>"Projections"</h1>
@@ -368,7 +371,11 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
         format!(
             "{} {}; {} only in {}, {} only in {}.",
             count(c.differing, "row", "rows"),
-            if c.differing == 1 { "differs" } else { "differ" },
+            if c.differing == 1 {
+                "differs"
+            } else {
+                "differ"
+            },
             c.only_live,
             c.live,
             c.only_candidate,

@@ -38,7 +38,10 @@ fn HealthBadge(s: SubscriptionSummary) -> impl IntoView {
 /// checks of the receiver: they count in none of the subscription's figures.
 #[component]
 fn TestVerdict(recent: Vec<DeliveryView>) -> impl IntoView {
-    let latest = recent.into_iter().filter(DeliveryView::is_test).max_by_key(|d| d.id);
+    let latest = recent
+        .into_iter()
+        .filter(DeliveryView::is_test)
+        .max_by_key(|d| d.id);
     latest.map(|d| {
         let answer = d.last_status_code.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
         let verdict = match d.status {

@@ -357,7 +357,10 @@ both_backends!(
         let now = chrono::Utc::now();
         for (when, why) in [
             (now - chrono::Duration::days(3), "is in the past"),
-            (now + chrono::Duration::days(200), "is more than six months ahead"),
+            (
+                now + chrono::Duration::days(200),
+                "is more than six months ahead",
+            ),
         ] {
             let pickup = form_time(when);
             // The console's form: refused once, beside the date, with what was typed kept.
@@ -380,7 +383,11 @@ both_backends!(
             let r = app
                 .post_form(
                     "shipments/schedule",
-                    &[("origin", "Gouda"), ("destination", "Parma"), ("pickup_at", &pickup)],
+                    &[
+                        ("origin", "Gouda"),
+                        ("destination", "Parma"),
+                        ("pickup_at", &pickup),
+                    ],
                 )
                 .await;
             assert_eq!(r.status(), 200);

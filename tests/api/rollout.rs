@@ -385,6 +385,10 @@ both_backends!(
             .unwrap()
             .unwrap();
         assert!(status.comparison.is_none(), "{:?}", status.comparison);
-        assert!(status.green.unwrap().state_phrase().starts_with("rebuilding "));
+        assert!(status
+            .green
+            .unwrap()
+            .state_phrase()
+            .starts_with("rebuilding "));
     }
 );

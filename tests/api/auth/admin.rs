@@ -27,7 +27,10 @@ both_backends!(disabling_ends_sessions_and_sign_in, |backend| async move {
 
     // Reversible: enabled again, dan signs in with the password he had (twice is harmless).
     t.auth.enable_user("dan").await.unwrap();
-    t.auth.enable_user("dan").await.expect("enabling twice is harmless");
+    t.auth
+        .enable_user("dan")
+        .await
+        .expect("enabling twice is harmless");
     t.auth.login("dan", DAN_PASSWORD, None).await.unwrap();
     assert!(t
         .auth
