@@ -50,14 +50,21 @@ pub fn App() -> impl IntoView {
         // The one formatter for every page's title: see `title_as_head_text`.
         <Title formatter=title_as_head_text text="freightdesk"/>
         <Router>
+            <a class="skip-link" href="#main" on:click=skip_to_main>"Skip to content"</a>
             <header class="topbar">
                 <a class="brand" href="/">"freightdesk"</a>
-                <crate::components::ClockChoice/>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move { view! { <Navigation user=me.await.ok().flatten()/> } })}
-                </Transition>
+                // On a phone the rest folds under a Menu button (a checkbox: no script needed).
+                <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-label="Menu"/>
+                <label for="menu-toggle" class="menu-button" aria-hidden="true">"Menu"</label>
+                <div class="menu">
+                    <crate::components::ClockChoice/>
+                    <Transition fallback=|| ()>
+                        {move || Suspend::new(async move { view! { <Navigation user=me.await.ok().flatten()/> } })}
+                    </Transition>
+                </div>
             </header>
-            <main>
+            <crate::components::Shortcuts/>
+            <main id="main" tabindex="-1">
                 // Async: the server sends each page complete, so it reads and works without
                 // JavaScript (streamed fallbacks would need the script to be replaced).
                 <Routes fallback=NotFound>
@@ -76,6 +83,24 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+}
+
+/// The skip link moves the keyboard focus itself: the router would take a click on `#main` as
+/// a navigation (without JavaScript the browser follows the fragment as usual).
+fn skip_to_main(ev: leptos::ev::MouseEvent) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(main) = document()
+            .get_element_by_id("main")
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            ev.prevent_default();
+            let _ = main.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = ev;
 }
 
 /// A page title as it may stand in the document. leptos_meta 0.8 writes the server-rendered

@@ -137,6 +137,15 @@ impl AppError {
             .map(|(_, value)| value.as_str())
     }
 
+    /// The line a page shows for this error where the action was taken. A refused field is
+    /// named beside the field itself, so the line does not repeat it (nor its internal name).
+    pub fn headline(&self) -> String {
+        match self {
+            AppError::Validation { .. } => "Not saved: see the marked fields.".to_string(),
+            other => other.to_string(),
+        }
+    }
+
     /// The message for one form field, if this is a validation error naming it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {

@@ -41,9 +41,22 @@ pub(crate) fn format_number(value: f64, decimals: usize) -> String {
     }
 }
 
+/// "1 row", "3 rows": a count with its noun, singular or plural.
+pub(crate) fn count(n: i64, singular: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { singular } else { plural })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(0, "row", "rows"), "0 rows");
+        assert_eq!(count(1, "report", "reports"), "1 report");
+        assert_eq!(count(2, "report", "reports"), "2 reports");
+        assert_eq!(count(-1, "event", "events"), "-1 events");
+    }
 
     #[test]
     fn durations_read_naturally() {

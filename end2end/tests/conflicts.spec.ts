@@ -19,6 +19,7 @@ test('a stale pick-up shows who changed what, and the panel knows re-applying ca
   const b = await secondDispatcher(browser, baseURL!, a.url());
   await expect(b.getByTestId('version')).toHaveText('1');
 
+  await a.getByText('Cancel shipment…').click();
   const cancel = a.getByTestId('cancel-form');
   await cancel.getByLabel('Reason').fill('customer withdrew the order');
   await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
@@ -30,7 +31,7 @@ test('a stale pick-up shows who changed what, and the panel knows re-applying ca
   const panel = b.getByTestId('conflict');
   await expect(panel).toContainText('This shipment changed since you opened it');
   await expect(panel.getByTestId('conflict-event')).toHaveCount(1);
-  await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentCancelled');
+  await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled');
   await expect(panel.getByTestId('conflict-event')).toContainText('dan');
   await expect(panel.getByTestId('conflict-event')).toContainText('Cancelled: customer withdrew the order');
   await expect(panel.getByTestId('conflict-current').locator('[data-status]')).toHaveAttribute('data-status', 'Cancelled');
@@ -118,12 +119,13 @@ test('without JavaScript a conflict keeps the typed reason and re-applies it', a
   await a.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
   await expect(a.getByTestId('version')).toHaveText('2');
 
+  await b.getByText('Cancel shipment…').click();
   const cancel = b.getByTestId('cancel-form');
   await cancel.getByLabel('Reason').fill('storm warning at the port');
   await cancel.getByRole('button', { name: 'Cancel shipment' }).click();
   const panel = b.getByTestId('conflict');
   await expect(panel).toContainText('This shipment changed since you opened it');
-  await expect(panel.getByTestId('conflict-event')).toContainText('ShipmentPickedUp');
+  await expect(panel.getByTestId('conflict-event')).toContainText('Picked up');
   await expect(b.getByTestId('cancel-form').getByLabel('Reason')).toHaveValue('storm warning at the port');
   await expect(panel.getByTestId('prediction')).toContainText('Re-applying cancel shipment on version 2 will succeed');
 
@@ -156,6 +158,7 @@ test.describe('without JavaScript', () => {
     await page.goto(`/shipments/${shipment_id}`);
     await page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
     await expect(page.getByTestId('version')).toHaveText('2');
+    await page.getByText('Cancel shipment…').click();
     await page.getByTestId('cancel-form').getByRole('button', { name: 'Cancel shipment' }).click();
     await expect(page.locator('[data-field="reason"]')).toHaveText('is required');
   });

@@ -25,7 +25,7 @@ test('a dispatcher takes a shipment through its whole lifecycle', async ({ page 
 
   await expect.poll(() => timelineVersions(page)).toEqual(['1', '2', '3', '4']);
   const types = await page.getByTestId('timeline').locator('tbody tr td:nth-child(3)').allTextContents();
-  expect(types).toEqual(['ShipmentScheduled', 'ShipmentPickedUp', 'LocationRecorded', 'ShipmentDelivered']);
+  expect(types).toEqual(['Scheduled', 'Picked up', 'Location recorded', 'Delivered']);
   await expect(page.getByTestId('timeline')).toContainText('At Basel (47.5600, 7.5900)');
   await expect(page.getByTestId('timeline')).toContainText('dan');
 
@@ -114,6 +114,10 @@ test('the board shows my own new shipment on the next page load, without retryin
   await form.getByLabel('Destination').fill('Milan');
   // The latest planned pickup of any spec: the board lists it first on page 1.
   await form.getByLabel('Planned pickup (UTC)').fill('2099-12-31T23:59');
+  await form.getByRole('button', { name: 'Schedule' }).click();
+  // So far ahead is questioned once; confirmed, it is scheduled.
+  await expect(form.locator('[data-field="pickup_at"]')).toHaveText('is more than six months ahead');
+  await form.getByLabel('This date is right').check();
   await form.getByRole('button', { name: 'Schedule' }).click();
   await expect(page).toHaveURL(/\/shipments\/[0-9a-f-]{36}$/);
   await expect(page.getByTestId('version')).toHaveText('1');

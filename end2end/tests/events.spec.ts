@@ -22,7 +22,7 @@ test('the event log lists the newest events first, filters them and links to the
   await filter.getByRole('button', { name: 'Filter' }).click();
   await expect(page).toHaveURL(new RegExp(`stream=${id}`));
   await expect(log.locator('tbody tr')).toHaveCount(2);
-  await expect(log.locator('tbody tr').first()).toContainText('ShipmentPickedUp');
+  await expect(log.locator('tbody tr').first()).toContainText('Picked up');
   await expect(log.locator('tbody tr').first()).toContainText('dan');
 
   await filter.getByLabel('Event type').selectOption('ShipmentScheduled');

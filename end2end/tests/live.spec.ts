@@ -62,6 +62,7 @@ test('a change by someone else is announced next to the actions, which say what 
   const pickUp = page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' });
   await expect(pickUp).toBeDisabled();
   await expect(page.getByText('Pick up is no longer possible: the shipment is now In transit.')).toBeVisible();
+  await page.getByText('Cancel shipment…').click();
   await expect(page.getByTestId('cancel-form').getByRole('button', { name: 'Cancel shipment' })).toBeEnabled();
 
   await notice.getByRole('button', { name: 'show the latest' }).click();

@@ -14,7 +14,11 @@ test('the projections page shows every version and audits a rebuild', async ({ p
   await expect(versions.locator('tr[data-version="shipment_board@1"] [data-testid="state"]')).toHaveText('live');
   await expect(page.getByTestId('nodes').locator('tbody tr')).not.toHaveCount(0);
 
-  await versions.locator('tr[data-version="daily_shipments@1"]').getByRole('button', { name: 'Rebuild' }).click();
+  // Rebuilding a live version is confirmed, and says that readers keep being served.
+  const daily = versions.locator('tr[data-version="daily_shipments@1"]');
+  await daily.getByText('Rebuild (live)…').click();
+  await expect(daily.getByTestId('rebuild-live')).toContainText('keeps serving readers');
+  await daily.getByRole('button', { name: 'Confirm: rebuild' }).click();
   await expect(page.getByTestId('action-ok')).toHaveText('Rebuild of daily_shipments@1 started');
   await expect(page.getByTestId('audit')).toContainText('rebuild requested');
   // It finishes on its own and says so.

@@ -33,4 +33,28 @@ test('an unknown path shows the 404 page', async ({ page }) => {
   const response = await page.goto('/no/such/page');
   expect(response?.status()).toBe(404);
   await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
+  await expect(page).toHaveTitle('Page not found · freightdesk');
+});
+
+test('a skip link leads past the header, / focuses the search and ? lists the shortcuts', async ({ page }) => {
+  await openHydrated(page, '/');
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  await expect(skip).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.locator('main')).toBeFocused();
+
+  await page.keyboard.press('/');
+  await expect(page.getByTestId('board-filter').getByLabel('Search')).toBeFocused();
+  // Typed into a field, the keys are text.
+  await page.keyboard.type('a/b?');
+  await expect(page.getByTestId('board-filter').getByLabel('Search')).toHaveValue('a/b?');
+  await expect(page.getByRole('dialog', { name: 'Keyboard shortcuts' })).toHaveCount(0);
+
+  await page.locator('h1').click();
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await expect(help).toContainText('Focus the search');
+  await page.keyboard.press('Escape');
+  await expect(help).toHaveCount(0);
 });

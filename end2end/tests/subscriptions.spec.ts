@@ -65,7 +65,10 @@ test('an admin subscribes a partner, sends a test event and sees it delivered, s
   const delivered = page.getByTestId('recent-deliveries').locator('tr[data-status="delivered"]');
   await expect(delivered).toHaveCount(1, { timeout: 15_000 });
   await expect(delivered).toContainText('WebhookTest');
-  await expect(page.getByTestId('delivery-counts')).toContainText('1 delivered');
+  // Its verdict is shown beside the button; test events count in none of the health figures.
+  await expect(page.getByTestId('test-verdict')).toHaveText('Latest test event: delivered (HTTP 200).');
+  await expect(page.getByTestId('delivery-counts')).toContainText('0 delivered');
+  await expect(page.getByTestId('subscription-state')).toHaveText('Active');
 
   expect(receiver.requests).toHaveLength(1);
   const [request] = receiver.requests;
@@ -76,7 +79,7 @@ test('an admin subscribes a partner, sends a test event and sees it delivered, s
   // The list shows it too, and the secret is never shown again.
   await openHydrated(page, '/subscriptions');
   const row = page.locator(`tr[data-subscription="${name}"]`);
-  await expect(row.getByTestId('delivered')).toHaveText('1');
+  await expect(row.getByTestId('delivered')).toHaveText('0');
   await expect(page.locator('body')).not.toContainText('whsec_');
   await receiver.close();
 });
@@ -91,7 +94,8 @@ test("a failing target's delivery becomes a dead letter, retried once the partne
   await expect(dead).toHaveCount(1, { timeout: 15_000 });
   await expect(dead).toContainText('503');
   await expect(dead.getByTestId('response-excerpt')).toHaveText('Answer: down');
-  await expect(page.getByTestId('last-error')).toContainText('HTTP 503');
+  await expect(page.getByTestId('test-verdict')).toContainText('not delivered: HTTP 503');
+  await expect(page.getByTestId('subscription-state')).toHaveText('Active');
   expect(receiver.requests).toHaveLength(2);
 
   receiver.answer(200);

@@ -69,9 +69,18 @@ pub async fn set_up(
 pub async fn change_password(
     current_password: String,
     new_password: String,
+    /// The console's form asks for the new password twice; a script may leave this out.
+    #[server(default)]
+    repeat_password: String,
 ) -> Result<String, AppError> {
     let state = super::context::app_state()?;
     let user = crate::auth::require_access(<ChangePassword as ServerFn>::PATH)?;
+    if !repeat_password.is_empty() && repeat_password != new_password {
+        return Err(AppError::validation(crate::domain::FieldError::new(
+            "repeat_password",
+            "is not the same as the new password",
+        )));
+    }
     let token = session::token().ok_or(AppError::Unauthorized {
         message: "sign in first".into(),
     })?;

@@ -67,6 +67,11 @@ pub async fn schedule_shipment(
     /// The zone `pickup_at` is written in (`UTC`, the default, or e.g. `Europe/Amsterdam`).
     #[server(default)]
     zone: String,
+    /// Sent by the console's form: a pickup in the past or more than six months ahead is
+    /// refused until `pickup_confirmed` is sent too (scripts that omit it are not asked).
+    #[server(default)]
+    pickup_check: String,
+    #[server(default)] pickup_confirmed: String,
 ) -> Result<CommandOutcome, AppError> {
     use crate::domain::{FieldError, PlaceName, ShipmentCommand, ShipmentId};
     use crate::store::ExpectedVersion;
@@ -91,12 +96,26 @@ pub async fn schedule_shipment(
     }
     .and_then(|zone| zone.parse_form_time("pickup_at", &pickup_at));
     let command = match (origin, destination, pickup_at) {
-        (Ok(origin), Ok(destination), Ok(pickup_planned_at)) => ShipmentCommand::Schedule {
-            shipment_id: id,
-            origin,
-            destination,
-            pickup_planned_at,
-        },
+        (Ok(origin), Ok(destination), Ok(pickup_planned_at)) => {
+            let asked = !pickup_check.trim().is_empty() && pickup_confirmed.trim().is_empty();
+            let unusual = crate::domain::unusual_pickup(pickup_planned_at, Utc::now());
+            if let (true, Some(why)) = (asked, unusual) {
+                return Err(super::errors::invalid([
+                    Some(FieldError::new("pickup_at", why)),
+                    Some(FieldError::new(
+                        "pickup_confirmed",
+                        "check the date; tick this to schedule it for that time anyway",
+                    )),
+                ])
+                .with_attempted(&attempted));
+            }
+            ShipmentCommand::Schedule {
+                shipment_id: id,
+                origin,
+                destination,
+                pickup_planned_at,
+            }
+        }
         (origin, destination, pickup_at) => {
             return Err(
                 super::errors::invalid([origin.err(), destination.err(), pickup_at.err()])
@@ -289,6 +308,7 @@ pub async fn list_shipments(
         .then(|| result.rows.first().map(|r| CursorKey::of_sorted(r, column)))
         .flatten();
     let with_locations = result.served_by.tracks_locations();
+    let now = Utc::now();
     Ok(BoardView {
         served_by: result.served_by.key(),
         with_locations,
@@ -296,8 +316,9 @@ pub async fn list_shipments(
             .rows
             .into_iter()
             .map(|r| BoardEntry {
+                // Still moving: how long so far (the stored column waits for the arrival).
                 transit_seconds: if with_locations {
-                    r.transit_seconds()
+                    r.time_in_transit(now)
                 } else {
                     None
                 },

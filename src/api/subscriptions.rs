@@ -14,9 +14,20 @@ pub async fn list_subscriptions() -> Result<Vec<SubscriptionSummary>, AppError> 
 }
 
 #[server(endpoint = "subscriptions/detail")]
-pub async fn get_subscription(id: i64) -> Result<SubscriptionDetail, AppError> {
+pub async fn get_subscription(
+    id: i64,
+    /// Dead letters after this delivery id (a page's `dead_next`); empty: from the first.
+    #[server(default)]
+    dead_after: String,
+) -> Result<SubscriptionDetail, AppError> {
     let (_, state) = admin(<GetSubscription as ServerFn>::PATH)?;
-    Ok(ops::detail(&state.db, &state.store, id).await?)
+    let dead_after = match dead_after.trim() {
+        "" => 0,
+        text => text.parse::<i64>().map_err(|_| AppError::BadRequest {
+            message: "dead_after must be a delivery id".into(),
+        })?,
+    };
+    Ok(ops::detail(&state.db, &state.store, id, dead_after).await?)
 }
 
 /// `event_types` come from checkboxes named `event_types[i]`; none ticked means all events.

@@ -40,6 +40,14 @@ pub async fn disable_user(name: String) -> Result<String, AppError> {
     Ok(format!("{name} is disabled and signed out"))
 }
 
+/// Undoes a disable: the user may sign in again.
+#[server(endpoint = "users/enable")]
+pub async fn enable_user(name: String) -> Result<String, AppError> {
+    let state = admin()?;
+    state.auth.enable_user(&name).await?;
+    Ok(format!("{name} may sign in again"))
+}
+
 #[server(endpoint = "users/reset-password")]
 pub async fn reset_password(name: String, password: String) -> Result<String, AppError> {
     let state = admin()?;

@@ -69,6 +69,23 @@ impl Auth {
         Ok(())
     }
 
+    /// Undoes a disable: the user may sign in again (with the password they had; their old
+    /// sessions stay ended). Enabling an enabled user changes nothing.
+    #[tracing::instrument(skip(self))]
+    pub async fn enable_user(&self, name: &str) -> Result<(), AuthError> {
+        let name = UserName::parse(name)?;
+        let mut tx = self.db.begin().await?;
+        if users::find(&mut *tx, &name).await?.is_none() {
+            return Err(AuthError::NotFound);
+        }
+        let enabled = users::enable(&mut *tx, &name).await?;
+        tx.commit().await?;
+        if enabled {
+            tracing::info!(user = %name, "user enabled");
+        }
+        Ok(())
+    }
+
     /// Sets a new password for someone who lost theirs; their sessions end and any sign-in
     /// lock on the name is lifted.
     #[tracing::instrument(skip(self, new_password))]

@@ -44,6 +44,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("*", "/api/users/list", ADMIN),
     ("*", "/api/users/add", ADMIN),
     ("*", "/api/users/disable", ADMIN),
+    ("*", "/api/users/enable", ADMIN),
     ("*", "/api/users/reset-password", ADMIN),
     ("*", "/api/users/change-role", ADMIN),
     // Webhook subscriptions.
@@ -237,6 +238,7 @@ mod tests {
             "/api/users/list",
             "/api/users/add",
             "/api/users/disable",
+            "/api/users/enable",
             "/api/users/reset-password",
             "/api/users/change-role",
             "/users",

@@ -139,6 +139,21 @@ pub(crate) async fn disable<'e, E: Executor<'e, Database = Any>>(
     Ok(done.rows_affected() == 1)
 }
 
+/// Lets a disabled user sign in again; `false` when there is no such user or it was enabled.
+#[tracing::instrument(skip(exec))]
+pub(crate) async fn enable<'e, E: Executor<'e, Database = Any>>(
+    exec: E,
+    name: &UserName,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE users SET disabled_at = NULL WHERE name = $1 AND disabled_at IS NOT NULL",
+    )
+    .bind(name.as_str())
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// How many users exist, disabled ones included.
 #[tracing::instrument(skip(exec))]
 pub(crate) async fn count<'e, E: Executor<'e, Database = Any>>(

@@ -143,6 +143,8 @@ pub enum UsersCommand {
     SetPassword { name: String },
     /// Disable a user (ends their sessions; they can no longer sign in).
     Disable { name: String },
+    /// Let a disabled user sign in again (with the password they had).
+    Enable { name: String },
     /// List the users.
     List,
 }

@@ -99,6 +99,10 @@ async fn users(url: &DatabaseUrl, command: UsersCommand) -> CliResult<()> {
             auth.disable_user(&name).await?;
             println!("{name} is disabled; their sessions ended");
         }
+        UsersCommand::Enable { name } => {
+            auth.enable_user(&name).await?;
+            println!("{name} is enabled and may sign in again");
+        }
         UsersCommand::List => print!("{}", tables::users_table(&auth.list_users().await?)),
     }
     Ok(())

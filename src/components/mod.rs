@@ -2,11 +2,15 @@
 
 pub mod charts;
 mod clock;
+mod copy;
 pub mod live;
 mod refresh;
+mod shortcuts;
 
 pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
+pub use copy::CopyButton;
 pub use refresh::refresh_every;
+pub use shortcuts::Shortcuts;
 
 use crate::auth::CurrentUser;
 use crate::domain::ShipmentStatus;
@@ -145,4 +149,31 @@ fn focus_first_outcome() {
 #[component]
 pub fn StatusBadge(status: ShipmentStatus) -> impl IntoView {
     view! { <span class=format!("status status-{}", status.as_str()) data-status=status.as_str()>{status.label()}</span> }
+}
+
+/// A table's own scrolling box: a wide table scrolls inside it, never the page. It is a named
+/// region that takes keyboard focus, so the keyboard can scroll it too.
+#[component]
+pub fn ScrollBox(#[prop(into)] label: String, children: Children) -> impl IntoView {
+    view! {
+        <div class="table-scroll" tabindex="0" role="region" aria-label=label>
+            {children()}
+        </div>
+    }
+}
+
+/// The result of one action, in the one region beside it: what was done, or why not. Field
+/// errors stand beside their fields; for them this says only that the form was not saved.
+#[component]
+pub fn ActionOutcome(outcome: Result<String, AppError>, testid: &'static str) -> impl IntoView {
+    match outcome {
+        Ok(message) => view! {
+            <p class="success" role="status" data-outcome="" tabindex="-1" data-testid=format!("{testid}-ok")>{message}</p>
+        }
+        .into_any(),
+        Err(e) => view! {
+            <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid=format!("{testid}-error")>{e.headline()}</p>
+        }
+        .into_any(),
+    }
 }

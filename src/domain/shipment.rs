@@ -115,6 +115,34 @@ pub mod event_types {
     pub const CANCELLED: &str = "ShipmentCancelled";
 }
 
+/// Why a planned pickup deserves a second look before it is scheduled: it lies in the past
+/// (by more than an hour: "now" typed a minute ago is not), or more than six months ahead. Both
+/// are allowed once the dispatcher confirms them: a late entry and a long-term booking exist;
+/// a typo in the year is more likely.
+pub fn unusual_pickup(planned: DateTime<Utc>, now: DateTime<Utc>) -> Option<&'static str> {
+    if planned < now - chrono::Duration::hours(1) {
+        Some("is in the past")
+    } else if planned > now + chrono::Duration::days(183) {
+        Some("is more than six months ahead")
+    } else {
+        None
+    }
+}
+
+/// An event type as a person says it ("Picked up"); the stored name stays in the JSON view.
+/// A type this build does not know is shown as it is stored.
+pub fn humanize_event_type(event_type: &str) -> String {
+    match event_type {
+        event_types::SCHEDULED => "Scheduled",
+        event_types::PICKED_UP => "Picked up",
+        event_types::LOCATION_RECORDED => "Location recorded",
+        event_types::DELIVERED => "Delivered",
+        event_types::CANCELLED => "Cancelled",
+        other => other,
+    }
+    .to_string()
+}
+
 impl ShipmentEvent {
     pub const TYPES: [&'static str; 5] = [
         event_types::SCHEDULED,
@@ -446,6 +474,43 @@ pub fn decide(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn pickups_far_off_or_gone_are_questioned() {
+        let now = t(12);
+        let cases = [
+            (now, None),
+            (now - chrono::Duration::minutes(59), None),
+            (now - chrono::Duration::minutes(61), Some("is in the past")),
+            (now + chrono::Duration::days(183), None),
+            (
+                now + chrono::Duration::days(184),
+                Some("is more than six months ahead"),
+            ),
+            (now - chrono::Duration::days(2500), Some("is in the past")),
+        ];
+        for (planned, want) in cases {
+            assert_eq!(unusual_pickup(planned, now), want, "{planned}");
+        }
+    }
+
+    #[test]
+    fn event_types_read_as_words() {
+        let cases = [
+            ("ShipmentScheduled", "Scheduled"),
+            ("ShipmentPickedUp", "Picked up"),
+            ("LocationRecorded", "Location recorded"),
+            ("ShipmentDelivered", "Delivered"),
+            ("ShipmentCancelled", "Cancelled"),
+            ("SomethingNewer", "SomethingNewer"),
+        ];
+        for (stored, shown) in cases {
+            assert_eq!(humanize_event_type(stored), shown);
+        }
+        assert!(ShipmentEvent::TYPES
+            .iter()
+            .all(|t| humanize_event_type(t) != *t));
+    }
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 28, h, 0, 0).unwrap()

@@ -134,6 +134,17 @@ pub struct Coordinates {
     lon: f64,
 }
 
+/// A decimal number typed with either separator: "47.55" or "47,55" (as dispatchers in the
+/// Netherlands, Germany or Italy write it). One separator at most, so "1,000.5" is refused
+/// rather than guessed at.
+fn decimal(text: &str) -> Option<f64> {
+    let separators = text.chars().filter(|c| matches!(c, '.' | ',')).count();
+    if separators > 1 {
+        return None;
+    }
+    text.replace(',', ".").parse::<f64>().ok()
+}
+
 impl Coordinates {
     pub fn new(lat: f64, lon: f64) -> Result<Self, FieldError> {
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
@@ -159,12 +170,8 @@ impl Coordinates {
                 "is required when a longitude is given",
             )),
             (false, false) => {
-                let lat = lat
-                    .parse::<f64>()
-                    .map_err(|_| FieldError::new("lat", "is not a number"))?;
-                let lon = lon
-                    .parse::<f64>()
-                    .map_err(|_| FieldError::new("lon", "is not a number"))?;
+                let lat = decimal(lat).ok_or_else(|| FieldError::new("lat", "is not a number"))?;
+                let lon = decimal(lon).ok_or_else(|| FieldError::new("lon", "is not a number"))?;
                 Self::new(lat, lon).map(Some)
             }
         }
@@ -211,11 +218,29 @@ mod tests {
     }
 
     #[test]
+    fn either_decimal_separator_is_a_decimal_point() {
+        let cases = [
+            ("47.55", Some(47.55)),
+            ("47,55", Some(47.55)),
+            ("-7,5", Some(-7.5)),
+            ("12", Some(12.0)),
+            ("1,000.5", None),
+            ("1.000,5", None),
+            ("4,5,6", None),
+            ("", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(decimal(text), want, "{text}");
+        }
+    }
+
+    #[test]
     fn coordinates_are_range_checked() {
         type Case<'a> = (&'a str, &'a str, Result<Option<(f64, f64)>, &'a str>);
         let cases: &[Case] = &[
             ("", "", Ok(None)),
             ("51.9", "4.48", Ok(Some((51.9, 4.48)))),
+            ("47,55", "7,59", Ok(Some((47.55, 7.59)))),
             ("90", "-180", Ok(Some((90.0, -180.0)))),
             ("90.1", "0", Err("lat")),
             ("0", "180.5", Err("lon")),

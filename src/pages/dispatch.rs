@@ -2,8 +2,8 @@ use crate::api::projections::{get_daily_shipments, DAILY_DAYS};
 use crate::api::shipments::{list_shipments, BoardView, ScheduleShipment};
 use crate::components::charts::DailyChart;
 use crate::components::{
-    field_described, field_invalid, last_error, use_clock, FieldNote, MaybeTime, StatusBadge,
-    ZonedTime,
+    field_described, field_invalid, last_error, use_clock, FieldNote, MaybeTime, ScrollBox,
+    StatusBadge, ZonedTime,
 };
 use crate::domain::ShipmentStatus;
 use crate::format::human_duration;
@@ -123,6 +123,15 @@ pub fn DispatchPage() -> impl IntoView {
                 </label>
                 // The form takes its time in the zone it names, the one the page shows.
                 <input type="hidden" name="zone" value=move || zone.get().name()/>
+                // A pickup in the past or far ahead is questioned once (see `unusual_pickup`).
+                <input type="hidden" name="pickup_check" value="1"/>
+                {move || error.get().and_then(|e| e.field_message("pickup_confirmed")).map(|_| view! {
+                    <label class="inline confirm-date">
+                        <input type="checkbox" name="pickup_confirmed" value="yes" aria-describedby="pickup_confirmed-error"/>
+                        "This date is right"
+                        <FieldNote error field="pickup_confirmed"/>
+                    </label>
+                })}
                 <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>
             </ActionForm>
             {move || {
@@ -300,6 +309,12 @@ fn Board(view: BoardView) -> impl IntoView {
             </th>
         }
     };
+    let sortable = [
+        header(SortColumn::Status, "Status"),
+        header(SortColumn::Origin, "Origin"),
+        header(SortColumn::Destination, "Destination"),
+        header(SortColumn::PlannedPickup, "Planned pickup"),
+    ];
     let pages = view.pages();
     // Next/Previous continue from the row next to them; page 1 is simply the start.
     let prev = view.prev_cursor.as_deref().map(|c| {
@@ -330,14 +345,12 @@ fn Board(view: BoardView) -> impl IntoView {
                 if view.total == 1 { "" } else { "s" }
             )}
         </p>
-        <table data-testid="board">
+        <ScrollBox label="Shipments">
+        <table class="cards" data-testid="board">
             <thead>
                 <tr>
                     <th>"Shipment"</th>
-                    {header(SortColumn::Status, "Status")}
-                    {header(SortColumn::Origin, "Origin")}
-                    {header(SortColumn::Destination, "Destination")}
-                    {header(SortColumn::PlannedPickup, "Planned pickup")}
+                    {sortable}
                     <th>"Picked up"</th>
                     <th>"Delivered"</th>
                     {with_locations.then(|| view! { <th>"Last location"</th><th>"In transit"</th> })}
@@ -360,24 +373,25 @@ fn Board(view: BoardView) -> impl IntoView {
                         );
                         view! {
                             <tr data-shipment=id.clone()>
-                                <td><a href=format!("/shipments/{id}") aria-label=name>{short}</a></td>
-                                <td><StatusBadge status=e.shipment.status/></td>
-                                <td>{e.shipment.origin}</td>
-                                <td>{e.shipment.destination}</td>
-                                <td><ZonedTime at=e.shipment.scheduled_at/></td>
-                                <td><MaybeTime at=e.shipment.picked_up_at/></td>
-                                <td><MaybeTime at=e.shipment.delivered_at/></td>
+                                <td class="card-title nowrap" data-label="Shipment"><a href=format!("/shipments/{id}") aria-label=name>{short}</a></td>
+                                <td data-label="Status"><StatusBadge status=e.shipment.status/></td>
+                                <td class="text" data-label="Origin">{e.shipment.origin}</td>
+                                <td class="text" data-label="Destination">{e.shipment.destination}</td>
+                                <td data-label="Planned pickup"><ZonedTime at=e.shipment.scheduled_at/></td>
+                                <td data-label="Picked up"><MaybeTime at=e.shipment.picked_up_at/></td>
+                                <td data-label="Delivered"><MaybeTime at=e.shipment.delivered_at/></td>
                                 {with_locations.then(|| view! {
-                                    <td>{e.shipment.last_location.clone().unwrap_or_else(|| "—".into())}</td>
-                                    <td>{e.transit_seconds.map(human_duration).unwrap_or_else(|| "—".into())}</td>
+                                    <td class="text" data-label="Last location">{e.shipment.last_location.clone().unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num" data-label="In transit">{e.transit_seconds.map(human_duration).unwrap_or_else(|| "—".into())}</td>
                                 })}
-                                <td>{e.version}</td>
+                                <td class="num" data-label="Version">{e.version}</td>
                             </tr>
                         }
                     })
                     .collect_view()}
             </tbody>
         </table>
+        </ScrollBox>
         {empty.then(|| if filtered {
             view! { <p class="muted" data-testid="board-empty">"No shipments match."</p> }.into_any()
         } else {

@@ -32,7 +32,7 @@ pub fn EventsPage() -> impl IntoView {
                 <select name="event_type">
                     <option value="">"All"</option>
                     {ShipmentEvent::TYPES.into_iter().map(|t| {
-                        view! { <option value=t selected=move || get("event_type") == t>{t}</option> }
+                        view! { <option value=t selected=move || get("event_type") == t>{crate::domain::humanize_event_type(t)}</option> }
                     }).collect_view()}
                 </select>
             </label>
@@ -111,8 +111,8 @@ fn Log(view: LogView) -> impl IntoView {
             <a href=csv download="" rel="external">"CSV"</a>
             " (the columns below)"
         </p>
-        <div class="table-scroll">
-            <table data-testid="log">
+        <crate::components::ScrollBox label="Events">
+            <table class="cards" data-testid="log">
                 <thead>
                     <tr><th>"Position"</th><th>"Time"</th><th>"Event"</th><th>"Actor"</th><th>"Shipment"</th></tr>
                 </thead>
@@ -122,17 +122,17 @@ fn Log(view: LogView) -> impl IntoView {
                         let label = format!("Shipment {short}, version {}", r.version);
                         view! {
                             <tr data-seq=r.seq>
-                                <td>{format!("#{}", r.seq)}</td>
-                                <td><ZonedTime at=r.recorded_at/></td>
-                                <td>{r.event_type}</td>
-                                <td>{r.actor}</td>
-                                <td><a href=format!("/shipments/{}", r.shipment_id)>{label}</a></td>
+                                <td class="num card-title" data-label="Position">{format!("#{}", r.seq)}</td>
+                                <td data-label="Time"><ZonedTime at=r.recorded_at/></td>
+                                <td class="nowrap" data-label="Event" title=r.event_type.clone()>{crate::domain::humanize_event_type(&r.event_type)}</td>
+                                <td data-label="Actor">{r.actor}</td>
+                                <td data-label="Shipment"><a href=format!("/shipments/{}", r.shipment_id)>{label}</a></td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
-        </div>
+        </crate::components::ScrollBox>
         {empty.then(|| view! { <p class="muted" data-testid="log-empty">"No events match."</p> })}
         <nav class="pager" aria-label="pages">
             {newer.map(|href| view! { <a href=href rel="prev">"← Newer"</a> })}

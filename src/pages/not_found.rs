@@ -4,6 +4,7 @@ use leptos::prelude::*;
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {
+        <leptos_meta::Title text="Page not found · freightdesk"/>
         <NotFoundStatus/>
         <section class="not-found">
             <h1>"Page not found"</h1>

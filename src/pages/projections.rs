@@ -9,9 +9,11 @@ use crate::api::projections::{
 };
 use crate::auth::Role;
 use crate::components::charts::VersionCharts;
-use crate::components::{refresh_every, ZonedTime};
-use crate::format::human_duration;
-use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction, VersionFacts};
+use crate::components::{follow_outcome, refresh_every, ActionOutcome, ScrollBox, ZonedTime};
+use crate::format::{count, human_duration};
+use crate::projections::lifecycle::{
+    action_label, allowed_actions, OperatorAction, VersionFacts, VersionState,
+};
 use crate::projections::status::{ProjectionsOverview, VersionStatus};
 use crate::stall::{explain, HoldReport};
 use leptos::prelude::*;
@@ -69,22 +71,16 @@ pub fn ProjectionsPage() -> impl IntoView {
         move || tick.get() / 5,
         |_| get_daily_shipments(String::new()),
     );
+    // One result: whichever action answered last.
+    let latest = RwSignal::new(None);
+    follow_outcome(ops.rebuild, latest);
+    follow_outcome(ops.retry, latest);
+    follow_outcome(ops.cut_over, latest);
+    follow_outcome(ops.retire, latest);
     let outcome = move || {
-        [
-            ops.rebuild.value().get(),
-            ops.retry.value().get(),
-            ops.cut_over.value().get(),
-            ops.retire.value().get(),
-        ]
-        .into_iter()
-        .flatten()
-        .map(|r| match r {
-            Ok(message) => {
-                view! { <p class="success" data-testid="action-ok">{message}</p> }.into_any()
-            }
-            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-        })
-        .collect_view()
+        latest
+            .get()
+            .map(|r| view! { <ActionOutcome outcome=r testid="action"/> })
     };
     view! {
         <leptos_meta::Title text="Projections · freightdesk"/>
@@ -116,14 +112,16 @@ pub fn ProjectionsPage() -> impl IntoView {
                     <section class="card">
                         <h2>"Shipments per day (UTC)"</h2>
                         <p class="served-by">{format!("Served by {}", d.served_by)}</p>
+                        <ScrollBox label="Shipments per day">
                         <table data-testid="daily">
                             <thead><tr><th>"Day"</th><th>"Scheduled"</th><th>"Picked up"</th><th>"Delivered"</th><th>"Cancelled"</th></tr></thead>
                             <tbody>
                                 {d.days.into_iter().map(|r| view! {
-                                    <tr><td>{r.day}</td><td>{r.scheduled}</td><td>{r.picked_up}</td><td>{r.delivered}</td><td>{r.cancelled}</td></tr>
+                                    <tr><td class="nowrap">{r.day}</td><td class="num">{r.scheduled}</td><td class="num">{r.picked_up}</td><td class="num">{r.delivered}</td><td class="num">{r.cancelled}</td></tr>
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </ScrollBox>
                     </section>
                 })
             })}
@@ -161,6 +159,7 @@ fn Overview(
         <p class="muted" data-testid="log-status">
             {format!("{} events in the log on {} (head #{})", o.total_events, o.backend, o.head_seq)}
         </p>
+        <ScrollBox label="Versions">
         <table data-testid="versions">
             <thead>
                 <tr>
@@ -172,8 +171,10 @@ fn Overview(
                 {rows.into_iter().map(|(v, facts, series)| view! { <VersionRow v facts series ops admin/> }).collect_view()}
             </tbody>
         </table>
+        </ScrollBox>
         <section class="card">
             <h2>"Nodes"</h2>
+            <ScrollBox label="Nodes">
             <table data-testid="nodes">
                 <thead><tr><th>"Node"</th><th>"Runs"</th><th>"Started"</th><th>"Last heartbeat"</th></tr></thead>
                 <tbody>
@@ -181,26 +182,29 @@ fn Overview(
                         let alive = n.alive();
                         view! {
                             <tr>
-                                <td>{n.name.clone()}</td>
-                                <td>{n.capabilities.clone()}</td>
+                                <td class="nowrap">{n.name.clone()}</td>
+                                <td class="text">{n.capabilities.clone()}</td>
                                 <td><ZonedTime at=n.started_at/></td>
-                                <td>{format!("{:.0}s ago{}", n.heartbeat_age_seconds, if alive { "" } else { " (gone)" })}</td>
+                                <td class="nowrap">{format!("{:.0}s ago{}", n.heartbeat_age_seconds, if alive { "" } else { " (gone)" })}</td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
+            </ScrollBox>
         </section>
         <section class="card">
             <h2>"Audit trail"</h2>
+            <ScrollBox label="Audit trail">
             <table data-testid="audit">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {o.audit.into_iter().map(|a| view! {
-                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td class="nowrap">{a.action.as_str()}</td><td class="nowrap">{a.projection}</td><td class="text">{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
+            </ScrollBox>
         </section>
     }
 }
@@ -214,19 +218,11 @@ fn VersionRow(
     admin: bool,
 ) -> impl IntoView {
     let key = v.key.clone();
-    let state = match &v.error {
-        Some(_) => format!("failed ({})", v.state),
-        None => v.state.to_string(),
-    };
-    let lag = if v.lag_events == 0 {
-        "caught up".to_string()
-    } else {
-        format!(
-            "{} events · {}",
-            v.lag_events,
-            human_duration(v.lag_seconds as i64)
-        )
-    };
+    let state = v.state_phrase();
+    let lag = v.lag_phrase();
+    // A retired version is not maintained: no rate, no node, no charts.
+    let retired = v.is_retired();
+    let series = series.filter(|_| !retired);
     // Exactly the actions the lifecycle allows, for admins; the server checks both again.
     let actions = allowed_actions(&facts)
         .into_iter()
@@ -235,20 +231,22 @@ fn VersionRow(
         .collect_view();
     view! {
         <tr data-version=key.clone()>
-            <td><a href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span>
+            <td class="text"><a class="nowrap" href=format!("/projections/{}", v.name)><strong>{key.clone()}</strong></a><br/><span class="muted">{v.description.clone()}</span>
                 {series.map(|series| view! { <VersionCharts series/> })}</td>
-            <td data-testid="state">{state}</td>
-            <td>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
-                <span class="muted">{format!("{} applied", v.events_applied)}</span></td>
-            <td data-testid="lag">{lag}</td>
-            <td>{format!("{:.1} ev/s", v.events_per_sec)}</td>
-            <td>{v.owner_node.clone().unwrap_or_else(|| "—".into())}</td>
+            <td class="nowrap" data-testid="state">{state}</td>
+            <td class="num">{(!retired).then(|| view! {
+                {format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}<br/>
+                <span class="muted">{format!("{} applied", v.events_applied)}</span>
+            })}</td>
+            <td class="nowrap" data-testid="lag">{lag}</td>
+            <td class="num">{(!retired).then(|| format!("{:.1} ev/s", v.events_per_sec))}</td>
+            <td class="nowrap">{(!retired).then(|| v.owner_node.clone().unwrap_or_else(|| "—".into()))}</td>
             <td>
                 {v.rebuild.clone().map(|r| view! {
                     <div data-testid="rebuild-progress">
                         <div class="progress"><span style=format!("width: {:.1}%", r.percent())></span></div>
                         {format!(
-                            "Rebuilding: {} of {} events · {:.0} ev/s{}",
+                            "{} of {} events · {:.0} ev/s{}",
                             r.done, r.total, r.events_per_sec,
                             r.eta_seconds.map(|s| format!(" · ETA {}", human_duration(s.ceil() as i64))).unwrap_or_default()
                         )}
@@ -287,6 +285,22 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
                     <summary>{format!("{label}…")}</summary>
                     <p>{what}</p>
                     <ActionForm action=ops.cut_over>{fields}<button type="submit" disabled=busy>{format!("Confirm: {}", label.to_lowercase())}</button></ActionForm>
+                </details>
+            }
+            .into_any()
+        }
+        // Rebuilding the live version reads the whole log again: confirmed, saying that
+        // readers are not affected.
+        OperatorAction::Rebuild if facts.state == VersionState::Live => {
+            let what = format!(
+                "A fresh table fills from the first event beside the current one; {} keeps serving readers from its current table until the new one has caught up, then they are swapped.",
+                facts.key
+            );
+            view! {
+                <details class="confirm" data-testid="rebuild-live">
+                    <summary>{format!("{label} (live)…")}</summary>
+                    <p>{what}</p>
+                    <ActionForm action=ops.rebuild>{fields}<button type="submit" class="secondary" disabled=busy>"Confirm: rebuild"</button></ActionForm>
                 </details>
             }
             .into_any()
@@ -356,8 +370,17 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
         "Identical in every compared column.".to_string()
     } else {
         format!(
-            "{} rows differ; {} only in {}, {} only in {}.",
-            c.differing, c.only_live, c.live, c.only_candidate, c.candidate
+            "{} {}; {} only in {}, {} only in {}.",
+            count(c.differing, "row", "rows"),
+            if c.differing == 1 {
+                "differs"
+            } else {
+                "differ"
+            },
+            c.only_live,
+            c.live,
+            c.only_candidate,
+            c.candidate
         )
     };
     let only = |label: String, samples: Vec<String>| {
@@ -374,20 +397,25 @@ fn Comparison(c: BoardComparison) -> impl IntoView {
             <p class="muted">"Compared on status, places, times and stream version: the columns both versions have."</p>
             {only(format!("Only in {}", c.live), c.only_live_samples)}
             {only(format!("Only in {}", c.candidate), c.only_candidate_samples)}
-            {(!c.samples.is_empty()).then(|| view! {
+            {(!c.samples.is_empty()).then(|| {
+                let (live, candidate, samples) = (c.live.clone(), c.candidate.clone(), c.samples);
+                view! {
+                <ScrollBox label="Sample differences">
                 <table>
-                    <thead><tr><th>"Shipment"</th><th>"Column"</th><th>{c.live.clone()}</th><th>{c.candidate.clone()}</th></tr></thead>
+                    <thead><tr><th>"Shipment"</th><th>"Column"</th><th>{live}</th><th>{candidate}</th></tr></thead>
                     <tbody>
-                        {c.samples.into_iter().map(|d| view! {
+                        {samples.into_iter().map(|d| view! {
                             <tr>
-                                <td>{d.shipment_id}</td>
-                                <td>{d.field}</td>
-                                <td>{d.live.unwrap_or_else(|| "—".into())}</td>
-                                <td>{d.candidate.unwrap_or_else(|| "—".into())}</td>
+                                <td class="nowrap">{d.shipment_id}</td>
+                                <td class="nowrap">{d.field}</td>
+                                <td class="text">{d.live.unwrap_or_else(|| "—".into())}</td>
+                                <td class="text">{d.candidate.unwrap_or_else(|| "—".into())}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
+                </ScrollBox>
+                }
             })}
         </section>
     }

@@ -10,10 +10,13 @@ use crate::api::projections::{
 };
 use crate::auth::Role;
 use crate::components::charts::VersionCharts;
-use crate::components::{follow_outcome, refresh_every, ZonedTime};
+use crate::components::{
+    field_described, field_invalid, follow_outcome, last_error, refresh_every, ActionOutcome,
+    FieldNote, ZonedTime,
+};
 use crate::error::AppError;
 use crate::format::human_duration;
-use crate::projections::lifecycle::{action_label, allowed_actions, OperatorAction};
+use crate::projections::lifecycle::{action_label, allowed_actions, may_compare, OperatorAction};
 use crate::projections::status::{RolloutStatus, VersionStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -98,10 +101,7 @@ pub fn RolloutPage() -> impl IntoView {
         <p><a href="/projections">"← All projections"</a></p>
         <h1>{move || format!("{} — blue/green", name.get())}</h1>
         <div aria-live="polite">
-            {move || latest.get().map(|r| match r {
-                Ok(m) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="rollout-ok">{m}</p> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="rollout-error">{e.to_string()}</p> }.into_any(),
-            })}
+            {move || latest.get().map(|r| view! { <ActionOutcome outcome=r testid="rollout"/> })}
         </div>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -165,12 +165,27 @@ fn Rollout(
             <p class="muted" data-testid="no-candidate">"No other version is maintained: nothing to cut over to. Rebuild or register a new version to start a rollout."</p>
         })}
         {(!rollback && !s.checklist.is_empty()).then(|| view! { <Checklist s=s.clone()/> })}
+        // The server shows no comparison before green has caught up: say when there will be one.
+        {s.green.clone().filter(|g| s.comparison.is_none() && may_compare(&s.facts(g)).is_err()).map(|g| view! {
+            <section class="card" data-testid="rollout-comparison-pending">
+                <h2>"Comparison"</h2>
+                <p class="muted">{format!("{} is compared with the live version once it has caught up ({}).", g.key, g.state_phrase())}</p>
+            </section>
+        })}
         {s.comparison.clone().map(|c| {
             let key = c.candidate.clone();
             let verdict = if c.identical {
                 "identical in every shared column".to_string()
             } else {
-                format!("{} rows differ, {} only in {}, {} only in {}", c.differing, c.only_live, c.live, c.only_candidate, c.candidate)
+                format!(
+                    "{} {}, {} only in {}, {} only in {}",
+                    crate::format::count(c.differing, "row", "rows"),
+                    if c.differing == 1 { "differs" } else { "differ" },
+                    c.only_live,
+                    c.live,
+                    c.only_candidate,
+                    c.candidate
+                )
             };
             view! {
                 <section class="card" data-testid="rollout-comparison">
@@ -232,12 +247,30 @@ fn Rollout(
                                     <button type="submit" class="danger">"Skip this event"</button>
                                 </ActionForm>
                             }})}
-                            {allowed.contains(&OperatorAction::Rebuild).then(|| { let key = key.clone(); view! {
-                                <ActionForm action=actions.rebuild>
-                                    <input type="hidden" name="key" value=key.clone()/>
-                                    <button type="submit" class="secondary">{format!("Rebuild {key}")}</button>
-                                </ActionForm>
-                            }})}
+                            {allowed.contains(&OperatorAction::Rebuild).then(|| {
+                                let key = key.clone();
+                                // Rebuilding the live version is confirmed: it reads the whole log again.
+                                let live = f.state == crate::projections::lifecycle::VersionState::Live;
+                                let button = if live { format!("Confirm: rebuild {key}") } else { format!("Rebuild {key}") };
+                                let posted = key.clone();
+                                let form = view! {
+                                    <ActionForm action=actions.rebuild>
+                                        <input type="hidden" name="key" value=posted/>
+                                        <button type="submit" class="secondary">{button}</button>
+                                    </ActionForm>
+                                };
+                                if live {
+                                    view! {
+                                        <details class="confirm" data-testid="rebuild-live">
+                                            <summary>{format!("Rebuild {key} (live)…")}</summary>
+                                            <p>{format!("A fresh table fills from the first event beside the current one. {key} keeps serving readers from its current table until the new one has caught up; then they are swapped.")}</p>
+                                            {form}
+                                        </details>
+                                    }.into_any()
+                                } else {
+                                    form.into_any()
+                                }
+                            })}
                         </div>
                     }
                 }).collect_view()}
@@ -247,16 +280,16 @@ fn Rollout(
         {admin.then(|| view! { <SettingsForm s=s.clone() actions/> })}
         <section class="card">
             <h2>"Audit trail"</h2>
-            <div class="table-scroll">
+            <crate::components::ScrollBox label="Audit trail">
             <table data-testid="rollout-audit">
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {s.audit.into_iter().map(|a| view! {
-                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td>{a.action.as_str()}</td><td>{a.projection}</td><td>{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td class="nowrap">{a.action.as_str()}</td><td class="nowrap">{a.projection}</td><td class="text">{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
-            </div>
+            </crate::components::ScrollBox>
         </section>
     }
 }
@@ -269,31 +302,28 @@ fn VersionCard(
     role: &'static str,
     title: &'static str,
 ) -> impl IntoView {
-    let progress = v
-        .rebuild
-        .clone()
-        .map(|r| (r.percent(), r.eta_seconds, r.done, r.total))
-        .or_else(|| {
-            // A building version catches up on the log itself: its progress is checkpoint/head.
-            (v.state == crate::projections::lifecycle::VersionState::Building && v.head_seq > 0)
-                .then(|| {
-                    let pct = (v.checkpoint_seq as f64 / v.head_seq as f64 * 100.0).min(100.0);
-                    let eta =
-                        (v.events_per_sec > 0.0).then(|| v.lag_events as f64 / v.events_per_sec);
-                    (pct, eta, v.checkpoint_seq, v.head_seq)
-                })
-        });
+    // One progress figure: the percentage is in the state ("rebuilding 42%"); the bar shows
+    // it, and the line under it says how many events and how long.
+    let progress = v.build_percent().map(|pct| match &v.rebuild {
+        Some(r) => (pct, r.eta_seconds, r.done, r.total),
+        None => {
+            // A building version catches up on the log itself.
+            let eta = (v.events_per_sec > 0.0).then(|| v.lag_events as f64 / v.events_per_sec);
+            (pct, eta, v.checkpoint_seq, v.head_seq)
+        }
+    });
+    let retired = v.is_retired();
     view! {
         <section class=format!("card version-card {role}") data-testid=role data-version=v.key.clone()>
             <h2>{title}</h2>
             <p><strong>{v.key.clone()}</strong>" — "{v.description.clone()}</p>
             <dl class="facts">
-                <dt>"State"</dt><dd data-testid="state">{match &v.error { Some(_) => format!("failed ({})", v.state), None => v.state.to_string() }}</dd>
-                <dt>"Checkpoint / head"</dt><dd>{format!("#{} / #{}", v.checkpoint_seq, v.head_seq)}</dd>
-                <dt>"Lag"</dt><dd data-testid="lag">{if v.lag_events == 0 { "caught up".to_string() } else { format!("{} events · {}", v.lag_events, human_duration(v.lag_seconds as i64)) }}</dd>
-                <dt>"Rate"</dt><dd>{format!("{:.1} events/s", v.events_per_sec)}</dd>
-                <dt>"Node"</dt><dd>{v.owner_node.clone().unwrap_or_else(|| "none".into())}</dd>
-                <dt>"Events applied"</dt><dd>{v.events_applied}</dd>
+                <dt>"State"</dt><dd data-testid="state">{v.state_phrase()}</dd>
+                <dt>"Checkpoint / head"</dt><dd>{(!retired).then(|| format!("#{} / #{}", v.checkpoint_seq, v.head_seq))}</dd>
+                <dt>"Lag"</dt><dd data-testid="lag">{v.lag_phrase()}</dd>
+                <dt>"Rate"</dt><dd>{(!retired).then(|| format!("{:.1} events/s", v.events_per_sec))}</dd>
+                <dt>"Node"</dt><dd>{(!retired).then(|| v.owner_node.clone().unwrap_or_else(|| "none".into()))}</dd>
+                <dt>"Events applied"</dt><dd>{(!retired).then_some(v.events_applied)}</dd>
                 <dt>"Rows"</dt><dd data-testid="rows">{rows.map_or_else(|| "—".to_string(), |n| n.to_string())}</dd>
             </dl>
             {progress.map(|(pct, eta, done, total)| view! {
@@ -301,7 +331,7 @@ fn VersionCard(
                     <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=format!("{pct:.0}")>
                         <span style=format!("width: {pct:.1}%")></span>
                     </div>
-                    {format!("{pct:.0}% · {done} of {total} events{}", eta.map(|s| format!(" · ETA {}", human_duration(s.ceil() as i64))).unwrap_or_default())}
+                    {format!("{done} of {total} events{}", eta.map(|s| format!(" · ETA {}", human_duration(s.ceil() as i64))).unwrap_or_default())}
                 </div>
             })}
             {v.error.clone().map(|e| view! {
@@ -337,16 +367,16 @@ fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
     (!s.skipped.is_empty()).then(|| view! {
         <section class="card" data-testid="skipped">
             <h2>"Skipped events"</h2>
-            <div class="table-scroll">
+            <crate::components::ScrollBox label="Skipped events">
             <table>
                 <thead><tr><th>"Event"</th><th>"Shipment"</th><th>"Error"</th><th>"Why"</th><th>"Who"</th><th>"When"</th><th>"Acknowledged"</th></tr></thead>
                 <tbody>
                     {s.skipped.into_iter().map(|e| view! {
                         <tr>
-                            <td>{format!("#{} {}", e.seq, e.event_type)}</td>
-                            <td><a href=format!("/shipments/{}", e.stream_id)>{e.stream_id.chars().take(8).collect::<String>()}</a></td>
-                            <td>{e.error}</td>
-                            <td>{e.reason}</td>
+                            <td class="nowrap">{format!("#{} {}", e.seq, crate::domain::humanize_event_type(&e.event_type))}</td>
+                            <td class="nowrap"><a href=format!("/shipments/{}", e.stream_id)>{e.stream_id.chars().take(8).collect::<String>()}</a></td>
+                            <td class="text">{e.error}</td>
+                            <td class="text">{e.reason}</td>
                             <td>{e.skipped_by}</td>
                             <td><ZonedTime at=e.skipped_at/></td>
                             <td>{e.acknowledged_by.unwrap_or_else(|| "—".into())}</td>
@@ -354,7 +384,7 @@ fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
                     }).collect_view()}
                 </tbody>
             </table>
-            </div>
+            </crate::components::ScrollBox>
             <p class="muted">"The rows of these shipments may differ from the other version: compare before cutting over."</p>
             {(admin && unacknowledged).then(|| green.map(|key| view! {
                 <ActionForm action=actions.ack_skips>
@@ -369,6 +399,8 @@ fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
 #[component]
 fn SettingsForm(s: RolloutStatus, actions: RolloutActions) -> impl IntoView {
     let settings = s.settings.clone();
+    let error = last_error(actions.settings);
+    crate::components::focus_outcome(actions.settings);
     view! {
         <section class="card" data-testid="settings">
             <h2>"Settings"</h2>
@@ -378,8 +410,19 @@ fn SettingsForm(s: RolloutStatus, actions: RolloutActions) -> impl IntoView {
                     <input type="checkbox" name="auto_rollback" checked=settings.auto_rollback/>
                     "Roll back automatically when the live version fails"
                 </label>
-                <label>"Caught up within (events)"<input name="max_lag_events" inputmode="numeric" value=settings.max_lag_events.to_string()/></label>
-                <label>"A comparison counts for (minutes)"<input name="comparison_valid_minutes" inputmode="numeric" value=settings.comparison_valid_minutes.to_string()/></label>
+                // The bounds the server enforces (`save_projection_settings`).
+                <label>"Caught up within (events)"
+                    <input name="max_lag_events" type="number" min="0" max="1000000" step="1" required
+                        aria-invalid=field_invalid(error, "max_lag_events") aria-describedby=field_described(error, "max_lag_events")
+                        value=settings.max_lag_events.to_string()/>
+                    <FieldNote error field="max_lag_events"/>
+                </label>
+                <label>"A comparison counts for (minutes)"
+                    <input name="comparison_valid_minutes" type="number" min="1" max="10080" step="1" required
+                        aria-invalid=field_invalid(error, "comparison_valid_minutes") aria-describedby=field_described(error, "comparison_valid_minutes")
+                        value=settings.comparison_valid_minutes.to_string()/>
+                    <FieldNote error field="comparison_valid_minutes"/>
+                </label>
                 <button type="submit" class="secondary">"Save settings"</button>
             </ActionForm>
         </section>

@@ -47,12 +47,9 @@ pub fn SetupPage() -> impl IntoView {
             <p class="muted">"This link works once, and only while no user exists."</p>
             <ActionForm action=setup attr:class="form-grid" attr:data-testid="setup-form">
                 <input type="hidden" name="token" value=token/>
-                <label>"Name"<input name="name" aria-invalid=field_invalid(error, "name") aria-describedby=field_described(error, "name") autocomplete="username" required maxlength="64"/></label>
-                <FieldNote error field="name"/>
-                <label>"Display name"<input name="display_name" aria-invalid=field_invalid(error, "display_name") aria-describedby=field_described(error, "display_name") required maxlength="120"/></label>
-                <FieldNote error field="display_name"/>
-                <label>"Password"<input name="password" aria-invalid=field_invalid(error, "password") aria-describedby=field_described(error, "password") type="password" autocomplete="new-password" required maxlength="256"/></label>
-                <FieldNote error field="password"/>
+                <label>"Name"<input name="name" aria-invalid=field_invalid(error, "name") aria-describedby=field_described(error, "name") autocomplete="username" required maxlength="64"/><FieldNote error field="name"/></label>
+                <label>"Display name"<input name="display_name" aria-invalid=field_invalid(error, "display_name") aria-describedby=field_described(error, "display_name") required maxlength="120"/><FieldNote error field="display_name"/></label>
+                <label>"Password"<input name="password" aria-invalid=field_invalid(error, "password") aria-describedby=field_described(error, "password") type="password" autocomplete="new-password" required maxlength="256"/><FieldNote error field="password"/></label>
                 <button type="submit" disabled=move || setup.pending().get()>"Create admin and sign in"</button>
             </ActionForm>
             {move || error.get().filter(|e| e.field_message("name").is_none() && e.field_message("display_name").is_none() && e.field_message("password").is_none())
@@ -81,16 +78,14 @@ pub fn AccountPage() -> impl IntoView {
             </Transition>
             <h2>"Change password"</h2>
             <ActionForm action=change attr:class="form-grid" attr:data-testid="password-form">
-                <label>"Current password"<input name="current_password" aria-invalid=field_invalid(error, "current_password") aria-describedby=field_described(error, "current_password") type="password" autocomplete="current-password" required/></label>
-                <FieldNote error field="current_password"/>
-                <label>"New password"<input name="new_password" aria-invalid=field_invalid(error, "new_password") aria-describedby=field_described(error, "new_password") type="password" autocomplete="new-password" required/></label>
-                <FieldNote error field="new_password"/>
+                <label>"Current password"<input name="current_password" aria-invalid=field_invalid(error, "current_password") aria-describedby=field_described(error, "current_password") type="password" autocomplete="current-password" required/><FieldNote error field="current_password"/></label>
+                <label>"New password"<input name="new_password" aria-invalid=field_invalid(error, "new_password") aria-describedby=field_described(error, "new_password") type="password" autocomplete="new-password" required/><FieldNote error field="new_password"/></label>
+                <label>"Repeat new password"<input name="repeat_password" aria-invalid=field_invalid(error, "repeat_password") aria-describedby=field_described(error, "repeat_password") type="password" autocomplete="new-password" required/><FieldNote error field="repeat_password"/></label>
                 <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
             </ActionForm>
             {move || change.value().get().map(|r| match r {
                 Ok(message) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="password-changed">{message}</p> }.into_any(),
-                Err(e) if e.field_message("current_password").is_some() || e.field_message("new_password").is_some() => ().into_any(),
-                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.headline()}</p> }.into_any(),
             })}
         </section>
     }

@@ -26,8 +26,45 @@ fn success_rate(s: &SubscriptionSummary) -> String {
         .map_or_else(|| "—".to_string(), |r| format!("{:.0}%", r * 100.0))
 }
 
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+use crate::format::count as plural;
+
+/// The subscription's state as a badge: red "Failing" when its deliveries die.
+#[component]
+fn HealthBadge(s: SubscriptionSummary) -> impl IntoView {
+    let health = s.health();
+    view! { <span class=health.class() data-health=health.label()>{health.label()}</span> }
+}
+
+/// What the latest test event came to, beside the button that sends one. Test deliveries are
+/// checks of the receiver: they count in none of the subscription's figures.
+#[component]
+fn TestVerdict(recent: Vec<DeliveryView>) -> impl IntoView {
+    let latest = recent
+        .into_iter()
+        .filter(DeliveryView::is_test)
+        .max_by_key(|d| d.id);
+    latest.map(|d| {
+        let answer = d.last_status_code.map(|c| format!(" (HTTP {c})")).unwrap_or_default();
+        let verdict = match d.status {
+            DeliveryStatus::Delivered => format!("Latest test event: delivered{answer}."),
+            DeliveryStatus::Pending if d.attempts == 0 => "Latest test event: being sent…".to_string(),
+            DeliveryStatus::Pending => format!(
+                "Latest test event: attempt {} failed{}, trying again.",
+                d.attempts,
+                d.last_error.clone().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+            DeliveryStatus::Dead | DeliveryStatus::Discarded => format!(
+                "Latest test event: not delivered{}.",
+                d.last_error.clone().map(|e| format!(": {e}")).unwrap_or_default()
+            ),
+        };
+        let class = match d.status {
+            DeliveryStatus::Delivered => "success",
+            DeliveryStatus::Pending => "muted",
+            _ => "error",
+        };
+        view! { <p class=class data-testid="test-verdict" data-status=d.status.as_str()>{verdict}</p> }
+    })
 }
 
 #[component]
@@ -76,7 +113,7 @@ fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
                             <td><a href=href>{s.name.clone()}</a></td>
                             <td class="wrap">{s.target_url.clone()}</td>
                             <td class="wrap">{s.selection.describe()}</td>
-                            <td data-testid="subscription-state">{s.state.label()}</td>
+                            <td data-testid="subscription-state"><HealthBadge s=s.clone()/></td>
                             <td>{s.checkpoint}</td>
                             <td>{plural(s.lag_events, "event", "events")}</td>
                             <td data-testid="delivered">{s.delivered}</td>
@@ -96,14 +133,22 @@ fn SubscriptionTable(list: Vec<SubscriptionSummary>) -> impl IntoView {
 #[component]
 fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
     let error = last_error(create);
+    crate::components::focus_outcome(create);
+    // Added: the form empties, ready for the next one (the secret is shown below it).
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
     view! {
         <section class="card">
             <h2>"Add a subscription"</h2>
-            <ActionForm action=create attr:class="form-grid" attr:data-testid="add-subscription-form">
-                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/></label>
-                <FieldNote error field="name"/>
-                <label>"Target URL"<input name="target_url" type="url" required maxlength="2000" placeholder="https://partner.example/freight-hooks"/></label>
-                <FieldNote error field="target_url"/>
+            <ActionForm action=create node_ref=form attr:class="form-stack" attr:data-testid="add-subscription-form">
+                <label>"Name"<input name="name" autocomplete="off" required maxlength="64"/><FieldNote error field="name"/></label>
+                <label>"Target URL"<input name="target_url" type="url" required maxlength="2000" placeholder="https://partner.example/freight-hooks"/><FieldNote error field="target_url"/></label>
                 <fieldset>
                     <legend>"Events (none ticked: every shipment event)"</legend>
                     {ShipmentEvent::TYPES.iter().enumerate().map(|(i, t)| view! {
@@ -111,10 +156,8 @@ fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
                     }).collect_view()}
                 </fieldset>
                 <FieldNote error field="event_types"/>
-                <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/></label>
-                <FieldNote error field="place_filter"/>
-                <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" inputmode="numeric" placeholder="8"/></label>
-                <FieldNote error field="max_attempts"/>
+                <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/><FieldNote error field="place_filter"/></label>
+                <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" type="number" min="1" max="50" step="1" placeholder="8"/><FieldNote error field="max_attempts"/></label>
                 <button type="submit" disabled=move || create.pending().get()>"Add subscription"</button>
             </ActionForm>
             <div aria-live="polite">
@@ -122,12 +165,14 @@ fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
                     Ok(created) => view! {
                         <div class="success" role="status" data-testid="subscription-created">
                             <p>{format!("Added {}. Its signing secret is shown only now: copy it into the receiving system.", created.name)}</p>
-                            <p><code data-testid="subscription-secret">{created.secret.clone()}</code></p>
+                            <p class="form-row">
+                                <code data-testid="subscription-secret">{created.secret.clone()}</code>
+                                <crate::components::CopyButton text=created.secret.clone() what="secret"/>
+                            </p>
                             <p><a href=format!("/subscriptions/{}", created.id)>{format!("Open {}", created.name)}</a></p>
                         </div>
                     }.into_any(),
-                    Err(AppError::Validation { .. }) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.headline()}</p> }.into_any(),
                 })}
             </div>
         </section>
@@ -191,6 +236,8 @@ impl DetailActions {
 #[component]
 pub fn SubscriptionPage() -> impl IntoView {
     let params = use_params_map();
+    let query = leptos_router::hooks::use_query_map();
+    let dead_after = Memo::new(move |_| query.read().get("dead_after").unwrap_or_default());
     let id = Memo::new(move |_| {
         params
             .read()
@@ -203,10 +250,10 @@ pub fn SubscriptionPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     refresh_every(tick, REFRESH);
     let detail = Resource::new(
-        move || (id.get(), tick.get(), actions.versions()),
-        |(id, _, _)| async move {
+        move || (id.get(), dead_after.get(), tick.get(), actions.versions()),
+        |(id, dead_after, _, _)| async move {
             match id {
-                Some(id) => get_subscription(id).await,
+                Some(id) => get_subscription(id, dead_after).await,
                 None => Err(AppError::NotFound {
                     what: "subscription".into(),
                 }),
@@ -249,13 +296,13 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
         <h1>{s.name.clone()}</h1>
         <section class="card" data-testid="subscription-summary">
             <dl class="facts">
-                <dt>"State"</dt><dd data-testid="subscription-state">{s.state.label()}</dd>
+                <dt>"State"</dt><dd data-testid="subscription-state"><HealthBadge s=s.clone()/></dd>
                 <dt>"Target"</dt><dd class="wrap">{s.target_url.clone()}</dd>
                 <dt>"Events"</dt><dd>{s.selection.describe()}</dd>
                 <dt>"Checkpoint"</dt><dd data-testid="checkpoint">{format!("position {}", s.checkpoint)}</dd>
                 <dt>"Lag"</dt><dd>{plural(s.lag_events, "event", "events")}</dd>
                 <dt>"Runs on"</dt><dd>{s.owner.clone().unwrap_or_else(|| "no node yet".into())}</dd>
-                <dt>"Deliveries"</dt><dd data-testid="delivery-counts">{format!("{} delivered, {} pending, {} dead", s.delivered, s.pending, s.dead)}</dd>
+                <dt>"Deliveries"</dt><dd data-testid="delivery-counts">{format!("{} delivered, {} pending, {} dead (test events not counted)", s.delivered, s.pending, s.dead)}</dd>
                 <dt>"Success rate"</dt><dd>{success_rate(&s)}</dd>
                 <dt>"Attempts per delivery"</dt><dd>{s.max_attempts}</dd>
                 <dt>"Last error"</dt><dd class="wrap" data-testid="last-error">{s.last_error.clone().map(|e| view! {
@@ -283,6 +330,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                     <button type="submit" class="secondary">"Send test event"</button>
                 </ActionForm>
             </div>
+            <TestVerdict recent=d.recent.clone()/>
         </section>
         <section class="card" data-testid="dead-letters">
             <h2>"Dead letters"</h2>
@@ -294,6 +342,11 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                     <DeliveryTable list=d.dead.clone() actions=Some(actions) subscription=s.id/>
                 }.into_any()
             }}
+            // 50 a page, oldest first; the count says how many there are in all.
+            <nav class="pager" aria-label="dead letter pages">
+                {d.dead_after.map(|_| view! { <a href=format!("/subscriptions/{id}") rel="prev">"← First dead letters"</a> })}
+                {d.dead_next.map(|after| view! { <a href=format!("/subscriptions/{id}?dead_after={after}") rel="next" data-testid="dead-next">"More dead letters →"</a> })}
+            </nav>
         </section>
         <section class="card" data-testid="recent-deliveries">
             <h2>"Recent deliveries"</h2>
@@ -308,10 +361,8 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             <p class="muted">"Delivers every matching event again from a global position or a UTC time, as new deliveries (new delivery ids). Projection rebuilds and cutovers never do this."</p>
             <ActionForm action=actions.rewind attr:class="form-grid" attr:data-testid="rewind-form">
                 <input type="hidden" name="id" value=id.to_string()/>
-                <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/></label>
-                <FieldNote error=rewind_error field="to"/>
-                <label>{rewind_label}<input name="confirm" autocomplete="off" required/></label>
-                <FieldNote error=rewind_error field="confirm"/>
+                <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/><FieldNote error=rewind_error field="to"/></label>
+                <label>{rewind_label}<input name="confirm" autocomplete="off" required/><FieldNote error=rewind_error field="confirm"/></label>
                 <button type="submit" class="danger">"Rewind and re-send"</button>
             </ActionForm>
         </section>
@@ -319,8 +370,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             <h2>"Delete"</h2>
             <ActionForm action=actions.delete attr:class="form-grid" attr:data-testid="delete-form">
                 <input type="hidden" name="id" value=id.to_string()/>
-                <label>{delete_label}<input name="confirm" autocomplete="off" required/></label>
-                <FieldNote error=delete_error field="confirm"/>
+                <label>{delete_label}<input name="confirm" autocomplete="off" required/><FieldNote error=delete_error field="confirm"/></label>
                 <button type="submit" class="danger">"Delete subscription"</button>
             </ActionForm>
         </section>
@@ -382,10 +432,11 @@ fn DeliveryTable(
     view! {
         <div class="table-scroll" tabindex="0" role="region" aria-label="Deliveries">
         <table class="deliveries">
+            // The actions come first, so they are in view however wide the table is.
             <thead><tr>
+                {actions.is_some().then(|| view! { <th>"Actions"</th> })}
                 <th>"#"</th><th>"Event"</th><th>"Shipment"</th><th>"Status"</th><th>"Attempts"</th>
                 <th>"Response"</th><th>"Error"</th><th>"Queued"</th><th>"Finished or next try"</th>
-                {actions.is_some().then(|| view! { <th>"Actions"</th> })}
             </tr></thead>
             <tbody>
                 {list.into_iter().map(|d| {
@@ -421,8 +472,9 @@ fn DeliveryTable(
                     });
                     view! {
                         <tr data-delivery=d.delivery_id.clone() data-status=d.status.as_str()>
+                            {row_actions}
                             <td>{d.id}</td>
-                            <td>{d.event_type.clone()}{(d.event_seq > 0).then(|| format!(" @{}", d.event_seq))}</td>
+                            <td title=d.event_type.clone()>{crate::domain::humanize_event_type(&d.event_type)}{(d.event_seq > 0).then(|| format!(" @{}", d.event_seq))}</td>
                             <td>{shipment}</td>
                             <td data-testid="delivery-status">{d.status.label()}</td>
                             <td>{d.attempts}</td>
@@ -433,7 +485,6 @@ fn DeliveryTable(
                             </td>
                             <td><ZonedTime at=d.created_at/></td>
                             <td>{when}</td>
-                            {row_actions}
                         </tr>
                     }
                 }).collect_view()}

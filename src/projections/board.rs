@@ -146,6 +146,18 @@ impl BoardRow {
         let end = self.shipment.delivered_at.or(self.shipment.cancelled_at)?;
         Some((end - start).num_seconds())
     }
+
+    /// How long it has been on the road: from pickup to delivery or cancellation, or until
+    /// `now` while it is still in transit. None when it was never picked up.
+    pub fn time_in_transit(&self, now: DateTime<Utc>) -> Option<i64> {
+        let start = self.shipment.picked_up_at?;
+        let end = self
+            .shipment
+            .delivered_at
+            .or(self.shipment.cancelled_at)
+            .unwrap_or(now);
+        Some((end - start).num_seconds().max(0))
+    }
 }
 
 pub fn row_from_sql(row: &AnyRow, with_locations: bool) -> Result<BoardRow, sqlx::Error> {
@@ -372,4 +384,47 @@ async fn upsert(
     let json = serde_json::to_string(&json).map_err(encode_error)?;
     sqlx::query(&sql).bind(json).execute(&mut **tx).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> Option<DateTime<Utc>> {
+        Some(Utc.with_ymd_and_hms(2026, 12, 1, hour, 0, 0).unwrap())
+    }
+
+    #[test]
+    fn time_in_transit_runs_until_delivery_or_now() {
+        let now = at(12).unwrap();
+        // (picked up, delivered, cancelled, want)
+        let cases = [
+            (None, None, None, None),
+            (at(8), None, None, Some(4 * 3600)),
+            (at(8), at(10), None, Some(2 * 3600)),
+            (at(8), None, at(9), Some(3600)),
+        ];
+        for (picked_up_at, delivered_at, cancelled_at, want) in cases {
+            let row = BoardRow {
+                shipment: Shipment {
+                    id: ShipmentId::generate(),
+                    origin: "A".into(),
+                    destination: "B".into(),
+                    status: ShipmentStatus::InTransit,
+                    scheduled_at: now,
+                    picked_up_at,
+                    delivered_at,
+                    cancelled_at,
+                    cancel_reason: None,
+                    last_location: None,
+                    last_location_at: None,
+                    location_count: 0,
+                },
+                version: 2,
+                updated_at: now,
+            };
+            assert_eq!(row.time_in_transit(now), want, "{picked_up_at:?}");
+        }
+    }
 }

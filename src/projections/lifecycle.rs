@@ -205,6 +205,30 @@ pub fn allowed_actions(v: &VersionFacts) -> Vec<OperatorAction> {
         .collect()
 }
 
+/// Whether `v` may be compared with the live version, and a comparison's differences accepted:
+/// only once it has caught up. Half a table differs from the live one only because it is half
+/// built, and accepting that would satisfy the checklist on nothing.
+pub fn may_compare(v: &VersionFacts) -> Result<(), Refusal> {
+    match (v.state, v.rebuild) {
+        (VersionState::Building, _) => Err(Refusal::StillBuilding(v.key.clone())),
+        (VersionState::Retired, _) => Err(Refusal::IsRetired(v.key.clone())),
+        (_, Some(_)) => Err(Refusal::BeingRebuilt(v.key.clone())),
+        (VersionState::Standby | VersionState::Live, None) => Ok(()),
+    }
+}
+
+/// What a version is doing, in one phrase: its state, or how far its (re)build has come, so a
+/// card never says "standby" beside a progress bar.
+pub fn state_phrase(state: VersionState, failed: bool, rebuild_percent: Option<f64>) -> String {
+    match (failed, state, rebuild_percent) {
+        (true, state, _) => format!("failed ({state})"),
+        (false, VersionState::Retired, _) => state.to_string(),
+        (false, VersionState::Building, Some(p)) => format!("building {p:.0}%"),
+        (false, _, Some(p)) => format!("rebuilding {p:.0}%"),
+        (false, state, None) => state.to_string(),
+    }
+}
+
 /// What the audit calls a cutover: going back to an older version is a rollback.
 pub fn cut_over_audit_action(older_than_live: bool) -> AuditAction {
     if older_than_live {
@@ -294,6 +318,43 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn only_a_caught_up_version_is_compared() {
+        let cases = [
+            (Building, false, Err("is still building")),
+            (Standby, true, Err("is being rebuilt")),
+            (Live, true, Err("is being rebuilt")),
+            (Retired, false, Err("is retired")),
+            (Standby, false, Ok(())),
+            (Live, false, Ok(())),
+        ];
+        for (state, rebuilding, want) in cases {
+            let got = may_compare(&facts(state, false, rebuilding, 0)).map_err(|r| r.to_string());
+            match (got, want) {
+                (Ok(()), Ok(())) => {}
+                (Err(text), Err(w)) => assert!(text.contains(w), "{state:?}: {text}"),
+                (got, want) => panic!("{state:?} rebuilding={rebuilding}: {got:?}, want {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn one_phrase_per_state() {
+        let cases = [
+            (Live, false, None, "live"),
+            (Standby, false, None, "standby"),
+            (Standby, false, Some(41.6), "rebuilding 42%"),
+            (Live, false, Some(3.0), "rebuilding 3%"),
+            (Building, false, Some(50.0), "building 50%"),
+            (Building, false, None, "building"),
+            (Retired, false, Some(10.0), "retired"),
+            (Standby, true, Some(10.0), "failed (standby)"),
+        ];
+        for (state, failed, percent, want) in cases {
+            assert_eq!(state_phrase(state, failed, percent), want);
         }
     }
 

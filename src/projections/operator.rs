@@ -226,6 +226,8 @@ pub async fn acknowledge_differences(
     def: Definition,
     actor: &str,
 ) -> Result<String, ActionError> {
+    // Differences of a version still (re)building say nothing about the finished table.
+    super::lifecycle::may_compare(&versions::load(db, def).await?.facts(0, None))?;
     let live = versions::live(db, def.name())
         .await?
         .ok_or_else(|| Refusal::ChangedMeanwhile(def.key()))?;

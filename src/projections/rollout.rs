@@ -4,7 +4,7 @@
 
 use super::audit::{self, SYSTEM};
 use super::diff::{board_diff, BoardDiff};
-use super::lifecycle::{transition, AuditAction, OperatorAction, VersionState};
+use super::lifecycle::{may_compare, transition, AuditAction, OperatorAction, VersionState};
 use super::operator::ActionError;
 use super::versions::{self, VersionRow};
 use super::{alerts, comparisons, settings, Definition};
@@ -25,9 +25,11 @@ pub async fn compare_with_live(db: &PortableDb, name: &str) -> Result<Vec<BoardD
         return Ok(Vec::new());
     };
     let mut diffs = Vec::new();
+    // Only caught-up versions: a half-built table differs from the live one for no reason
+    // worth recording (and a comparison of it must not satisfy the checklist).
     for candidate in mine
         .iter()
-        .filter(|v| matches!(v.state, VersionState::Standby | VersionState::Building))
+        .filter(|v| v.state == VersionState::Standby && may_compare(&v.facts(0, None)).is_ok())
     {
         let d = board_diff(db, live.def, candidate.def).await?;
         comparisons::record(db, name, &d).await?;

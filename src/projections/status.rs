@@ -54,6 +54,45 @@ pub struct VersionStatus {
 pub const NODE_ALIVE_WITHIN_SECONDS: f64 = 10.0;
 
 impl VersionStatus {
+    /// How far a (re)build has come, in percent: a rebuild counts its own events; a building
+    /// version catches up on the log itself. None when nothing is being built.
+    pub fn build_percent(&self) -> Option<f64> {
+        match (&self.rebuild, self.state) {
+            (Some(r), _) => Some(r.percent()),
+            (None, VersionState::Building) if self.head_seq > 0 => {
+                Some((self.checkpoint_seq as f64 / self.head_seq as f64 * 100.0).min(100.0))
+            }
+            (None, VersionState::Building) => Some(0.0),
+            _ => None,
+        }
+    }
+
+    /// The state in one phrase ("live", "rebuilding 42%", "failed (standby)").
+    pub fn state_phrase(&self) -> String {
+        super::lifecycle::state_phrase(self.state, self.error.is_some(), self.build_percent())
+    }
+
+    /// A retired version is not maintained: it has no lag, rate or node to show.
+    pub fn is_retired(&self) -> bool {
+        self.state == VersionState::Retired
+    }
+
+    /// "caught up", or how many events (and how long) it is behind; empty once retired.
+    pub fn lag_phrase(&self) -> String {
+        if self.is_retired() {
+            String::new()
+        } else if self.lag_events == 0 {
+            "caught up".to_string()
+        } else {
+            format!(
+                "{} event{} · {}",
+                self.lag_events,
+                if self.lag_events == 1 { "" } else { "s" },
+                crate::format::human_duration(self.lag_seconds as i64)
+            )
+        }
+    }
+
     /// What the lifecycle decides on, given the live version of its projection and the lag
     /// the projection's settings still count as caught up.
     pub fn facts(&self, live_version: Option<i64>, allowed_lag: i64) -> VersionFacts {
@@ -336,7 +375,9 @@ mod compute {
                 let facts = gather_facts(db, green, behind, live_version).await?;
                 checklist_items = checklist(&facts);
             }
-            if let Some(live) = live_version {
+            // No comparison is shown (nor offered for acceptance) before green has caught up.
+            let comparable = crate::projections::lifecycle::may_compare(&green.facts(0, None));
+            if let (Some(live), Ok(())) = (live_version, comparable) {
                 comparison = comparisons::latest(db, name, green.def.version(), live)
                     .await?
                     .map(|c| ComparisonView {

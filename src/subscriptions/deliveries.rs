@@ -1,6 +1,6 @@
 //! The `webhook_deliveries` table (the outbox): every statement on it is here.
 
-use super::{DeliveryError, DeliveryStatus, DeliveryView};
+use super::{DeliveryError, DeliveryStatus, DeliveryView, TEST_EVENT_TYPE};
 use crate::db::{col, time_col, time_text, PortableDb, Tx};
 use chrono::{DateTime, Utc};
 use sqlx::any::AnyRow;
@@ -272,14 +272,17 @@ pub async fn with_status(
     db: &PortableDb,
     subscription_id: i64,
     status: DeliveryStatus,
+    after_id: i64,
     limit: i64,
 ) -> Result<Vec<DeliveryView>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {VIEW_COLUMNS} FROM webhook_deliveries WHERE subscription_id = $1 AND status = $2
-         ORDER BY id LIMIT $3"
+        "SELECT {VIEW_COLUMNS} FROM webhook_deliveries
+         WHERE subscription_id = $1 AND status = $2 AND id > $3
+         ORDER BY id LIMIT $4"
     ))
     .bind(subscription_id)
     .bind(status.as_str())
+    .bind(after_id)
     .bind(limit)
     .fetch_all(db.read())
     .await?
@@ -291,9 +294,11 @@ pub async fn with_status(
 /// How many deliveries are pending, delivered and dead.
 pub async fn counts(db: &PortableDb, subscription_id: i64) -> Result<(i64, i64, i64), sqlx::Error> {
     let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT status, COUNT(*) FROM webhook_deliveries WHERE subscription_id = $1 GROUP BY status",
+        "SELECT status, COUNT(*) FROM webhook_deliveries
+         WHERE subscription_id = $1 AND event_type <> $2 GROUP BY status",
     )
     .bind(subscription_id)
+    .bind(TEST_EVENT_TYPE)
     .fetch_all(db.read())
     .await?;
     let count = |s: DeliveryStatus| {
@@ -308,7 +313,29 @@ pub async fn counts(db: &PortableDb, subscription_id: i64) -> Result<(i64, i64, 
     ))
 }
 
-/// The most recent failed attempt of any delivery of the subscription.
+/// When the most recent delivery of a real event succeeded.
+pub async fn last_delivered_at(
+    db: &PortableDb,
+    subscription_id: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT finished_at FROM webhook_deliveries
+         WHERE subscription_id = $1 AND status = $2 AND event_type <> $3 AND finished_at IS NOT NULL
+         ORDER BY finished_at DESC LIMIT 1",
+    )
+    .bind(subscription_id)
+    .bind(DeliveryStatus::Delivered.as_str())
+    .bind(TEST_EVENT_TYPE)
+    .fetch_optional(db.read())
+    .await?;
+    Ok(match row {
+        Some(r) => time_col(&r, "finished_at")?,
+        None => None,
+    })
+}
+
+/// The most recent failed attempt of any delivery of a real event (test events are checks of
+/// the receiver, not of the subscription: their verdict is shown where they were sent).
 pub async fn last_error(
     db: &PortableDb,
     subscription_id: i64,
@@ -316,9 +343,11 @@ pub async fn last_error(
     let row = sqlx::query(
         "SELECT last_attempt_at, last_status_code, last_error FROM webhook_deliveries
          WHERE subscription_id = $1 AND last_error IS NOT NULL AND last_attempt_at IS NOT NULL
+           AND event_type <> $2
          ORDER BY last_attempt_at DESC LIMIT 1",
     )
     .bind(subscription_id)
+    .bind(TEST_EVENT_TYPE)
     .fetch_optional(db.read())
     .await?;
     row.map(|r| {

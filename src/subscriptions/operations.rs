@@ -448,6 +448,7 @@ async fn summarize(
     let (lag_events, _) = store.backlog(&row.checkpoint).await?;
     let (pending, delivered, dead) = deliveries::counts(db, row.id).await?;
     let last_error = deliveries::last_error(db, row.id).await?;
+    let last_delivered_at = deliveries::last_delivered_at(db, row.id).await?;
     Ok(SubscriptionSummary {
         id: row.id,
         name: row.name,
@@ -462,6 +463,7 @@ async fn summarize(
         delivered,
         dead,
         last_error,
+        last_delivered_at,
         created_at: row.created_at,
         created_by: row.created_by,
     })
@@ -478,17 +480,27 @@ pub async fn list(
     Ok(out)
 }
 
+/// The page of one subscription; its dead letters a page at a time, after the dead letter
+/// `dead_after` (0: from the first).
 pub async fn detail(
     db: &PortableDb,
     store: &EventStore,
     id: i64,
+    dead_after: i64,
 ) -> Result<SubscriptionDetail, SubscriptionError> {
     let row = load(db, id).await?;
     let name = row.name.clone();
+    // One more than a page says whether another page follows.
+    let mut dead =
+        deliveries::with_status(db, id, DeliveryStatus::Dead, dead_after, LIST_LIMIT + 1).await?;
+    let more_dead = dead.len() as i64 > LIST_LIMIT;
+    dead.truncate(LIST_LIMIT as usize);
     Ok(SubscriptionDetail {
         summary: summarize(db, store, row).await?,
         recent: deliveries::recent(db, id, LIST_LIMIT).await?,
-        dead: deliveries::with_status(db, id, DeliveryStatus::Dead, LIST_LIMIT).await?,
+        dead_next: more_dead.then(|| dead.last().map(|d| d.id)).flatten(),
+        dead_after: (dead_after > 0).then_some(dead_after),
+        dead,
         audit: audit::recent(db, &name, LIST_LIMIT).await?,
     })
 }

@@ -202,11 +202,70 @@ pub struct SubscriptionSummary {
     pub delivered: i64,
     pub dead: i64,
     pub last_error: Option<DeliveryError>,
+    /// When the latest delivery succeeded. Test deliveries count in none of these figures.
+    #[serde(default)]
+    pub last_delivered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
 }
 
+/// How a subscription is doing, as the console shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Active,
+    Paused,
+    /// Active, but its deliveries die, or its latest attempt failed after its latest success.
+    Failing,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Active => "Active",
+            Health::Paused => "Paused",
+            Health::Failing => "Failing",
+        }
+    }
+
+    /// The CSS class of its badge.
+    pub fn class(self) -> &'static str {
+        match self {
+            Health::Active => "health health-active",
+            Health::Paused => "health health-paused",
+            Health::Failing => "health health-failing",
+        }
+    }
+}
+
+/// A subscription's health from its state, dead letters and latest attempts.
+pub fn health(
+    state: SubscriptionState,
+    dead: i64,
+    last_error_at: Option<DateTime<Utc>>,
+    last_delivered_at: Option<DateTime<Utc>>,
+) -> Health {
+    let latest_failed = match (last_error_at, last_delivered_at) {
+        (Some(failed), Some(delivered)) => failed > delivered,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    match state {
+        SubscriptionState::Paused => Health::Paused,
+        SubscriptionState::Active if dead > 0 || latest_failed => Health::Failing,
+        SubscriptionState::Active => Health::Active,
+    }
+}
+
 impl SubscriptionSummary {
+    pub fn health(&self) -> Health {
+        health(
+            self.state,
+            self.dead,
+            self.last_error.as_ref().map(|e| e.at),
+            self.last_delivered_at,
+        )
+    }
+
     /// Delivered out of those that are finished (delivered or dead); none yet: `None`.
     pub fn success_rate(&self) -> Option<f64> {
         let finished = self.delivered + self.dead;
@@ -262,7 +321,12 @@ pub struct SubscriptionAuditEntry {
 pub struct SubscriptionDetail {
     pub summary: SubscriptionSummary,
     pub recent: Vec<DeliveryView>,
+    /// A page of dead letters, oldest first.
     pub dead: Vec<DeliveryView>,
+    /// Where this page of dead letters starts (after that delivery), if not at the first.
+    pub dead_after: Option<i64>,
+    /// The `dead_after` of the next page, if there is one.
+    pub dead_next: Option<i64>,
     pub audit: Vec<SubscriptionAuditEntry>,
 }
 
@@ -358,6 +422,32 @@ mod tests {
         assert!(RewindTarget::parse("yesterday").is_err());
         let at = RewindTarget::parse("2026-11-28T14:30").unwrap();
         assert_eq!(at.describe(), "2026-11-28 14:30:00 UTC");
+    }
+
+    #[test]
+    fn a_subscription_whose_deliveries_die_is_failing() {
+        use SubscriptionState::{Active, Paused};
+        let t = |minute: u32| {
+            use chrono::TimeZone;
+            Some(Utc.with_ymd_and_hms(2026, 12, 1, 8, minute, 0).unwrap())
+        };
+        let cases = [
+            (Active, 0, None, None, Health::Active),
+            (Active, 0, None, t(1), Health::Active),
+            (Active, 0, t(1), t(2), Health::Active),
+            (Active, 0, t(2), t(1), Health::Failing),
+            (Active, 0, t(1), None, Health::Failing),
+            (Active, 3, None, t(5), Health::Failing),
+            (Paused, 3, t(2), None, Health::Paused),
+            (Paused, 0, None, None, Health::Paused),
+        ];
+        for (state, dead, failed, delivered, want) in cases {
+            assert_eq!(
+                health(state, dead, failed, delivered),
+                want,
+                "{state:?} {dead} {failed:?} {delivered:?}"
+            );
+        }
     }
 
     #[test]

@@ -106,6 +106,15 @@ async fn users_are_managed_from_the_command_line_without_passwords_in_arguments(
         "{out}"
     );
     assert!(line("bo ").contains("disabled"), "{out}");
+    let (ok, out) = freightdesk(&url, &["users", "enable", "bo"]);
+    assert!(ok && out.contains("bo is enabled"), "{out}");
+    let (ok, out) = freightdesk(&url, &["users", "list"]);
+    assert!(ok, "{out}");
+    let bo = out
+        .lines()
+        .find(|l| l.starts_with("bo "))
+        .unwrap_or_default();
+    assert!(bo.contains("active"), "{out}");
     let (ok, out) = freightdesk(&url, &["users", "disable", "ana"]);
     assert!(!ok, "the last admin cannot be disabled: {out}");
 }

@@ -348,3 +348,74 @@ both_backends!(board_and_metrics_over_http, |backend: Dialect| async move {
         .await;
     assert_eq!(r.status(), 200);
 });
+
+both_backends!(
+    the_console_questions_a_pickup_in_the_past_or_far_ahead,
+    |backend: Dialect| async move {
+        let app = spawn_app(backend).await;
+        let form_time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M").to_string();
+        let now = chrono::Utc::now();
+        for (when, why) in [
+            (now - chrono::Duration::days(3), "is in the past"),
+            (
+                now + chrono::Duration::days(200),
+                "is more than six months ahead",
+            ),
+        ] {
+            let pickup = form_time(when);
+            // The console's form: refused once, beside the date, with what was typed kept.
+            let body = json_of(
+                app.post_form("shipments/schedule", &console_form(&pickup, ""))
+                    .await,
+                400,
+            )
+            .await;
+            assert_eq!(body["kind"], "validation");
+            assert_eq!(body["errors"][0]["field"], "pickup_at");
+            assert_eq!(body["errors"][0]["message"], why);
+            assert_eq!(body["errors"][1]["field"], "pickup_confirmed");
+            // Confirmed, it is scheduled.
+            let r = app
+                .post_form("shipments/schedule", &console_form(&pickup, "yes"))
+                .await;
+            assert_eq!(r.status(), 200);
+            // A script that does not ask for the check is not asked.
+            let r = app
+                .post_form(
+                    "shipments/schedule",
+                    &[
+                        ("origin", "Gouda"),
+                        ("destination", "Parma"),
+                        ("pickup_at", &pickup),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status(), 200);
+        }
+        // Tomorrow needs no confirmation.
+        let tomorrow = form_time(now + chrono::Duration::days(1));
+        let r = app
+            .post_form(
+                "shipments/schedule",
+                &[
+                    ("origin", "Gouda"),
+                    ("destination", "Parma"),
+                    ("pickup_at", &tomorrow),
+                    ("pickup_check", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+);
+
+/// What the console's schedule form posts.
+fn console_form<'a>(pickup: &'a str, confirmed: &'a str) -> [(&'a str, &'a str); 5] {
+    [
+        ("origin", "Gouda"),
+        ("destination", "Parma"),
+        ("pickup_at", pickup),
+        ("pickup_check", "1"),
+        ("pickup_confirmed", confirmed),
+    ]
+}

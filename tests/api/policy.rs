@@ -43,6 +43,7 @@ const EXPECTED: &[(&str, Access)] = &[
     ("/api/users/list", A),
     ("/api/users/add", A),
     ("/api/users/disable", A),
+    ("/api/users/enable", A),
     ("/api/users/reset-password", A),
     ("/api/users/change-role", A),
     ("/api/subscriptions/list", A),

@@ -335,3 +335,60 @@ both_backends!(
             .any(|e| e.action == AuditAction::EventSkipped && e.actor == "ada"));
     }
 );
+
+both_backends!(
+    differences_of_a_version_still_building_cannot_be_accepted,
+    |backend: Dialect| async move {
+        let mut app = app_with_history(backend).await;
+        let db = app.projections.clone();
+        // Caught up, v2 differs from v1 in one row: a comparison nobody accepted yet.
+        let table = versions::load(&db, V2).await.unwrap().physical_table;
+        db.execute(sqlx::query(&format!(
+            "UPDATE {table} SET origin = 'Elsewhere' WHERE shipment_id = (SELECT MIN(shipment_id) FROM {table})"
+        )))
+        .await
+        .unwrap();
+        let compared = rollout::compare_with_live(&db, "shipment_board")
+            .await
+            .unwrap();
+        assert_eq!(compared.len(), 1);
+        assert!(!compared[0].identical());
+
+        // Now v2 is rebuilt, and stays half built: no node runs the daemon any more.
+        app.workers.take().unwrap().shutdown().await;
+        let (_, total) = app.store.head().await.unwrap();
+        operator::request_rebuild(&db, V2, "ada", total)
+            .await
+            .unwrap();
+
+        // The server refuses to accept its differences, over HTTP as the page would ask...
+        let answer = app
+            .post_form(
+                "projections/accept-differences",
+                &[("key", "shipment_board@2")],
+            )
+            .await;
+        assert_eq!(answer.status(), 422);
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(body["kind"], "rejected", "{body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("being rebuilt"), "{message}");
+        // ... records no acceptance, and compares nothing until it has caught up.
+        let audit = audit::recent(&db, 50).await.unwrap();
+        assert!(!audit.iter().any(|e| e.action == AuditAction::Acknowledged));
+        assert!(rollout::compare_with_live(&db, "shipment_board")
+            .await
+            .unwrap()
+            .is_empty());
+        let status = freightdesk::projections::status::rollout(&db, &app.store, "shipment_board")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.comparison.is_none(), "{:?}", status.comparison);
+        assert!(status
+            .green
+            .unwrap()
+            .state_phrase()
+            .starts_with("rebuilding "));
+    }
+);

@@ -411,6 +411,12 @@ both_backends!(
             .expect("the test event");
         assert_eq!(test_event.doc["event"]["type"], "WebhookTest");
         verify(&sub.secret, test_event);
+        // The test event was delivered too, but it counts in none of the subscription's
+        // figures: they are about the partner receiving shipment events.
+        wait_for_detail(&app, sub.id, "the journey counted, the test not", |d| {
+            d["summary"]["delivered"] == 4 && d["summary"]["pending"] == 0
+        })
+        .await;
     }
 );
 

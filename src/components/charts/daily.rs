@@ -126,7 +126,7 @@ pub fn DailyChart(days: Vec<DailyRow>) -> impl IntoView {
         .rev()
         .map(|r| {
             view! {
-                <tr><td>{r.day.clone()}</td><td>{r.scheduled}</td><td>{r.picked_up}</td><td>{r.delivered}</td><td>{r.cancelled}</td></tr>
+                <tr><td class="nowrap">{r.day.clone()}</td><td>{r.scheduled}</td><td>{r.picked_up}</td><td>{r.delivered}</td><td>{r.cancelled}</td></tr>
             }
         })
         .collect_view();

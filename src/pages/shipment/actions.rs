@@ -261,7 +261,7 @@ pub(super) fn Messages(actions: Actions) -> impl IntoView {
                 Err(AppError::Conflict(_)) => None,
                 Err(e) => Some(view! {
                     <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="action-error">
-                        {format!("{}: {e}", kind.label())}
+                        {format!("{}: {}", kind.label(), e.headline())}
                     </p>
                 }.into_any()),
             })

@@ -79,20 +79,22 @@ pub(super) fn ConflictPanel(actions: Actions, id: String, reload: RwSignal<u32>)
                             kind.label().to_lowercase()
                         )}
                     </p>
+                    <crate::components::ScrollBox label="Changes since you opened it">
                     <table>
                         <thead><tr><th>"Version"</th><th>"Event"</th><th>"By"</th><th>"When"</th><th>"What"</th></tr></thead>
                         <tbody>
                             {events_since.into_iter().map(|e| view! {
                                 <tr data-testid="conflict-event">
-                                    <td>{e.version}</td>
-                                    <td>{e.event_type}</td>
+                                    <td class="num">{e.version}</td>
+                                    <td title=e.event_type.clone()>{crate::domain::humanize_event_type(&e.event_type)}</td>
                                     <td>{e.actor}</td>
                                     <td><RelativeTime at=e.recorded_at/></td>
-                                    <td>{e.summary}</td>
+                                    <td class="text">{e.summary}</td>
                                 </tr>
                             }).collect_view()}
                         </tbody>
                     </table>
+                    </crate::components::ScrollBox>
                     {current.map(|s| view! {
                         <p data-testid="conflict-current">
                             "Now: " <StatusBadge status=s.status/>

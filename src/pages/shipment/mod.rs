@@ -95,8 +95,28 @@ fn show_outcome(kind: CommandKind, actions: Actions, reload: RwSignal<u32>) {
             actions.clear_all_except(Some(kind));
             reload.update(|n| *n += 1);
         }
-        _ => {}
+        // Any other answer replaces the older ones too: one result on the page, this one.
+        Some(Err(_)) => actions.clear_all_except(Some(kind)),
+        None => {}
     });
+}
+
+/// Cancelling ends a shipment for good: its form waits behind a disclosure instead of standing
+/// open beside Deliver. It opens by itself when it holds a typed reason or a refusal (after a
+/// reload, a conflict, or a form post without JavaScript).
+fn cancel_behind_disclosure(kind: CommandKind, actions: Actions, form: AnyView) -> AnyView {
+    if kind != CommandKind::Cancel {
+        return form;
+    }
+    let open = !actions.reason.get_untracked().is_empty()
+        || actions.outcome(kind).is_some_and(|o| o.is_err());
+    view! {
+        <details class="confirm" data-testid="cancel-disclosure" open=open>
+            <summary>"Cancel shipment…"</summary>
+            {form}
+        </details>
+    }
+    .into_any()
 }
 
 #[component]
@@ -114,7 +134,7 @@ fn Detail(
         <leptos_meta::Title text=format!("{} → {} · Shipment · freightdesk", s.origin, s.destination)/>
         <h1>{format!("{} → {}", s.origin, s.destination)}</h1>
         <p class="muted">
-            "Shipment " <code data-testid="shipment-id">{id.clone()}</code>
+            "Shipment " <code class="nowrap" data-testid="shipment-id">{id.clone()}</code>
         </p>
         <section class="card" data-testid="state">
             <dl class="facts">
@@ -129,7 +149,7 @@ fn Detail(
                 })}
                 <dt>"Last location"</dt>
                 <dd>{s.last_location.clone().unwrap_or_else(|| "—".into())}
-                    {(s.location_count > 0).then(|| format!(" ({} reports)", s.location_count))}
+                    {(s.location_count > 0).then(|| format!(" ({})", crate::format::count(s.location_count.into(), "report", "reports")))}
                 </dd>
             </dl>
         </section>
@@ -160,7 +180,7 @@ fn Detail(
                         let describes = reason_id.clone();
                         view! {
                             <fieldset disabled=move || refused().is_some() aria-describedby=describes>
-                                {command_form(kind, actions, id.clone(), version, FormMode::Fresh)}
+                                {cancel_behind_disclosure(kind, actions, command_form(kind, actions, id.clone(), version, FormMode::Fresh))}
                                 <p class="muted" id=reason_id data-testid="no-longer">
                                     {move || refused().map(|s| format!(
                                         "{} is no longer possible: the shipment is now {}.",

@@ -89,12 +89,13 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                     "Event type"
                     <select prop:value=move || lens.only.get() on:change=move |ev| lens.only.set(event_target_value(&ev))>
                         <option value="">"All"</option>
-                        {ShipmentEvent::TYPES.into_iter().map(|t| view! { <option value=t>{t}</option> }).collect_view()}
+                        {ShipmentEvent::TYPES.into_iter().map(|t| view! { <option value=t>{crate::domain::humanize_event_type(t)}</option> }).collect_view()}
                     </select>
                 </label>
             </div>
             <div aria-live="polite">{travel}</div>
-            <table data-testid="timeline">
+            <crate::components::ScrollBox label="Event timeline">
+            <table class="cards" data-testid="timeline">
                 <thead>
                     <tr><th>"Version"</th><th>"Position"</th><th>"Event"</th><th>"Time"</th><th>"Actor"</th><th>"Details"</th></tr>
                 </thead>
@@ -111,7 +112,7 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                         let event = e.event.clone();
                         view! {
                             <tr class=class data-version=version>
-                                <td>
+                                <td class="card-title" data-label="Version">
                                     <button
                                         type="button"
                                         class="link"
@@ -121,14 +122,14 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                                         {version}
                                     </button>
                                 </td>
-                                <td>{format!("#{}", e.seq)}</td>
-                                <td>{e.event_type.clone()}</td>
-                                <td><RelativeTime at=e.recorded_at/></td>
-                                <td>{e.actor}</td>
-                                <td>
+                                <td class="num" data-label="Position">{format!("#{}", e.seq)}</td>
+                                <td class="nowrap" data-label="Event" title=e.event_type.clone()>{crate::domain::humanize_event_type(&e.event_type)}</td>
+                                <td data-label="Time"><RelativeTime at=e.recorded_at/></td>
+                                <td data-label="Actor">{e.actor}</td>
+                                <td class="text" data-label="Details">
                                     {move || event.summary_with(|t| zone.get().format(t, false))}
                                     <details>
-                                        <summary>{format!("JSON (schema v{}, {})", e.schema_version, e.command)}</summary>
+                                        <summary>{format!("JSON ({} v{}, {})", e.event_type, e.schema_version, e.command)}</summary>
                                         <pre>{e.data_json}</pre>
                                     </details>
                                 </td>
@@ -137,6 +138,7 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                     }).collect_view()}
                 </tbody>
             </table>
+            </crate::components::ScrollBox>
         </section>
     }
 }

@@ -24,6 +24,23 @@ both_backends!(disabling_ends_sessions_and_sign_in, |backend| async move {
         .any(|u| u.name == "dan" && u.disabled_at.is_some()));
     let e = t.auth.disable_user("nobody").await.unwrap_err();
     assert!(matches!(e, AuthError::NotFound), "{e:?}");
+
+    // Reversible: enabled again, dan signs in with the password he had (twice is harmless).
+    t.auth.enable_user("dan").await.unwrap();
+    t.auth
+        .enable_user("dan")
+        .await
+        .expect("enabling twice is harmless");
+    t.auth.login("dan", DAN_PASSWORD, None).await.unwrap();
+    assert!(t
+        .auth
+        .list_users()
+        .await
+        .unwrap()
+        .iter()
+        .any(|u| u.name == "dan" && u.disabled_at.is_none()));
+    let e = t.auth.enable_user("nobody").await.unwrap_err();
+    assert!(matches!(e, AuthError::NotFound), "{e:?}");
 });
 
 both_backends!(
