@@ -4,7 +4,7 @@
 use crate::harness::{progress, quantile, Figure, Scale, Target};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
-use freightdesk::projections::queries::{board, BoardQuery};
+use freightdesk::projections::queries::{board, BoardQuery, SearchCounts};
 use freightdesk::projections::{versions, Daemon, Definition};
 use freightdesk::store::shipments::{execute, CommandContext};
 use freightdesk::store::{EventStore, ExpectedVersion};
@@ -125,7 +125,9 @@ async fn visible_run(store: &EventStore, db: &PortableDb, commands: usize) -> Ve
         version = a.version;
         let answered = Instant::now();
         loop {
-            let page = board(db, &query).await.expect("board");
+            let page = board(db, &SearchCounts::default(), &query)
+                .await
+                .expect("board");
             if page.rows.first().is_some_and(|r| r.version >= version) {
                 break;
             }
@@ -150,7 +152,9 @@ async fn search_run(db: &PortableDb, term: &str, n: usize) -> Vec<f64> {
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let started = Instant::now();
-        board(db, &query).await.expect("search");
+        board(db, &SearchCounts::default(), &query)
+            .await
+            .expect("search");
         samples.push(started.elapsed().as_secs_f64() * 1000.0);
     }
     samples
@@ -181,7 +185,9 @@ pub async fn items_4_and_5(
         page: 1,
         ..BoardQuery::default()
     };
-    let page = board(db, &first).await.expect("board");
+    let page = board(db, &SearchCounts::default(), &first)
+        .await
+        .expect("board");
     let id = page.rows.first().expect("rows").shipment.id.to_string();
     let fragment = id[9..18].to_string();
     let per_run = if scale.quick { 20 } else { 200 };

@@ -3,7 +3,7 @@
 
 use super::board::SearchUpkeep;
 use super::definition::SHIPMENT_BOARD;
-use super::{board, daily, Definition};
+use super::{board, board_counts, daily, Definition};
 use crate::db::{TableName, Tx};
 use crate::store::RecordedEvent;
 
@@ -68,6 +68,10 @@ impl Definition {
     pub async fn complete_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
         if self.name() == SHIPMENT_BOARD {
             board::ensure_search_table(tx, table).await?;
+            board_counts::ensure(tx, table).await?;
+            for statement in board::sort_indexes_sql(table) {
+                sqlx::query(&statement).execute(&mut **tx).await?;
+            }
         }
         Ok(())
     }
@@ -77,6 +81,7 @@ impl Definition {
         let mut tables = vec![table.to_string()];
         if self.name() == SHIPMENT_BOARD {
             tables.push(board::search_table(table));
+            board_counts::forget(tx, table.as_str()).await?;
         }
         for table in tables {
             sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))
