@@ -46,18 +46,41 @@ pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> 
 
 /// The indexes of the board's other orders (by origin, destination or status, then the id),
 /// so a page in any order reads its rows from an index instead of sorting the table. A table
-/// gets them when it is complete (`Definition::complete_table`): a rebuild writes its rows
-/// without them and indexes them in bulk at the end.
-pub fn sort_indexes_sql(table: &TableName) -> Vec<String> {
+/// gets them when it is complete (`ensure_sort_indexes`): a rebuild writes its rows without
+/// them and indexes them in bulk at the end.
+fn sort_indexes(table: &TableName) -> Vec<(String, String)> {
     ["origin", "destination", "status"]
         .into_iter()
         .map(|column| {
-            format!(
-                "CREATE INDEX IF NOT EXISTS {table}_in_{column}_order \
-                 ON {table} ({column}, shipment_id)"
-            )
+            let name = format!("{table}_in_{column}_order");
+            let sql = format!("CREATE INDEX {name} ON {table} ({column}, shipment_id)");
+            (name, sql)
         })
         .collect()
+}
+
+/// Gives a board table the sort indexes it lacks. Looked up first: even `IF NOT EXISTS` locks
+/// the table against writes, and every node asks at start.
+pub async fn ensure_sort_indexes(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+    for (name, sql) in sort_indexes(table) {
+        if !relation_exists(tx, &name).await? {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a table or index of this name exists.
+async fn relation_exists(tx: &mut Tx, name: &str) -> Result<bool, sqlx::Error> {
+    let sql = match tx.dialect() {
+        Dialect::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
+        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
+    };
+    let found: i64 = sqlx::query_scalar(sql)
+        .bind(name.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(found > 0)
 }
 
 /// Beside each board table, its search index: one row per shipment holding its id and places,
@@ -108,15 +131,7 @@ pub fn search_terms_sql(dialect: Dialect) -> &'static str {
 /// Gives a board table its search table, filled from its rows and indexed, unless it has one:
 /// a table a rebuild just finished, or one made by an older freightdesk.
 pub async fn ensure_search_table(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-    let exists_sql = match tx.dialect() {
-        Dialect::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
-        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
-    };
-    let found: i64 = sqlx::query_scalar(exists_sql)
-        .bind(search_table(table))
-        .fetch_one(&mut **tx)
-        .await?;
-    if found > 0 {
+    if relation_exists(tx, &search_table(table)).await? {
         return Ok(());
     }
     for statement in create_search_sql(table, tx.dialect()) {

@@ -63,15 +63,14 @@ impl Definition {
         Ok(())
     }
 
-    /// Gives a table the companions it lacks, made from its rows: a rebuild's table when it
-    /// has caught up, or a table made by an older freightdesk.
+    /// Gives a table the companions it lacks, made from its rows (a board's search table,
+    /// counts and sort indexes): a rebuild's table when it has caught up, or a table made by an
+    /// older freightdesk.
     pub async fn complete_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
         if self.name() == SHIPMENT_BOARD {
             board::ensure_search_table(tx, table).await?;
             board_counts::ensure(tx, table).await?;
-            for statement in board::sort_indexes_sql(table) {
-                sqlx::query(&statement).execute(&mut **tx).await?;
-            }
+            board::ensure_sort_indexes(tx, table).await?;
         }
         Ok(())
     }

@@ -53,7 +53,7 @@ async fn board_once(
     };
     let scope = counts.shipments(query.status);
     let (total, text_match) = match query.search.as_deref() {
-        None => (counts.shipments(query.status), TextMatch::SearchIndex),
+        None => (scope, TextMatch::SearchIndex),
         Some(search) if ShipmentId::parse(search).is_ok() => {
             // A whole id (pasted from somewhere): a key lookup.
             (count_rows(db, query, &table).await?, TextMatch::SearchIndex)
