@@ -185,11 +185,44 @@ const CITY_TERMS: [&str; 8] = [
     "rotter", "hambur", "antwer", "milan", "vienna", "warsaw", "madrid", "prague",
 ];
 
+async fn item4_figures(
+    store: &EventStore,
+    db: &PortableDb,
+    backend: &'static str,
+    scale: Scale,
+) -> Vec<Figure> {
+    let (mut p50, mut p99) = (Vec::new(), Vec::new());
+    for _ in 0..scale.runs {
+        let samples = visible_run(store, db, scale.visible_commands).await;
+        p50.push(quantile(&samples, 0.5));
+        p99.push(quantile(&samples, 0.99));
+    }
+    let n = scale.visible_commands;
+    vec![
+        Figure::new(
+            4,
+            format!("append to visible p50, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p50),
+        Figure::new(
+            4,
+            format!("append to visible p99, {n} commands, 8 other writers"),
+            backend,
+            "ms",
+        )
+        .runs(p99)
+        .target(Target::Below(50.0)),
+    ]
+}
+
 pub async fn items_4_and_5(
     store: &EventStore,
     db: &PortableDb,
     backend: &'static str,
     scale: Scale,
+    item4: bool,
 ) -> Vec<Figure> {
     seed_board(store, scale.board_shipments).await;
     let daemon = Daemon::new(
@@ -253,33 +286,10 @@ pub async fn items_4_and_5(
         .runs(slowest),
     );
 
-    // Item 4.
-    let (mut p50, mut p99) = (Vec::new(), Vec::new());
-    for _ in 0..scale.runs {
-        let samples = visible_run(store, db, scale.visible_commands).await;
-        p50.push(quantile(&samples, 0.5));
-        p99.push(quantile(&samples, 0.99));
+    // Item 4 (BENCH_ITEMS=5 leaves it out: at 100,000 shipments it is the long part).
+    if item4 {
+        figures.extend(item4_figures(store, db, backend, scale).await);
     }
-    let n = scale.visible_commands;
-    figures.push(
-        Figure::new(
-            4,
-            format!("append to visible p50, {n} commands, 8 other writers"),
-            backend,
-            "ms",
-        )
-        .runs(p50),
-    );
-    figures.push(
-        Figure::new(
-            4,
-            format!("append to visible p99, {n} commands, 8 other writers"),
-            backend,
-            "ms",
-        )
-        .runs(p99)
-        .target(Target::Below(50.0)),
-    );
     daemon.shutdown().await;
     for f in &figures {
         f.print();

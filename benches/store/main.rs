@@ -63,7 +63,8 @@ async fn main() {
             figures.extend(append::item2(&store, backend, scale).await);
         }
         if items.allows("4") || items.allows("5") {
-            figures.extend(board::items_4_and_5(&store, &db, backend, scale).await);
+            let item4 = items.allows("4");
+            figures.extend(board::items_4_and_5(&store, &db, backend, scale, item4).await);
         }
         if items.allows("8") {
             figures.extend(webhooks::item8(&store, &db, backend, scale).await);
