@@ -26,6 +26,8 @@ else
   shipments=100000 seconds=10 hydrations=5
 fi
 runs=3 clients=32 threads=2
+# What a browser sends; the static file and the board page are both asked for with it.
+browser_encodings="gzip, br"
 site=target/site
 
 [ -x "$server_bin" ] || { echo "bench-web: no server binary at $server_bin (make build, or set SERVER_BIN)" >&2; exit 1; }
@@ -116,10 +118,18 @@ bench_backend() { # BACKEND DATABASE_URL
     sleep 0.3
   done
 
+  say "$backend: the board page's bytes on the wire"
+  for encoding in identity gzip br; do
+    bytes=$(curl -sf -o /dev/null -H "Cookie: $cookie" -H "Accept-Encoding: $encoding" \
+      -w '%{size_download}' "$origin/")
+    record "{\"kind\": \"page_bytes\", \"backend\": \"$backend\", \"encoding\": \"$encoding\", \"bytes\": $bytes}"
+  done
+
   say "$backend: static file, one connection and $clients"
   for _ in $(seq $runs); do
     wrk_run "$backend" static-1conn 1 1 "$seconds" FD_PATH=/pkg/freightdesk.css >/dev/null
-    wrk_run "$backend" static "$clients" "$threads" "$seconds" FD_PATH=/pkg/freightdesk.css >/dev/null
+    wrk_run "$backend" static "$clients" "$threads" "$seconds" FD_PATH=/pkg/freightdesk.css \
+      "FD_ACCEPT_ENCODING=$browser_encodings" >/dev/null
   done
 
   say "$backend: board page, $clients clients"
@@ -127,7 +137,8 @@ bench_backend() { # BACKEND DATABASE_URL
     local sampler
     (while kill -0 "$server_pid" 2>/dev/null; do rss_kib "$server_pid" VmRSS; sleep 0.2; done) >"$work/rss" &
     sampler=$!
-    wrk_run "$backend" board "$clients" "$threads" "$seconds" FD_PATH=/ "FD_COOKIE=$cookie" >/dev/null
+    wrk_run "$backend" board "$clients" "$threads" "$seconds" FD_PATH=/ "FD_COOKIE=$cookie" \
+      "FD_ACCEPT_ENCODING=$browser_encodings" >/dev/null
     kill "$sampler"
     wait "$sampler" 2>/dev/null || true
     kib=$(sort -n "$work/rss" | tail -n 1)

@@ -4,6 +4,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::database::{Database, OpenError};
 use crate::db::PortableDb;
+use crate::projections::queries::SearchCounts;
 use crate::projections::{Daemon, DaemonHandle};
 use crate::store::{EventStore, StoreError};
 use crate::subscriptions::{SubscriptionRunner, SubscriptionRunnerHandle, WebhookConfig};
@@ -21,6 +22,8 @@ pub struct AppState {
     pub db: PortableDb,
     /// Users, sessions, sign-in.
     pub auth: Auth,
+    /// Board searches' match counts, remembered while what they counted is unchanged.
+    pub search_counts: SearchCounts,
     /// What webhook subscriptions may target (checked when one is created).
     pub webhooks: WebhookConfig,
     /// "Now" and the workers' intervals: the system's in production, a test's own in tests.
@@ -76,6 +79,7 @@ impl AppState {
             store,
             db,
             auth,
+            search_counts: SearchCounts::default(),
             webhooks: config.webhooks.clone(),
             clock,
             stopping,

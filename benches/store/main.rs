@@ -1,4 +1,5 @@
-//! `make bench`: the store and projection figures of issue 14 (items 1–5), each the median of
+//! `make bench`: the store and projection figures of issue 14 (items 1–5) and webhook
+//! deliveries (item 8, issue 19), each the median of
 //! several runs beside a baseline measured in the same run, on PostgreSQL and on SQLite, written
 //! to `target/bench/parts/store.json` for `scripts/bench-report.py` to merge and print.
 //!
@@ -11,6 +12,7 @@ mod append;
 mod board;
 mod harness;
 mod rebuild;
+mod webhooks;
 
 use harness::RawPool;
 use harness::{Fresh, Scale};
@@ -62,7 +64,11 @@ async fn main() {
         }
         if items.allows("4") || items.allows("5") {
             let admin = postgres.then_some(admin_url.as_str());
-            figures.extend(board::items_4_and_5(&store, &db, backend, scale, admin).await);
+            let item4 = items.allows("4");
+            figures.extend(board::items_4_and_5(&store, &db, backend, scale, item4, admin).await);
+        }
+        if items.allows("8") {
+            figures.extend(webhooks::item8(&store, &db, backend, scale).await);
         }
         store.close().await;
         db.close().await;

@@ -5,6 +5,7 @@
 --   FD_ORIGIN  http://host:port, sent as Origin: writes must come from the server's origin
 --   FD_RUN     a number that gives this run's shipment ids to it alone (schedule, pick-up)
 --   FD_POOL    how many shipments each thread scheduled for this run (pick-up)
+--   FD_ACCEPT_ENCODING  sent as Accept-Encoding (as a browser does: "gzip, br"), optional
 -- Each thread schedules, or picks up, shipments of its own: `schedule` with ids it chooses,
 -- `pick-up` the same ids at version 1, so every pick-up is a real command that succeeds.
 -- At the end one JSON line: requests, seconds, requests/s, p50/p99 in ms, errors, the fewest
@@ -17,6 +18,7 @@ local pool = tonumber(os.getenv("FD_POOL") or "0")
 
 local headers = {}
 if os.getenv("FD_COOKIE") then headers["Cookie"] = os.getenv("FD_COOKIE") end
+if os.getenv("FD_ACCEPT_ENCODING") then headers["Accept-Encoding"] = os.getenv("FD_ACCEPT_ENCODING") end
 if mode == "get" then
   headers["Accept"] = "text/html"
 else

@@ -298,7 +298,7 @@ pub async fn list_shipments(
     .map_err(AppError::invalid)?;
     let column = query.sort.column;
     let caught_up = super::read_your_writes::catch_up(&state, SHIPMENT_BOARD, &wait_for).await?;
-    let result = board(&state.db, &query).await?;
+    let result = board(&state.db, &state.search_counts, &query).await?;
     let next_cursor = result
         .has_next
         .then(|| result.rows.last().map(|r| CursorKey::of_sorted(r, column)))

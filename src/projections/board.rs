@@ -2,6 +2,7 @@
 //! the stream version; v2 adds the last known location, the number of location reports and the
 //! time in transit. A row is the domain's own fold of the shipment's events, stored.
 
+use super::board_counts::{self, StatusMoves};
 use super::ApplyError;
 use crate::db::{col, json_strings_contain, select_json_rows, time_col, time_text, Dialect};
 use crate::db::{encode_error, TableName, Tx};
@@ -43,6 +44,45 @@ pub fn create_table_sql(table: &TableName, with_locations: bool) -> Vec<String> 
     ]
 }
 
+/// The indexes of the board's other orders (by origin, destination or status, then the id),
+/// so a page in any order reads its rows from an index instead of sorting the table. A table
+/// gets them when it is complete (`ensure_sort_indexes`): a rebuild writes its rows without
+/// them and indexes them in bulk at the end.
+fn sort_indexes(table: &TableName) -> Vec<(String, String)> {
+    ["origin", "destination", "status"]
+        .into_iter()
+        .map(|column| {
+            let name = format!("{table}_in_{column}_order");
+            let sql = format!("CREATE INDEX {name} ON {table} ({column}, shipment_id)");
+            (name, sql)
+        })
+        .collect()
+}
+
+/// Gives a board table the sort indexes it lacks. Looked up first: even `IF NOT EXISTS` locks
+/// the table against writes, and every node asks at start.
+pub async fn ensure_sort_indexes(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+    for (name, sql) in sort_indexes(table) {
+        if !relation_exists(tx, &name).await? {
+            sqlx::query(&sql).execute(&mut **tx).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether a table or index of this name exists.
+async fn relation_exists(tx: &mut Tx, name: &str) -> Result<bool, sqlx::Error> {
+    let sql = match tx.dialect() {
+        Dialect::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
+        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
+    };
+    let found: i64 = sqlx::query_scalar(sql)
+        .bind(name.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(found > 0)
+}
+
 /// Beside each board table, its search index: one row per shipment holding its id and places,
 /// written once when the shipment first appears (they never change). Board rows change with
 /// every event; keeping the trigram index off them keeps those writes cheap. PostgreSQL
@@ -77,7 +117,7 @@ fn create_search_sql(table: &TableName, dialect: Dialect) -> Vec<String> {
 /// What a search looks through, as SQL over a board row: the places in lower case and the id,
 /// one per line, so a search cannot match across two of them. (SQLite's `lower` folds ASCII
 /// only; its trigram index folds case itself.)
-fn search_terms_sql(dialect: Dialect) -> &'static str {
+pub fn search_terms_sql(dialect: Dialect) -> &'static str {
     match dialect {
         Dialect::Postgres => {
             "lower(origin) || chr(10) || lower(destination) || chr(10) || shipment_id"
@@ -91,15 +131,7 @@ fn search_terms_sql(dialect: Dialect) -> &'static str {
 /// Gives a board table its search table, filled from its rows and indexed, unless it has one:
 /// a table a rebuild just finished, or one made by an older freightdesk.
 pub async fn ensure_search_table(tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
-    let exists_sql = match tx.dialect() {
-        Dialect::Postgres => "SELECT COUNT(*) FROM pg_class WHERE relname = $1",
-        Dialect::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE name = $1",
-    };
-    let found: i64 = sqlx::query_scalar(exists_sql)
-        .bind(search_table(table))
-        .fetch_one(&mut **tx)
-        .await?;
-    if found > 0 {
+    if relation_exists(tx, &search_table(table)).await? {
         return Ok(());
     }
     for statement in create_search_sql(table, tx.dialect()) {
@@ -205,6 +237,10 @@ pub async fn apply(
     relevant: &[&RecordedEvent],
 ) -> Result<(), ApplyError> {
     let mut rows = load_rows(tx, table, with_locations, relevant).await?;
+    let statuses_before: HashMap<String, ShipmentStatus> = rows
+        .iter()
+        .map(|(key, row)| (key.clone(), row.shipment.status))
+        .collect();
     // Changed rows in the order first touched, so writes are deterministic.
     let mut changed: Vec<String> = Vec::new();
     let mut seen: HashSet<String> = HashSet::new();
@@ -244,8 +280,15 @@ pub async fn apply(
             }
         }
     }
+    let mut moves = StatusMoves::default();
+    for key in &changed {
+        if let Some(row) = rows.get(key) {
+            moves.record(statuses_before.get(key).copied(), row.shipment.status);
+        }
+    }
     let changed: Vec<&BoardRow> = changed.iter().filter_map(|key| rows.get(key)).collect();
     upsert(tx, table, with_locations, &changed).await?;
+    board_counts::apply(tx, table, &moves).await?;
     if search == SearchUpkeep::RowByRow {
         insert_search_rows(tx, table, &fresh).await?;
     }

@@ -21,6 +21,8 @@ pub mod audit;
 #[cfg(feature = "ssr")]
 mod board;
 #[cfg(feature = "ssr")]
+mod board_counts;
+#[cfg(feature = "ssr")]
 mod daemon;
 #[cfg(feature = "ssr")]
 mod daily;

@@ -3,7 +3,7 @@
 
 use super::board::SearchUpkeep;
 use super::definition::SHIPMENT_BOARD;
-use super::{board, daily, Definition};
+use super::{board, board_counts, daily, Definition};
 use crate::db::{TableName, Tx};
 use crate::store::RecordedEvent;
 
@@ -63,11 +63,14 @@ impl Definition {
         Ok(())
     }
 
-    /// Gives a table the companions it lacks, made from its rows: a rebuild's table when it
-    /// has caught up, or a table made by an older freightdesk.
+    /// Gives a table the companions it lacks, made from its rows (a board's search table,
+    /// counts and sort indexes): a rebuild's table when it has caught up, or a table made by an
+    /// older freightdesk.
     pub async fn complete_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
         if self.name() == SHIPMENT_BOARD {
             board::ensure_search_table(tx, table).await?;
+            board_counts::ensure(tx, table).await?;
+            board::ensure_sort_indexes(tx, table).await?;
         }
         Ok(())
     }
@@ -77,6 +80,7 @@ impl Definition {
         let mut tables = vec![table.to_string()];
         if self.name() == SHIPMENT_BOARD {
             tables.push(board::search_table(table));
+            board_counts::forget(tx, table.as_str()).await?;
         }
         for table in tables {
             sqlx::query(&format!("DROP TABLE IF EXISTS {table}"))

@@ -1,6 +1,7 @@
 //! The HTTP server: the router, the routes that are not pages or server functions, and
 //! serving with a graceful shutdown.
 
+mod compression;
 mod connections;
 mod download;
 mod headers;
@@ -81,11 +82,13 @@ fn router(state: AppState, http: &HttpConfig) -> Router {
         .layer(frames)
         .layer(referrer)
         .layer(nosniff);
-    if secure {
+    let app = if secure {
         app.layer(middleware::from_fn(headers::https_only))
     } else {
         app
-    }
+    };
+    // Outermost: it compresses the response every other layer has finished.
+    app.layer(compression::layer())
 }
 
 /// The pages, server functions and plain routes, before any layer.

@@ -19,7 +19,7 @@ use crate::store::shipments::load_history;
 use crate::store::{EventStore, RecordedEvent, StoreError};
 use crate::time::Clock;
 use futures::StreamExt;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -27,6 +27,8 @@ use uuid::Uuid;
 
 /// Events read from the log per outbox transaction.
 const BATCH_SIZE: i64 = 200;
+/// How long one sending round starts new deliveries (see `send_due`).
+const SENDING_ROUND: Duration = Duration::from_secs(1);
 /// The part of a receiver's answer kept for the console.
 const RESPONSE_EXCERPT_BYTES: usize = 512;
 
@@ -171,8 +173,10 @@ impl SubscriptionRunner {
         if row.state == SubscriptionState::Paused {
             return Ok(Progress::Idle(self.clock.intervals.webhook_poll));
         }
-        let filled = self.fill_outbox(&row).await?;
-        let sent = self.send_due(&row).await?;
+        // The outbox is filled while the due deliveries go out: the sender looks for newly due
+        // ones whenever a delivery finishes, so it keeps sending through a long backlog.
+        let (filled, sent) = tokio::join!(self.fill_outbox(&row), self.send_due(&row));
+        let (filled, sent) = (filled?, sent?);
         if filled || sent {
             return Ok(Progress::Worked);
         }
@@ -258,28 +262,69 @@ impl SubscriptionRunner {
         Ok(states)
     }
 
-    /// Sends the deliveries that are due, a bounded number at a time. True if any was sent.
+    /// Sends the deliveries that are due with `concurrency` of them in flight for as long as
+    /// any are due: as one finishes the next starts, instead of each round waiting for its
+    /// slowest. A shipment's next delivery is due only once the one before it has finished
+    /// (`deliveries::due` hands out the oldest pending delivery of each stream, and one in
+    /// flight is still pending), so at most one per shipment is in flight and their order
+    /// holds. Stops starting new ones after `SENDING_ROUND`, or at the first failure to record
+    /// an outcome, and returns once those in flight have finished, so the lease and a shutdown
+    /// are looked at in between. True if any was sent.
     async fn send_due(&self, row: &SubscriptionRow) -> Result<bool, StepError> {
         let concurrency = self.config.concurrency.max(1);
-        let due =
-            deliveries::due(&self.db, row.id, self.clock.now(), concurrency as i64 * 4).await?;
-        if due.is_empty() {
-            return Ok(false);
-        }
         let policy = RetryPolicy {
             base: self.config.retry_base,
             cap: self.config.retry_cap,
             max_attempts: u32::try_from(row.max_attempts).unwrap_or(1).max(1),
         };
-        let results: Vec<Result<(), sqlx::Error>> = futures::stream::iter(due)
-            .map(|d| self.deliver(row, d, policy))
-            .buffer_unordered(concurrency)
-            .collect()
-            .await;
-        for result in results {
-            result?;
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        let mut in_flight_ids: HashSet<i64> = HashSet::new();
+        let mut queued: VecDeque<DueDelivery> = VecDeque::new();
+        // Whether the last look found nothing new: look again only after something finished.
+        let mut looked_in_vain = false;
+        let mut started = 0;
+        let mut failure = None;
+        let until = tokio::time::Instant::now() + SENDING_ROUND;
+        loop {
+            while in_flight.len() < concurrency
+                && failure.is_none()
+                && tokio::time::Instant::now() < until
+            {
+                if queued.is_empty() && !looked_in_vain {
+                    let limit = (concurrency * 4 + in_flight.len()) as i64;
+                    match deliveries::due(&self.db, row.id, self.clock.now(), limit).await {
+                        Ok(due) => queued
+                            .extend(due.into_iter().filter(|d| !in_flight_ids.contains(&d.id))),
+                        Err(e) => {
+                            failure = Some(e);
+                            break;
+                        }
+                    }
+                    looked_in_vain = queued.is_empty();
+                }
+                let Some(delivery) = queued.pop_front() else {
+                    break;
+                };
+                in_flight_ids.insert(delivery.id);
+                started += 1;
+                in_flight.push(async move {
+                    let id = delivery.id;
+                    (id, self.deliver(row, delivery, policy).await)
+                });
+            }
+            let Some((id, result)) = in_flight.next().await else {
+                break;
+            };
+            in_flight_ids.remove(&id);
+            looked_in_vain = false;
+            if let Err(e) = result {
+                failure.get_or_insert(e);
+            }
         }
-        Ok(true)
+        if let Some(e) = failure {
+            return Err(e.into());
+        }
+        Ok(started > 0)
     }
 
     /// One attempt, and its outcome recorded on the delivery.

@@ -5,7 +5,9 @@ use crate::both_backends;
 use crate::helpers::{all_events, expected_board, first_board_page, wait_caught_up};
 use crate::helpers::{spawn_app, Dialect};
 use freightdesk::domain::ShipmentStatus;
-use freightdesk::projections::queries::{board, BoardQuery, Cursor, CursorKey, BOARD_PAGE_SIZE};
+use freightdesk::projections::queries::{
+    board, BoardQuery, Cursor, CursorKey, SearchCounts, BOARD_PAGE_SIZE,
+};
 use freightdesk::projections::sort::SortColumn;
 use freightdesk::projections::BoardRow;
 
@@ -33,7 +35,9 @@ both_backends!(
         let db = &app.projections;
 
         let started = Instant::now();
-        let first = board(db, &first_board_page()).await.unwrap();
+        let first = board(db, &SearchCounts::default(), &first_board_page())
+            .await
+            .unwrap();
         println!(
             "{backend:?}: first page of 10,000 in {:?}",
             started.elapsed()
@@ -53,6 +57,7 @@ both_backends!(
                 .count() as i64;
             let page = board(
                 db,
+                &SearchCounts::default(),
                 &BoardQuery {
                     status: Some(status),
                     page: 1,
@@ -72,6 +77,7 @@ both_backends!(
         let started = Instant::now();
         let rotterdam = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 search: Some("rotterdam".into()),
                 page: 1,
@@ -88,6 +94,7 @@ both_backends!(
         let started = Instant::now();
         let last = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: pages,
                 ..BoardQuery::default()
@@ -104,6 +111,7 @@ both_backends!(
         for page in 1..=3 {
             for row in board(
                 db,
+                &SearchCounts::default(),
                 &BoardQuery {
                     page,
                     ..Default::default()
@@ -118,6 +126,7 @@ both_backends!(
         }
         let beyond = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: pages + 1,
                 ..BoardQuery::default()
@@ -135,9 +144,12 @@ both_backends!(
             page,
             ..Default::default()
         };
-        let second = board(db, &by_offset(2)).await.unwrap();
+        let second = board(db, &SearchCounts::default(), &by_offset(2))
+            .await
+            .unwrap();
         let next = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: 2,
                 cursor: Some(Cursor::After(key_of(first.rows.last().unwrap()))),
@@ -149,6 +161,7 @@ both_backends!(
         assert_eq!(ids(&next), ids(&second));
         let back = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: 1,
                 cursor: Some(Cursor::Before(key_of(second.rows.first().unwrap()))),
@@ -158,10 +171,13 @@ both_backends!(
         .await
         .unwrap();
         assert_eq!(ids(&back), ids(&first));
-        let before_last = board(db, &by_offset(pages - 1)).await.unwrap();
+        let before_last = board(db, &SearchCounts::default(), &by_offset(pages - 1))
+            .await
+            .unwrap();
         let started = Instant::now();
         let last_by_cursor = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: pages,
                 cursor: Some(Cursor::After(key_of(before_last.rows.last().unwrap()))),
@@ -180,9 +196,12 @@ both_backends!(
             page: 1,
             ..Default::default()
         };
-        let delivered = board(db, &filtered).await.unwrap();
+        let delivered = board(db, &SearchCounts::default(), &filtered)
+            .await
+            .unwrap();
         let delivered_2 = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 page: 2,
                 cursor: Some(Cursor::After(key_of(delivered.rows.last().unwrap()))),
@@ -201,7 +220,7 @@ both_backends!(
 
         // The same walk as the browser does it: the server function hands out the cursors.
         let offset_ids = |page: i64| async move {
-            board(db, &by_offset(page))
+            board(db, &SearchCounts::default(), &by_offset(page))
                 .await
                 .unwrap()
                 .rows
@@ -257,6 +276,7 @@ both_backends!(
         let some_id = last.rows[0].shipment.id.to_string();
         let by_id = board(
             db,
+            &SearchCounts::default(),
             &BoardQuery {
                 search: Some(some_id.clone()),
                 page: 1,

@@ -6,6 +6,7 @@ mod auth;
 mod behind_https;
 mod behind_proxy;
 mod board;
+mod board_indexes;
 mod cli;
 mod concurrency;
 mod dead_letters;

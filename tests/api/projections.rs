@@ -8,7 +8,7 @@ use crate::helpers::{
 };
 use freightdesk::domain::*;
 use freightdesk::projections::lifecycle::{AuditAction, VersionState};
-use freightdesk::projections::queries::{self, BoardQuery};
+use freightdesk::projections::queries::{self, BoardQuery, SearchCounts};
 use freightdesk::projections::{audit, diff, operator, rollout, versions};
 use freightdesk::projections::{Daemon, Definition};
 use freightdesk::store::shipments::{execute_with_retry, CommandContext};
@@ -40,13 +40,18 @@ both_backends!(
     board_queries_filter_search_and_page,
     |backend: Dialect| async move {
         let app = app_with_history(backend).await;
-        let all = queries::board(&app.projections, &first_board_page())
-            .await
-            .unwrap();
+        let all = queries::board(
+            &app.projections,
+            &SearchCounts::default(),
+            &first_board_page(),
+        )
+        .await
+        .unwrap();
         assert_eq!(all.total, 40);
         assert_eq!(all.served_by, Definition::ShipmentBoardV1);
         let in_transit = queries::board(
             &app.projections,
+            &SearchCounts::default(),
             &BoardQuery {
                 status: Some(ShipmentStatus::InTransit),
                 page: 1,
@@ -61,6 +66,7 @@ both_backends!(
             .all(|r| r.shipment.status == ShipmentStatus::InTransit));
         let oslo = queries::board(
             &app.projections,
+            &SearchCounts::default(),
             &BoardQuery {
                 search: Some("oSLo".into()),
                 page: 1,
@@ -77,6 +83,7 @@ both_backends!(
         let id = all.rows[3].shipment.id.to_string();
         let by_id = queries::board(
             &app.projections,
+            &SearchCounts::default(),
             &BoardQuery {
                 search: Some(id[..8].to_string()),
                 page: 1,
@@ -88,6 +95,7 @@ both_backends!(
         assert!(by_id.rows.iter().any(|r| r.shipment.id.to_string() == id));
         let wildcard = queries::board(
             &app.projections,
+            &SearchCounts::default(),
             &BoardQuery {
                 search: Some("%".into()),
                 page: 1,
@@ -271,9 +279,13 @@ both_backends!(
         .await
         .unwrap();
         // Reads keep coming from the complete old table while the new one fills.
-        let page = queries::board(&app.projections, &first_board_page())
-            .await
-            .unwrap();
+        let page = queries::board(
+            &app.projections,
+            &SearchCounts::default(),
+            &first_board_page(),
+        )
+        .await
+        .unwrap();
         assert_eq!(page.total, 40);
         wait_caught_up(&app.store, &app.projections, &Definition::ALL).await;
         let after = versions::load(&app.projections, Definition::ShipmentBoardV1)
@@ -418,7 +430,9 @@ both_backends!(
             vec![Definition::DailyShipmentsV1, v2],
             "exactly one live version per projection"
         );
-        let page = queries::board(db, &first_board_page()).await.unwrap();
+        let page = queries::board(db, &SearchCounts::default(), &first_board_page())
+            .await
+            .unwrap();
         assert_eq!(page.served_by, v2);
         assert!(
             page.rows.iter().any(|r| r.shipment.location_count > 0),
@@ -435,7 +449,7 @@ both_backends!(
             Some("shipment_board@2")
         );
         assert_eq!(
-            queries::board(db, &first_board_page())
+            queries::board(db, &SearchCounts::default(), &first_board_page())
                 .await
                 .unwrap()
                 .served_by,

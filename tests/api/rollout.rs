@@ -11,7 +11,7 @@ use crate::helpers::{schedule_command, Dialect};
 use freightdesk::db::PortableDb;
 use freightdesk::domain::{PlaceName, ShipmentCommand, ShipmentId};
 use freightdesk::projections::lifecycle::AuditAction;
-use freightdesk::projections::queries::board;
+use freightdesk::projections::queries::{board, SearchCounts};
 use freightdesk::projections::settings::Settings;
 use freightdesk::projections::{
     alerts, audit, operator, rollout, settings, skips, versions, Daemon, Definition,
@@ -247,7 +247,10 @@ both_backends!(
             let (db, stop, failures) = (db.clone(), stop.clone(), failures.clone());
             tokio::spawn(async move {
                 while !stop.load(Ordering::Relaxed) {
-                    if board(&db, &first_board_page()).await.is_err() {
+                    if board(&db, &SearchCounts::default(), &first_board_page())
+                        .await
+                        .is_err()
+                    {
                         failures.fetch_add(1, Ordering::Relaxed);
                     }
                     tokio::time::sleep(Duration::from_millis(10)).await;
@@ -285,7 +288,10 @@ both_backends!(
             .unwrap();
         let started = Instant::now();
         loop {
-            let served = board(&db, &first_board_page()).await.unwrap().served_by;
+            let served = board(&db, &SearchCounts::default(), &first_board_page())
+                .await
+                .unwrap()
+                .served_by;
             if served == V1 {
                 break;
             }

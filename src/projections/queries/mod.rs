@@ -1,16 +1,19 @@
-//! Reads served from the live version of each projection: the board (what a board query
-//! asks for is parsed in `board_query`) and the daily counts.
+//! Reads served from the live version of each projection: the board (`board`; what a board
+//! query asks for is parsed in `board_query`) and the daily counts.
 
+mod board;
 mod board_query;
+mod search_counts;
 
+pub use board::{board, board_rows};
 pub use board_query::{BoardQuery, Cursor, CursorKey, RawBoardQuery, BOARD_PAGE_SIZE};
+pub use search_counts::SearchCounts;
 
-use super::board::{self, row_from_sql, BoardRow};
-use super::definition::{DAILY_SHIPMENTS, SHIPMENT_BOARD};
+use super::board::BoardRow;
+use super::definition::DAILY_SHIPMENTS;
 pub use super::sort::{BoardSort, SortColumn};
 use super::{versions, DayCounts, Definition};
-use crate::db::{col, Dialect, PortableDb, SqlBuilder, TableName};
-use crate::domain::ShipmentId;
+use crate::db::{col, PortableDb, TableName};
 use chrono::NaiveDate;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,81 +42,6 @@ async fn live(db: &PortableDb, name: &'static str) -> Result<(Definition, TableN
         .ok_or(QueryError::NoLiveVersion(name))
 }
 
-/// `%text%` for LIKE, with the user's own wildcards taken literally.
-fn like_pattern(search: &str) -> String {
-    let escaped = search
-        .to_lowercase()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// The condition on a board's search table (see `board::search_table`) for a search.
-fn push_search_match(sql: &mut SqlBuilder<'_>, search: &str, search_table: &str, dialect: Dialect) {
-    match dialect {
-        // FTS5's trigram index finds a phrase of three or more characters anywhere.
-        Dialect::Sqlite if search.chars().count() >= 3 => {
-            let phrase = format!("\"{}\"", search.to_lowercase().replace('"', "\"\""));
-            sql.push(format_args!("{search_table} MATCH "))
-                .push_bind(phrase);
-        }
-        _ => {
-            sql.push("terms LIKE ")
-                .push_bind(like_pattern(search))
-                .push(" ESCAPE '\\'");
-        }
-    }
-}
-
-/// `WHERE …` for the query's filters (not its cursor), or nothing. A search looks through the
-/// table's search index (see `board::search_table`).
-fn push_filters(sql: &mut SqlBuilder<'_>, query: &BoardQuery, table: &TableName, dialect: Dialect) {
-    let mut glue = " WHERE ";
-    if let Some(status) = query.status {
-        sql.push(glue).push("status = ").push_bind(status.as_str());
-        glue = " AND ";
-    }
-    if let Some(search) = query.search.as_deref() {
-        sql.push(glue);
-        glue = " AND ";
-        if let Ok(id) = ShipmentId::parse(search) {
-            // A whole id (pasted from somewhere): a key lookup, not a scan.
-            sql.push("shipment_id = ").push_bind(id.to_string());
-        } else {
-            let search_table = board::search_table(table);
-            sql.push(format_args!(
-                "shipment_id IN (SELECT shipment_id FROM {search_table} WHERE "
-            ));
-            push_search_match(sql, search, &search_table, dialect);
-            sql.push(")");
-        }
-    }
-    if let Some(cursor) = &query.cursor {
-        // In a descending order "after" a row means smaller than it; ascending, larger.
-        let (key, after) = match cursor {
-            Cursor::After(key) => (key, true),
-            Cursor::Before(key) => (key, false),
-        };
-        let operator = if after == query.sort.descending {
-            "<"
-        } else {
-            ">"
-        };
-        sql.push(glue)
-            .push(format_args!(
-                "({}, shipment_id) ",
-                query.sort.column.column()
-            ))
-            .push(operator)
-            .push(" (")
-            .push_bind(key.value.clone())
-            .push(", ")
-            .push_bind(key.id.clone())
-            .push(")");
-    }
-}
-
 /// A read of the live version's table, retried once if that table was not there: a rebuild
 /// that finishes swaps the live table and drops the old one, and a read caught between the
 /// catalog lookup and its query meets "undefined table". Any other error is the answer.
@@ -136,104 +64,6 @@ fn is_undefined_table(e: &QueryError) -> bool {
         }
         _ => false,
     }
-}
-
-/// The board page for a query, from the live version (see `retried_if_swapped`).
-#[tracing::instrument(skip(db))]
-pub async fn board(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
-    retried_if_swapped(|| board_once(db, query)).await
-}
-
-async fn board_once(db: &PortableDb, query: &BoardQuery) -> Result<BoardPage, QueryError> {
-    let (def, table) = live(db, SHIPMENT_BOARD).await?;
-    let uncursored = BoardQuery {
-        cursor: None,
-        ..query.clone()
-    };
-    let count = match (query.status, query.search.as_deref()) {
-        // Only a search: its matches are counted in the search table alone, without reading
-        // the board rows.
-        (None, Some(search)) if ShipmentId::parse(search).is_err() => {
-            let search_table = board::search_table(&table);
-            let mut count =
-                SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {search_table} WHERE "));
-            push_search_match(&mut count, search, &search_table, db.dialect());
-            count
-        }
-        _ => {
-            let mut count = SqlBuilder::new(format!("SELECT COUNT(*) AS n FROM {table}"));
-            push_filters(&mut count, &uncursored, &table, db.dialect());
-            count
-        }
-    };
-    let (sql, args) = count.build();
-    let total: i64 = col(
-        &sqlx::query_with(&sql, args).fetch_one(db.read()).await?,
-        "n",
-    )?;
-
-    let page = query.page.max(1);
-    // Reading backwards (towards the start) runs the order the other way, then flips.
-    let backwards = matches!(query.cursor, Some(Cursor::Before(_)));
-    let order = if backwards != query.sort.descending {
-        "DESC"
-    } else {
-        "ASC"
-    };
-    let column = query.sort.column.column();
-    let offset = match query.cursor {
-        None => (page - 1) * BOARD_PAGE_SIZE,
-        Some(_) => 0,
-    };
-    let mut rows = SqlBuilder::new(format!("SELECT * FROM {table}"));
-    push_filters(&mut rows, query, &table, db.dialect());
-    rows.push(format_args!(
-        " ORDER BY {column} {order}, shipment_id {order} LIMIT "
-    ))
-    // One row more than a page tells whether there is more in the direction of reading.
-    .push_bind(BOARD_PAGE_SIZE + 1)
-    .push(" OFFSET ")
-    .push_bind(offset);
-    let (sql, args) = rows.build();
-    let mut rows: Vec<BoardRow> = sqlx::query_with(&sql, args)
-        .fetch_all(db.read())
-        .await?
-        .iter()
-        .map(|r| row_from_sql(r, def.tracks_locations()))
-        .collect::<Result<_, _>>()?;
-    let more = rows.len() as i64 > BOARD_PAGE_SIZE;
-    rows.truncate(BOARD_PAGE_SIZE as usize);
-    let (has_previous, has_next) = match &query.cursor {
-        None => (offset > 0, more),
-        // Coming from a row of the next page: that page still exists.
-        Some(Cursor::Before(_)) => (more, true),
-        Some(Cursor::After(_)) => (true, more),
-    };
-    if backwards {
-        rows.reverse();
-    }
-    Ok(BoardPage {
-        served_by: def,
-        rows,
-        total,
-        page,
-        page_size: BOARD_PAGE_SIZE,
-        has_next,
-        has_previous,
-    })
-}
-
-/// Every row of a board version's table, for checks and diffs.
-pub async fn board_rows(db: &PortableDb, def: Definition) -> Result<Vec<BoardRow>, QueryError> {
-    let table = versions::load(db, def).await?.physical_table;
-    Ok(
-        sqlx::query(&format!("SELECT * FROM {table} ORDER BY shipment_id"))
-            .fetch_all(db.read())
-            .await?
-            .iter()
-            .map(|r| row_from_sql(r, def.tracks_locations()))
-            .collect::<Result<_, _>>()?,
-    )
 }
 
 /// The most recent `days` days that have any activity, newest first.
@@ -337,10 +167,5 @@ mod tests {
             assert_eq!(calendar_days(day(today), n), want, "{today} {n}");
         }
         assert_eq!(calendar_days(day("2026-11-29"), 30).len(), 30);
-    }
-
-    #[test]
-    fn search_wildcards_are_literal() {
-        assert_eq!(like_pattern("Ro%t_"), "%ro\\%t\\_%");
     }
 }
