@@ -65,7 +65,7 @@ async fn main() {
         if items.allows("4") || items.allows("5") {
             let admin = postgres.then_some(admin_url.as_str());
             let item4 = items.allows("4");
-            figures.extend(board::items_4_and_5(&store, &db, backend, scale, item4, admin).await);
+            figures.extend(board::items_4_and_5(&store, &db, backend, scale, admin, item4).await);
         }
         if items.allows("8") {
             figures.extend(webhooks::item8(&store, &db, backend, scale).await);
