@@ -230,7 +230,8 @@ both_backends!(
     }
 );
 
-fn decoded(encoding: Option<&str>, body: &[u8]) -> String {
+/// The body as text after undoing its `Content-Encoding` (none, gzip or br).
+pub(crate) fn decoded(encoding: Option<&str>, body: &[u8]) -> String {
     let mut out = Vec::new();
     match encoding {
         None => out.extend_from_slice(body),
