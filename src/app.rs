@@ -2,10 +2,11 @@
 
 use crate::api::auth::{who_am_i, LogOut};
 use crate::auth::Role;
+use crate::components::{Button, Weight};
 use crate::components::{CurrentUserResource, SignedInChanges};
 use crate::pages::{
-    AccountPage, DispatchPage, EventsPage, LoginPage, NotFound, ProjectionsPage, RolloutPage,
-    SetupPage, ShipmentPage, SubscriptionPage, SubscriptionsPage, UsersPage,
+    AccountPage, Allowed, DispatchPage, EventsPage, LoginPage, NotFound, ProjectionsPage,
+    RolloutPage, SetupPage, ShipmentPage, SubscriptionPage, SubscriptionsPage, UsersPage,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -76,9 +77,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                     <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/subscriptions") view=SubscriptionsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/subscriptions/:id") view=SubscriptionPage ssr=SsrMode::Async/>
+                    <Route path=path!("/users") view=|| view! { <Allowed><UsersPage/></Allowed> } ssr=SsrMode::Async/>
+                    <Route path=path!("/subscriptions") view=|| view! { <Allowed><SubscriptionsPage/></Allowed> } ssr=SsrMode::Async/>
+                    <Route path=path!("/subscriptions/:id") view=|| view! { <Allowed><SubscriptionPage/></Allowed> } ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>
@@ -136,7 +137,9 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
     view! {
         <nav>
             <A href="/" exact=true>"Dispatch"</A>
-            <A href="/projections">"Projections"</A>
+            // Dispatchers may open the projections page (a stall notice links there), but
+            // versions are an admin's business, so only admins are offered it.
+            {admin.then(|| view! { <A href="/projections">"Projections"</A> })}
             <A href="/events">"Events"</A>
             {admin.then(|| view! { <A href="/subscriptions">"Subscriptions"</A> })}
             {admin.then(|| view! { <A href="/users">"Users"</A> })}
@@ -145,7 +148,7 @@ fn Navigation(user: Option<crate::auth::CurrentUser>) -> impl IntoView {
             <a href="/account" data-testid="user-name">{user.display_name.clone()}</a>
             <span class="role" data-testid="user-role">{user.role.label()}</span>
             <ActionForm action=log_out attr:class="inline">
-                <button type="submit" class="secondary">"Sign out"</button>
+                <Button weight=Weight::Secondary>"Sign out"</Button>
             </ActionForm>
         </div>
     }

@@ -48,6 +48,12 @@ test('a dispatcher sees no projection actions, and a direct request for one is r
   expect((await r.json()).kind).toBe('forbidden');
   const users = await page.goto('/users');
   expect(users?.status()).toBe(403);
+  // Refused inside the console's own shell: a title, the header, a way back.
+  await expect(page).toHaveTitle('Not allowed · freightdesk');
+  await expect(page.getByTestId('forbidden')).toContainText('This page is for the admin role');
+  await expect(page.getByTestId('signed-in')).toBeVisible();
+  await page.getByRole('link', { name: 'Back to the dispatch board' }).click();
+  await expect(page.getByTestId('served-by')).toBeVisible();
 });
 
 test('signing out ends the session', async ({ page }) => {

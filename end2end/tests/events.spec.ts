@@ -3,7 +3,8 @@ import { test, expect, openHydrated, scheduleInBrowser, uniquePlace } from './he
 // The event explorer: the whole log, newest first, filtered in the URL, each row leading to its shipment.
 
 test('the event log lists the newest events first, filters them and links to the shipment', async ({ page, baseURL }) => {
-  const id = await scheduleInBrowser(page, uniquePlace('Explorer'), 'Log');
+  const origin = uniquePlace('Explorer');
+  const id = await scheduleInBrowser(page, origin, 'Log');
   await page.getByTestId('pick-up-form').getByRole('button', { name: 'Pick up' }).click();
   await expect(page.getByTestId('version')).toHaveText('2');
 
@@ -28,6 +29,8 @@ test('the event log lists the newest events first, filters them and links to the
   await filter.getByLabel('Event type').selectOption('ShipmentScheduled');
   await filter.getByRole('button', { name: 'Filter' }).click();
   await expect(log.locator('tbody tr')).toHaveCount(1);
+  // Each row says what happened in a line, as the timeline does.
+  await expect(log.locator('tbody tr td[data-label="Summary"]')).toContainText(`Scheduled ${origin} → Log, pickup planned`);
   await log.getByRole('link', { name: `Shipment ${id.slice(0, 8)}, version 1` }).click();
   await expect(page).toHaveURL(new RegExp(`/shipments/${id}$`));
 

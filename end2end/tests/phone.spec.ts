@@ -1,5 +1,5 @@
 import { test, expect, openHydrated, scheduleInBrowser, uniquePlace, addSubscriptionByApi } from './helpers';
-import { brokenTokens } from './readable';
+import { actionsOutOfLook, brokenTokens } from './readable';
 
 // A dispatcher in the yard: at 390 px no page is wider than the screen (tables scroll inside
 // their own box, the header folds away, long words wrap), and at 390 and 1400 px every page
@@ -47,6 +47,17 @@ test('no short token is broken across lines, on a phone and on a desk', async ({
     expect.soft(await brokenTokens(anonymous), `/login at ${width} px`).toEqual([]);
   }
   await anonymous.context().close();
+});
+
+test('every action wears one of three looks, on every page', async ({ page, baseURL }) => {
+  const pages = await somethingOnEveryPage(page, baseURL!);
+  await page.setViewportSize({ width: 1400, height: 900 });
+  for (const url of pages) {
+    await openHydrated(page, url);
+    // Closed confirmations show only their summary; open them so their buttons count too.
+    await page.locator('details.confirm').evaluateAll((all) => all.forEach((d) => d.setAttribute('open', '')));
+    expect.soft(await actionsOutOfLook(page), url).toEqual([]);
+  }
 });
 
 test('on a phone the header is one row and the menu folds out', async ({ page }) => {

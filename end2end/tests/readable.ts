@@ -37,3 +37,35 @@ export async function brokenTokens(page: Page): Promise<string[]> {
     return broken;
   }, SHORT_TOKEN);
 }
+
+/**
+ * Every action on the page (a button, a link to an action, the summary of a confirmation) that
+ * does not wear one of the three looks of components/action.rs, and every weight whose actions
+ * do not all look alike (background, text colour, border, corners). The clock's toggles and
+ * the timeline's version links are controls, not actions.
+ */
+export async function actionsOutOfLook(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const wrong: string[] = [];
+    const looks = new Map<string, string>();
+    const actions = document.querySelectorAll<HTMLElement>(
+      'button, a.action, details.confirm > summary',
+    );
+    for (const el of Array.from(actions)) {
+      if (el.closest('.clock') || el.classList.contains('link')) continue;
+      if (!el.checkVisibility()) continue;
+      const name = `<${el.tagName.toLowerCase()}> "${(el.textContent ?? '').trim().slice(0, 40)}"`;
+      const weights = ['primary', 'secondary', 'danger'].filter((w) => el.classList.contains(w));
+      if (!el.classList.contains('action') || weights.length !== 1) {
+        wrong.push(`${name} has classes "${el.className}"`);
+        continue;
+      }
+      const s = getComputedStyle(el);
+      const look = [s.backgroundColor, s.color, s.borderTopColor, s.borderTopLeftRadius, s.fontWeight].join(' ');
+      const seen = looks.get(weights[0]);
+      if (seen === undefined) looks.set(weights[0], look);
+      else if (seen !== look) wrong.push(`${name} (${weights[0]}) looks like "${look}", not "${seen}"`);
+    }
+    return wrong;
+  });
+}

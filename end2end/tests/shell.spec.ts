@@ -6,7 +6,9 @@ test('the shell renders with navigation and hydrates', async ({ page }) => {
   await openHydrated(page, '/');
   await expect(page.getByRole('heading', { name: 'Dispatch' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Dispatch' })).toBeVisible();
-  await expect(page.getByRole('link', { name: 'Projections' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Events' })).toBeVisible();
+  // Versions are an admin's business: a dispatcher's header does not offer them.
+  await expect(page.getByRole('link', { name: 'Projections' })).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 
@@ -14,9 +16,9 @@ test('navigation is client-side after hydration', async ({ page }) => {
   await openHydrated(page, '/');
   // A full page load would wipe this marker; client-side routing keeps it.
   await page.evaluate(() => ((window as any).__noReload = true));
-  await page.getByRole('link', { name: 'Projections' }).click();
-  await expect(page).toHaveURL(/\/projections$/);
-  await expect(page.getByRole('heading', { name: 'Projections' })).toBeVisible();
+  await page.getByRole('link', { name: 'Events' }).click();
+  await expect(page).toHaveURL(/\/events$/);
+  await expect(page.getByRole('heading', { name: 'Event log' })).toBeVisible();
   expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
   await page.getByRole('link', { name: 'Dispatch' }).click();
   await expect(page.getByRole('heading', { name: 'Dispatch' })).toBeVisible();

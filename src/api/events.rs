@@ -23,6 +23,9 @@ pub struct LogRow {
     pub event_type: String,
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
+    /// The event itself, for its one-line summary; `None` if it cannot be read as a shipment
+    /// event (the row still lists, with its type).
+    pub event: Option<crate::domain::ShipmentEvent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,6 +88,7 @@ pub async fn list_events(
         rows: rows
             .into_iter()
             .map(|e| LogRow {
+                event: crate::domain::ShipmentEvent::from_json(&e.event_type, &e.data).ok(),
                 seq: e.seq,
                 shipment_id: e.stream_id.to_string(),
                 version: e.version,

@@ -70,6 +70,17 @@ pub async fn enforce_policy(
         Err(Denied::Forbidden { needed }) if api => json_error(AppError::Forbidden {
             message: format!("this needs the {} role", needed.label()),
         }),
+        Err(Denied::Forbidden { needed }) if is_app_page(&request) => {
+            // The app draws "Not allowed" in its own shell (pages::Allowed); should a page
+            // ever render without that guard, the bare page below is answered instead.
+            let response = next.run(request).await;
+            if response.status() == StatusCode::FORBIDDEN {
+                response
+            } else {
+                tracing::error!(%path, "a page for a role drew itself for someone without it");
+                forbidden_page(signed_in, needed)
+            }
+        }
         Err(Denied::Forbidden { needed }) => forbidden_page(signed_in, needed),
     };
     if stale_cookie && !sets_session_cookie(response.headers()) {
@@ -114,6 +125,18 @@ pub async fn refuse_cross_site(request: Request, next: Next) -> Response {
             message: "cross-site request refused".into(),
         })
     }
+}
+
+/// A page the app renders (not a server function, a plain route or a file): only such a
+/// request may reach the router while refused, to be drawn as "Not allowed".
+fn is_app_page(request: &Request) -> bool {
+    let path = request.uri().path();
+    matches!(*request.method(), Method::GET | Method::HEAD)
+        && !is_api_path(path)
+        && !is_static_file(path)
+        && !crate::server::PLAIN_ROUTES
+            .iter()
+            .any(|route| super::policy::path_matches(route, path))
 }
 
 fn is_static_file(path: &str) -> bool {

@@ -156,6 +156,11 @@ pub fn is_api_path(path: &str) -> bool {
     )
 }
 
+/// Whether `path` matches a route pattern written as in `POLICY`.
+pub fn path_matches(pattern: &str, path: &str) -> bool {
+    matches(pattern, &segments(path))
+}
+
 fn segments(path: &str) -> Vec<String> {
     let path = path.split(['?', '#']).next().unwrap_or_default();
     path.split('/')

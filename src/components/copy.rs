@@ -5,14 +5,14 @@ use leptos::prelude::*;
 #[component]
 pub fn CopyButton(text: String, what: &'static str) -> impl IntoView {
     let copied = RwSignal::new(None::<bool>);
-    let copy = move |_| {
+    let copy = Callback::new(move |_| {
         #[cfg(feature = "hydrate")]
         copied.set(Some(write_to_clipboard(&text)));
         #[cfg(not(feature = "hydrate"))]
         let _ = &text;
-    };
+    });
     view! {
-        <button type="button" class="secondary" on:click=copy>{format!("Copy {what}")}</button>
+        <super::Button weight=super::Weight::Secondary on_click=copy>{format!("Copy {what}")}</super::Button>
         <span role="status" data-testid="copied">
             {move || copied.get().map(|ok| if ok { "Copied." } else { "Copy it by hand: this browser does not allow copying." })}
         </span>

@@ -1,15 +1,19 @@
 //! Small pieces shared by pages.
 
+mod action;
 pub mod charts;
 mod clock;
 mod copy;
 pub mod live;
 mod refresh;
+mod served_by;
 mod shortcuts;
 
+pub use action::{ActionLink, Button, Confirm, Weight};
 pub use clock::{provide_clock, use_clock, ClockChoice, MaybeTime, RelativeTime, ZonedTime};
 pub use copy::CopyButton;
 pub use refresh::refresh_every;
+pub use served_by::ServedBy;
 pub use shortcuts::Shortcuts;
 
 use crate::auth::CurrentUser;

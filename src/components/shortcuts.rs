@@ -45,7 +45,7 @@ pub fn Shortcuts() -> impl IntoView {
                     <dl class="facts">
                         {SHORTCUTS.into_iter().map(|(key, what)| view! { <dt><kbd>{key}</kbd></dt><dd>{what}</dd> }).collect_view()}
                     </dl>
-                    <button type="button" class="secondary" on:click=move |_| open.set(false)>"Close"</button>
+                    <super::Button weight=super::Weight::Secondary on_click=Callback::new(move |_| open.set(false))>"Close"</super::Button>
                 </div>
             }
         })

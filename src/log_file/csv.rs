@@ -5,7 +5,8 @@
 use crate::store::stored_log::StoredEvent;
 
 /// The header row.
-pub const CSV_HEADER: &str = "position,shipment_id,version,event_type,actor,recorded_at\r\n";
+pub const CSV_HEADER: &str =
+    "position,shipment_id,version,event_type,actor,recorded_at,summary\r\n";
 
 /// One event's summary row, with its line ending.
 pub fn csv_row(e: &StoredEvent) -> String {
@@ -21,6 +22,10 @@ pub fn csv_row(e: &StoredEvent) -> String {
         e.event_type.clone(),
         actor.to_string(),
         crate::db::time_text(e.recorded_at),
+        // The explorer's summary line (times in UTC); blank for an event it cannot read.
+        crate::domain::ShipmentEvent::from_json(&e.event_type, &e.data)
+            .map(|event| event.summary())
+            .unwrap_or_default(),
     ];
     let mut row = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     row.push_str("\r\n");

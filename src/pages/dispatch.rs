@@ -5,6 +5,7 @@ use crate::components::{
     field_described, field_invalid, last_error, use_clock, FieldNote, MaybeTime, ScrollBox,
     StatusBadge, ZonedTime,
 };
+use crate::components::{ActionLink, Button, Weight};
 use crate::domain::ShipmentStatus;
 use crate::format::human_duration;
 use crate::projections::sort::{BoardSort, SortColumn};
@@ -132,7 +133,7 @@ pub fn DispatchPage() -> impl IntoView {
                         <FieldNote error field="pickup_confirmed"/>
                     </label>
                 })}
-                <button type="submit" disabled=move || schedule.pending().get()>"Schedule"</button>
+                <Button disabled=move || schedule.pending().get()>"Schedule"</Button>
             </ActionForm>
             {move || {
                 error
@@ -168,11 +169,11 @@ pub fn DispatchPage() -> impl IntoView {
                     on:change=on_search
                 />
             </label>
-            <button type="submit" class="secondary">"Filter"</button>
+            <Button weight=Weight::Secondary>"Filter"</Button>
             {move || {
                 let (status, search, .., sort) = params();
                 (!status.is_empty() || !search.is_empty()).then(|| view! {
-                    <a href=board_link("", "", &sort) class="button secondary" data-testid="clear-filters">"Clear filters"</a>
+                    <ActionLink href=board_link("", "", &sort) weight=Weight::Secondary testid="clear-filters">"Clear filters"</ActionLink>
                 })
             }}
         </form>
@@ -204,7 +205,7 @@ fn DailyCounts() -> impl IntoView {
                             days.reverse();
                             view! {
                                 <DailyChart days/>
-                                <p class="muted served-by">{format!("Served by {}", d.served_by)}</p>
+                                <crate::components::ServedBy served_by=d.served_by class="muted"/>
                             }
                             .into_any()
                         }
@@ -337,14 +338,11 @@ fn Board(view: BoardView) -> impl IntoView {
     });
     view! {
         {catching_up}
-        <p class="served-by" data-testid="served-by">
-            {format!(
-                "Served by {} · {} shipment{}",
-                view.served_by,
-                view.total,
-                if view.total == 1 { "" } else { "s" }
-            )}
-        </p>
+        <crate::components::ServedBy
+            served_by=view.served_by
+            detail=format!("{} shipment{}", view.total, if view.total == 1 { "" } else { "s" })
+            testid="served-by"
+        />
         <ScrollBox label="Shipments">
         <table class="cards" data-testid="board">
             <thead>

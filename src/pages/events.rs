@@ -5,6 +5,7 @@
 
 use crate::api::events::{list_events, LogView};
 use crate::components::{use_clock, ZonedTime};
+use crate::components::{ActionLink, Button, Weight};
 use crate::domain::ShipmentEvent;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -47,8 +48,8 @@ pub fn EventsPage() -> impl IntoView {
                 <input name="to" type="datetime-local" value=move || get("to")/>
             </label>
             <input type="hidden" name="zone" value=move || zone.get().name()/>
-            <button type="submit" class="secondary">"Filter"</button>
-            <a href="/events" class="button secondary">"Clear filters"</a>
+            <Button weight=Weight::Secondary>"Filter"</Button>
+            <ActionLink href="/events" weight=Weight::Secondary>"Clear filters"</ActionLink>
         </form>
         <Transition fallback=|| view! { <p>"Loading the log…"</p> }>
             {move || Suspend::new(async move {
@@ -98,6 +99,7 @@ fn Log(view: LogView) -> impl IntoView {
     let newer = view.newer.map(|seq| log_link(&filters, ("after", seq)));
     let older = view.older.map(|seq| log_link(&filters, ("before", seq)));
     let empty = view.rows.is_empty();
+    let zone = use_clock().zone;
     let (jsonl, csv) = (
         download_link(&filters, "jsonl"),
         download_link(&filters, "csv"),
@@ -114,12 +116,13 @@ fn Log(view: LogView) -> impl IntoView {
         <crate::components::ScrollBox label="Events">
             <table class="cards" data-testid="log">
                 <thead>
-                    <tr><th>"Position"</th><th>"Time"</th><th>"Event"</th><th>"Actor"</th><th>"Shipment"</th></tr>
+                    <tr><th>"Position"</th><th>"Time"</th><th>"Event"</th><th>"Actor"</th><th>"Shipment"</th><th>"Summary"</th></tr>
                 </thead>
                 <tbody>
                     {view.rows.into_iter().map(|r| {
                         let short = r.shipment_id.chars().take(8).collect::<String>();
                         let label = format!("Shipment {short}, version {}", r.version);
+                        let event = r.event;
                         view! {
                             <tr data-seq=r.seq>
                                 <td class="num card-title" data-label="Position">{format!("#{}", r.seq)}</td>
@@ -127,6 +130,9 @@ fn Log(view: LogView) -> impl IntoView {
                                 <td class="nowrap" data-label="Event" title=r.event_type.clone()>{crate::domain::humanize_event_type(&r.event_type)}</td>
                                 <td data-label="Actor">{r.actor}</td>
                                 <td data-label="Shipment"><a href=format!("/shipments/{}", r.shipment_id)>{label}</a></td>
+                                <td class="text" data-label="Summary">
+                                    {move || event.as_ref().map(|e| e.summary_with(|t| zone.get().format(t, false)))}
+                                </td>
                             </tr>
                         }
                     }).collect_view()}

@@ -2,6 +2,7 @@
 
 mod dispatch;
 mod events;
+mod forbidden;
 pub(crate) mod not_found;
 mod projections;
 mod rollout;
@@ -12,6 +13,7 @@ mod users;
 
 pub use dispatch::DispatchPage;
 pub use events::EventsPage;
+pub use forbidden::Allowed;
 pub use not_found::NotFound;
 pub use projections::ProjectionsPage;
 pub use rollout::RolloutPage;

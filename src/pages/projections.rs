@@ -10,6 +10,7 @@ use crate::api::projections::{
 use crate::auth::Role;
 use crate::components::charts::VersionCharts;
 use crate::components::{follow_outcome, refresh_every, ActionOutcome, ScrollBox, ZonedTime};
+use crate::components::{ActionLink, Button, Confirm, Weight};
 use crate::format::{count, human_duration};
 use crate::projections::lifecycle::{
     action_label, allowed_actions, OperatorAction, VersionFacts, VersionState,
@@ -111,7 +112,7 @@ pub fn ProjectionsPage() -> impl IntoView {
                 daily.await.ok().map(|d| view! {
                     <section class="card">
                         <h2>"Shipments per day (UTC)"</h2>
-                        <p class="served-by">{format!("Served by {}", d.served_by)}</p>
+                        <crate::components::ServedBy served_by=d.served_by/>
                         <ScrollBox label="Shipments per day">
                         <table data-testid="daily">
                             <thead><tr><th>"Day"</th><th>"Scheduled"</th><th>"Picked up"</th><th>"Delivered"</th><th>"Cancelled"</th></tr></thead>
@@ -281,11 +282,10 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
                 format!("Readers switch to {} at once; the live version stays on standby for a rollback.", facts.key)
             };
             view! {
-                <details class="confirm">
-                    <summary>{format!("{label}…")}</summary>
+                <Confirm summary=format!("{label}…")>
                     <p>{what}</p>
-                    <ActionForm action=ops.cut_over>{fields}<button type="submit" disabled=busy>{format!("Confirm: {}", label.to_lowercase())}</button></ActionForm>
-                </details>
+                    <ActionForm action=ops.cut_over>{fields}<Button disabled=busy>{format!("Confirm: {}", label.to_lowercase())}</Button></ActionForm>
+                </Confirm>
             }
             .into_any()
         }
@@ -297,20 +297,19 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
                 facts.key
             );
             view! {
-                <details class="confirm" data-testid="rebuild-live">
-                    <summary>{format!("{label} (live)…")}</summary>
+                <Confirm summary=format!("{label} (live)…") weight=Weight::Secondary testid="rebuild-live">
                     <p>{what}</p>
-                    <ActionForm action=ops.rebuild>{fields}<button type="submit" class="secondary" disabled=busy>"Confirm: rebuild"</button></ActionForm>
-                </details>
+                    <ActionForm action=ops.rebuild>{fields}<Button weight=Weight::Secondary disabled=busy>"Confirm: rebuild"</Button></ActionForm>
+                </Confirm>
             }
             .into_any()
         }
         OperatorAction::Rebuild => view! {
-            <ActionForm action=ops.rebuild>{fields}<button type="submit" class="secondary" disabled=busy>{label}</button></ActionForm>
+            <ActionForm action=ops.rebuild>{fields}<Button weight=Weight::Secondary disabled=busy>{label}</Button></ActionForm>
         }
         .into_any(),
         OperatorAction::Retry => view! {
-            <ActionForm action=ops.retry>{fields}<button type="submit" disabled=busy>{label}</button></ActionForm>
+            <ActionForm action=ops.retry>{fields}<Button disabled=busy>{label}</Button></ActionForm>
         }
         .into_any(),
         OperatorAction::Retire => {
@@ -319,18 +318,17 @@ fn action_button(action: OperatorAction, facts: &VersionFacts, ops: Operations) 
                 facts.key
             );
             view! {
-                <details class="confirm">
-                    <summary>{format!("{label}…")}</summary>
+                <Confirm summary=format!("{label}…") weight=Weight::Danger>
                     <p>{what}</p>
-                    <ActionForm action=ops.retire>{fields}<button type="submit" class="danger" disabled=busy>"Confirm: retire"</button></ActionForm>
-                </details>
+                    <ActionForm action=ops.retire>{fields}<Button weight=Weight::Danger disabled=busy>"Confirm: retire"</Button></ActionForm>
+                </Confirm>
             }
             .into_any()
         }
         // Skipping needs a typed reason: it is done on the projection's own page.
         OperatorAction::Skip => {
             let name = facts.key.split('@').next().unwrap_or_default().to_string();
-            view! { <a class="button secondary" href=format!("/projections/{name}")>{format!("{label}…")}</a> }.into_any()
+            view! { <ActionLink href=format!("/projections/{name}") weight=Weight::Secondary>{format!("{label}…")}</ActionLink> }.into_any()
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::components::{
     field_described, field_invalid, follow_outcome, last_error, refresh_every, ActionOutcome,
     FieldNote, ZonedTime,
 };
+use crate::components::{Button, Confirm, Weight};
 use crate::error::AppError;
 use crate::format::human_duration;
 use crate::projections::lifecycle::{action_label, allowed_actions, may_compare, OperatorAction};
@@ -144,7 +145,7 @@ fn Rollout(
                         <ActionForm action=actions.ack_alert>
                             <input type="hidden" name="name" value=name.clone()/>
                             <input type="hidden" name="id" value=a.id.to_string()/>
-                            <button type="submit" class="secondary">"Acknowledge"</button>
+                            <Button weight=Weight::Secondary>"Acknowledge"</Button>
                         </ActionForm>
                     })}
                 </section>
@@ -195,7 +196,7 @@ fn Rollout(
                     {(admin && !c.identical && c.acknowledged_by.is_none()).then(|| view! {
                         <ActionForm action=actions.accept>
                             <input type="hidden" name="key" value=key/>
-                            <button type="submit" class="secondary">"Accept these differences"</button>
+                            <Button weight=Weight::Secondary>"Accept these differences"</Button>
                         </ActionForm>
                     })}
                 </section>
@@ -214,17 +215,16 @@ fn Rollout(
                     };
                     let label = action_label(OperatorAction::CutOver, &g);
                     view! {
-                        <details class="confirm" data-testid="cut-over">
-                            <summary>{format!("{label} ({key})…")}</summary>
+                        <Confirm summary=format!("{label} ({key})…") weight=if rollback { Weight::Danger } else { Weight::Primary } testid="cut-over">
                             <p>{what}</p>
                             <ActionForm action=actions.cut_over>
                                 <input type="hidden" name="key" value=key/>
-                                <button type="submit" class=if rollback { "danger" } else { "" } disabled=move || !allowed || actions.pending()>
+                                <Button weight=if rollback { Weight::Danger } else { Weight::Primary } disabled=move || !allowed || actions.pending()>
                                     {format!("Confirm: {}", label.to_lowercase())}
-                                </button>
+                                </Button>
                             </ActionForm>
                             {(!allowed).then(|| view! { <p class="muted">"Not possible now: see the checklist and the versions above."</p> })}
-                        </details>
+                        </Confirm>
                     }
                 })}
                 {[green_facts.clone(), blue_facts.clone()].into_iter().flatten().map(|f| {
@@ -235,7 +235,7 @@ fn Rollout(
                             {allowed.contains(&OperatorAction::Retry).then(|| { let key = key.clone(); view! {
                                 <ActionForm action=actions.retry>
                                     <input type="hidden" name="key" value=key.clone()/>
-                                    <button type="submit">{format!("Retry {key}")}</button>
+                                    <Button>{format!("Retry {key}")}</Button>
                                 </ActionForm>
                             }})}
                             {allowed.contains(&OperatorAction::Skip).then(|| { let key = key.clone(); view! {
@@ -244,7 +244,7 @@ fn Rollout(
                                     <label>{format!("Why skip the failing event of {key}?")}
                                         <input name="reason" required maxlength="500"/>
                                     </label>
-                                    <button type="submit" class="danger">"Skip this event"</button>
+                                    <Button weight=Weight::Danger>"Skip this event"</Button>
                                 </ActionForm>
                             }})}
                             {allowed.contains(&OperatorAction::Rebuild).then(|| {
@@ -256,16 +256,15 @@ fn Rollout(
                                 let form = view! {
                                     <ActionForm action=actions.rebuild>
                                         <input type="hidden" name="key" value=posted/>
-                                        <button type="submit" class="secondary">{button}</button>
+                                        <Button weight=Weight::Secondary>{button}</Button>
                                     </ActionForm>
                                 };
                                 if live {
                                     view! {
-                                        <details class="confirm" data-testid="rebuild-live">
-                                            <summary>{format!("Rebuild {key} (live)…")}</summary>
+                                        <Confirm summary=format!("Rebuild {key} (live)…") weight=Weight::Secondary testid="rebuild-live">
                                             <p>{format!("A fresh table fills from the first event beside the current one. {key} keeps serving readers from its current table until the new one has caught up; then they are swapped.")}</p>
                                             {form}
-                                        </details>
+                                        </Confirm>
                                     }.into_any()
                                 } else {
                                     form.into_any()
@@ -389,7 +388,7 @@ fn Skipped(s: RolloutStatus, admin: bool, actions: RolloutActions) -> impl IntoV
             {(admin && unacknowledged).then(|| green.map(|key| view! {
                 <ActionForm action=actions.ack_skips>
                     <input type="hidden" name="key" value=key/>
-                    <button type="submit" class="secondary">"Acknowledge skipped events"</button>
+                    <Button weight=Weight::Secondary>"Acknowledge skipped events"</Button>
                 </ActionForm>
             }))}
         </section>
@@ -423,7 +422,7 @@ fn SettingsForm(s: RolloutStatus, actions: RolloutActions) -> impl IntoView {
                         value=settings.comparison_valid_minutes.to_string()/>
                     <FieldNote error field="comparison_valid_minutes"/>
                 </label>
-                <button type="submit" class="secondary">"Save settings"</button>
+                <Button weight=Weight::Secondary>"Save settings"</Button>
             </ActionForm>
         </section>
     }

@@ -2,6 +2,7 @@
 //! JavaScript too: it posts to its server function, which redirects back.
 
 use crate::api::auth::{ChangePassword, LogIn, SetUp};
+use crate::components::Button;
 use crate::components::{field_described, field_invalid, last_error, FieldNote};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -24,7 +25,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <label>"Name"<input name="name" autocomplete="username" required maxlength="64"/></label>
                 <label>"Password"<input name="password" type="password" autocomplete="current-password" required maxlength="1024"/></label>
-                <button type="submit" disabled=move || login.pending().get()>"Sign in"</button>
+                <Button disabled=move || login.pending().get()>"Sign in"</Button>
             </ActionForm>
             {move || error.get().map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1" data-testid="login-error">{e.to_string()}</p> })}
         </section>
@@ -50,7 +51,7 @@ pub fn SetupPage() -> impl IntoView {
                 <label>"Name"<input name="name" aria-invalid=field_invalid(error, "name") aria-describedby=field_described(error, "name") autocomplete="username" required maxlength="64"/><FieldNote error field="name"/></label>
                 <label>"Display name"<input name="display_name" aria-invalid=field_invalid(error, "display_name") aria-describedby=field_described(error, "display_name") required maxlength="120"/><FieldNote error field="display_name"/></label>
                 <label>"Password"<input name="password" aria-invalid=field_invalid(error, "password") aria-describedby=field_described(error, "password") type="password" autocomplete="new-password" required maxlength="256"/><FieldNote error field="password"/></label>
-                <button type="submit" disabled=move || setup.pending().get()>"Create admin and sign in"</button>
+                <Button disabled=move || setup.pending().get()>"Create admin and sign in"</Button>
             </ActionForm>
             {move || error.get().filter(|e| e.field_message("name").is_none() && e.field_message("display_name").is_none() && e.field_message("password").is_none())
                 .map(|e| view! { <p class="error" role="alert" data-outcome="" tabindex="-1">{e.to_string()}</p> })}
@@ -81,7 +82,7 @@ pub fn AccountPage() -> impl IntoView {
                 <label>"Current password"<input name="current_password" aria-invalid=field_invalid(error, "current_password") aria-describedby=field_described(error, "current_password") type="password" autocomplete="current-password" required/><FieldNote error field="current_password"/></label>
                 <label>"New password"<input name="new_password" aria-invalid=field_invalid(error, "new_password") aria-describedby=field_described(error, "new_password") type="password" autocomplete="new-password" required/><FieldNote error field="new_password"/></label>
                 <label>"Repeat new password"<input name="repeat_password" aria-invalid=field_invalid(error, "repeat_password") aria-describedby=field_described(error, "repeat_password") type="password" autocomplete="new-password" required/><FieldNote error field="repeat_password"/></label>
-                <button type="submit" disabled=move || change.pending().get()>"Change password"</button>
+                <Button disabled=move || change.pending().get()>"Change password"</Button>
             </ActionForm>
             {move || change.value().get().map(|r| match r {
                 Ok(message) => view! { <p class="success" role="status" data-outcome="" tabindex="-1" data-testid="password-changed">{message}</p> }.into_any(),

@@ -9,6 +9,7 @@ use crate::api::subscriptions::{
 use crate::components::{
     follow_outcome, last_error, refresh_every, FieldNote, MaybeTime, ZonedTime,
 };
+use crate::components::{Button, Confirm, Weight};
 use crate::domain::ShipmentEvent;
 use crate::error::AppError;
 use crate::subscriptions::{
@@ -158,7 +159,7 @@ fn CreateForm(create: ServerAction<CreateSubscription>) -> impl IntoView {
                 <FieldNote error field="event_types"/>
                 <label>"Only shipments whose origin or destination contains (optional)"<input name="place_filter" maxlength="120"/><FieldNote error field="place_filter"/></label>
                 <label>"Attempts per delivery before it becomes a dead letter"<input name="max_attempts" type="number" min="1" max="50" step="1" placeholder="8"/><FieldNote error field="max_attempts"/></label>
-                <button type="submit" disabled=move || create.pending().get()>"Add subscription"</button>
+                <Button disabled=move || create.pending().get()>"Add subscription"</Button>
             </ActionForm>
             <div aria-live="polite">
                 {move || create.value().get().map(|r| match r {
@@ -315,19 +316,19 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                     SubscriptionState::Active => view! {
                         <ActionForm action=actions.pause>
                             <input type="hidden" name="id" value=id.to_string()/>
-                            <button type="submit" class="secondary">"Pause"</button>
+                            <Button weight=Weight::Secondary>"Pause"</Button>
                         </ActionForm>
                     }.into_any(),
                     SubscriptionState::Paused => view! {
                         <ActionForm action=actions.resume>
                             <input type="hidden" name="id" value=id.to_string()/>
-                            <button type="submit">"Resume"</button>
+                            <Button>"Resume"</Button>
                         </ActionForm>
                     }.into_any(),
                 }}
                 <ActionForm action=actions.test>
                     <input type="hidden" name="id" value=id.to_string()/>
-                    <button type="submit" class="secondary">"Send test event"</button>
+                    <Button weight=Weight::Secondary>"Send test event"</Button>
                 </ActionForm>
             </div>
             <TestVerdict recent=d.recent.clone()/>
@@ -363,7 +364,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label>"From position or UTC time"<input name="to" required placeholder="1200 or 2026-11-28T14:30"/><FieldNote error=rewind_error field="to"/></label>
                 <label>{rewind_label}<input name="confirm" autocomplete="off" required/><FieldNote error=rewind_error field="confirm"/></label>
-                <button type="submit" class="danger">"Rewind and re-send"</button>
+                <Button weight=Weight::Danger>"Rewind and re-send"</Button>
             </ActionForm>
         </section>
         <section class="card">
@@ -371,7 +372,7 @@ fn Detail(d: SubscriptionDetail, actions: DetailActions) -> impl IntoView {
             <ActionForm action=actions.delete attr:class="form-grid" attr:data-testid="delete-form">
                 <input type="hidden" name="id" value=id.to_string()/>
                 <label>{delete_label}<input name="confirm" autocomplete="off" required/><FieldNote error=delete_error field="confirm"/></label>
-                <button type="submit" class="danger">"Delete subscription"</button>
+                <Button weight=Weight::Danger>"Delete subscription"</Button>
             </ActionForm>
         </section>
         <section class="card">
@@ -401,24 +402,22 @@ fn BulkDeadLetters(actions: DetailActions, subscription: i64, dead: i64) -> impl
     };
     view! {
         <div class="form-row" data-testid="bulk-dead-letters">
-            <details>
-                <summary class="button secondary">{format!("Retry all {dead}…")}</summary>
+            <Confirm summary=format!("Retry all {dead}…") weight=Weight::Secondary>
                 <p>{format!("Send all {dead} {letters} again, attempts starting over?")}</p>
                 <ActionForm action=actions.retry_all>
                     <input type="hidden" name="id" value=subscription.to_string()/>
                     <input type="hidden" name="count" value=dead.to_string()/>
-                    <button type="submit">{format!("Yes, retry all {dead}")}</button>
+                    <Button>{format!("Yes, retry all {dead}")}</Button>
                 </ActionForm>
-            </details>
-            <details>
-                <summary class="button secondary">{format!("Discard all {dead}…")}</summary>
+            </Confirm>
+            <Confirm summary=format!("Discard all {dead}…") weight=Weight::Danger>
                 <p>{format!("Give all {dead} {letters} up for good? They will not be sent.")}</p>
                 <ActionForm action=actions.discard_all>
                     <input type="hidden" name="id" value=subscription.to_string()/>
                     <input type="hidden" name="count" value=dead.to_string()/>
-                    <button type="submit" class="danger">{format!("Yes, discard all {dead}")}</button>
+                    <Button weight=Weight::Danger>{format!("Yes, discard all {dead}")}</Button>
                 </ActionForm>
-            </details>
+            </Confirm>
         </div>
     }
 }
@@ -460,12 +459,12 @@ fn DeliveryTable(
                                 <ActionForm action=a.retry>
                                     <input type="hidden" name="id" value=subscription.to_string()/>
                                     <input type="hidden" name="delivery" value=delivery.to_string()/>
-                                    <button type="submit">"Retry"</button>
+                                    <Button>"Retry"</Button>
                                 </ActionForm>
                                 <ActionForm action=a.discard>
                                     <input type="hidden" name="id" value=subscription.to_string()/>
                                     <input type="hidden" name="delivery" value=delivery.to_string()/>
-                                    <button type="submit" class="danger">"Discard"</button>
+                                    <Button weight=Weight::Danger>"Discard"</Button>
                                 </ActionForm>
                             </div></td>
                         }

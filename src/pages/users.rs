@@ -8,6 +8,7 @@ use crate::components::{
     field_described, field_invalid, follow_outcome, last_error, ActionOutcome, FieldNote,
     ScrollBox, ZonedTime,
 };
+use crate::components::{Button, Confirm, Weight};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -124,7 +125,7 @@ pub fn UsersPage() -> impl IntoView {
                 </label>
                 <label>"Password"<input name="password" aria-invalid=field_invalid(add_error, "password") aria-describedby=field_described(add_error, "password") type="password" autocomplete="new-password" required maxlength="256"/>
                     <FieldNote error=add_error field="password"/></label>
-                <button type="submit" disabled=move || actions.add.pending().get()>"Add user"</button>
+                <Button disabled=move || actions.add.pending().get()>"Add user"</Button>
             </ActionForm>
             {move || added.get().map(|r| view! { <ActionOutcome outcome=r testid="user-add"/> })}
         </section>
@@ -173,7 +174,7 @@ fn UserRow(u: UserSummary, actions: UserActions) -> impl IntoView {
             <div class="form-row">
                 <ActionForm action=actions.enable>
                     <input type="hidden" name="name" value=enable_name/>
-                    <button type="submit" class="secondary">"Enable"</button>
+                    <Button weight=Weight::Secondary>"Enable"</Button>
                 </ActionForm>
             </div>
         }
@@ -184,7 +185,7 @@ fn UserRow(u: UserSummary, actions: UserActions) -> impl IntoView {
                 <ActionForm action=actions.role>
                     <input type="hidden" name="name" value=role_name/>
                     <input type="hidden" name="role" value=other_role.as_str()/>
-                    <button type="submit" class="secondary">{format!("Make {}", other_role.label().to_lowercase())}</button>
+                    <Button weight=Weight::Secondary>{format!("Make {}", other_role.label().to_lowercase())}</Button>
                 </ActionForm>
                 <ActionForm action=actions.reset>
                     <input type="hidden" name="name" value=reset_name/>
@@ -192,17 +193,16 @@ fn UserRow(u: UserSummary, actions: UserActions) -> impl IntoView {
                         <input name="password" type="password" autocomplete="new-password" required maxlength="256"
                             aria-invalid=field_invalid(reset_error, field) aria-describedby=field_described(reset_error, field)/>
                     </label>
-                    <button type="submit" class="secondary">"Reset password"</button>
+                    <Button weight=Weight::Secondary>"Reset password"</Button>
                     <FieldNote error=reset_error field/>
                 </ActionForm>
-                <details class="confirm" data-testid="disable">
-                    <summary>"Disable…"</summary>
+                <Confirm summary="Disable…" weight=Weight::Danger testid="disable">
                     <p>{format!("{disable_name} is signed out at once and can no longer sign in. Enable undoes it.")}</p>
                     <ActionForm action=actions.disable>
-                        <button type="submit" class="danger">{format!("Confirm: disable {disable_name}")}</button>
+                        <Button weight=Weight::Danger>{format!("Confirm: disable {disable_name}")}</Button>
                         <input type="hidden" name="name" value=disable_name/>
                     </ActionForm>
-                </details>
+                </Confirm>
             </div>
         }
         .into_any()

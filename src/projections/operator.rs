@@ -53,12 +53,9 @@ pub async fn register(db: &PortableDb, def: Definition) -> Result<(), sqlx::Erro
         // A table made by an older freightdesk gets what a new one has (a retired one has none).
         let row = versions::load_in(&mut tx, def).await?;
         if row.state != VersionState::Retired {
-            let tables = [
-                Some(&row.physical_table),
-                row.rebuild.as_ref().map(|r| &r.table),
-            ];
-            for table in tables.into_iter().flatten() {
-                def.complete_table(&mut tx, table).await?;
+            def.complete_table(&mut tx, &row.physical_table).await?;
+            if let Some(rebuild) = row.rebuild.as_ref() {
+                def.upgrade_table(&mut tx, &rebuild.table).await?;
             }
         }
     }

@@ -69,6 +69,16 @@ impl Definition {
     pub async fn complete_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
         if self.name() == SHIPMENT_BOARD {
             board::ensure_search_table(tx, table).await?;
+        }
+        self.upgrade_table(tx, table).await
+    }
+
+    /// Gives a table what every batch keeps up from the first one (a board's counts and sort
+    /// indexes), and nothing that waits for the table to be complete: for a rebuild's table
+    /// still being filled, made by an older freightdesk. Its search rows come when it has
+    /// caught up; made now, the batches still to come would not add theirs.
+    pub async fn upgrade_table(&self, tx: &mut Tx, table: &TableName) -> Result<(), sqlx::Error> {
+        if self.name() == SHIPMENT_BOARD {
             board_counts::ensure(tx, table).await?;
             board::ensure_sort_indexes(tx, table).await?;
         }

@@ -36,6 +36,8 @@ pub struct LogEntry {
     pub event_type: String,
     pub actor: String,
     pub recorded_at: DateTime<Utc>,
+    /// The stored event data, for the one-line summary the explorer shows.
+    pub data: serde_json::Value,
 }
 
 /// How a backend compares a bound uuid and a bound time in this read: its casts around the
@@ -54,7 +56,7 @@ where
     i64: Encode<'a, DB> + Type<DB>,
 {
     let mut sql = QueryBuilder::<DB>::new(
-        "SELECT seq, stream_id, version, event_type, metadata ->> 'actor' AS actor, recorded_at FROM events WHERE 1 = 1",
+        "SELECT seq, stream_id, version, event_type, metadata ->> 'actor' AS actor, recorded_at, data FROM events WHERE 1 = 1",
     );
     push_filters(&mut sql, query, d);
     let order = match query.page {

@@ -238,8 +238,9 @@ impl EventStore {
         on_backend!(self, b => b.read_all(after, limit).await)
     }
 
-    /// How many committed events the checkpoint has not read, and when the oldest of them was
-    /// recorded: a projection's lag in events and in time.
+    /// How many committed events the checkpoint has not read, and when the oldest of them came
+    /// into this store (its append; for an imported or seeded event, its import, not the
+    /// original time it keeps): a projection's lag in events and in time.
     pub async fn backlog(
         &self,
         after: &Checkpoint,

@@ -373,7 +373,7 @@ both_backends!(
         let rows: Vec<&str> = text.lines().collect();
         assert_eq!(
             rows[0],
-            "position,shipment_id,version,event_type,actor,recorded_at"
+            "position,shipment_id,version,event_type,actor,recorded_at,summary"
         );
         assert_eq!(rows.len(), 5, "{text}");
         assert!(

@@ -5,6 +5,7 @@
 use crate::helpers::fresh_postgres_url;
 use crate::helpers::{all_events, assert_matches_fold, eventually, wait_caught_up};
 use freightdesk::db::PortableDb;
+use freightdesk::projections::queries::{board, board_rows, BoardQuery, SearchCounts};
 use freightdesk::projections::Definition;
 use freightdesk::projections::{nodes, operator, versions};
 use freightdesk::store::EventStore;
@@ -171,4 +172,18 @@ async fn a_rebuild_killed_midway_finishes_on_another_node_exactly_once() {
     }
     // Equal to a from-scratch fold: no count too high (applied twice) or too low (missed).
     assert_matches_fold(&store, &db).await;
+    // And every shipment can be searched for, those the rebuild applied after the restart
+    // too (node-b's start must not give the half-built table its search rows early).
+    let rows = board_rows(&db, Definition::ShipmentBoardV2).await.unwrap();
+    assert_eq!(rows.len(), 1500);
+    for row in rows.iter().step_by(25) {
+        let id = row.shipment.id.to_string();
+        let query = BoardQuery {
+            search: Some(id.clone()),
+            page: 1,
+            ..Default::default()
+        };
+        let found = board(&db, &SearchCounts::default(), &query).await.unwrap();
+        assert_eq!(found.total, 1, "shipment {id} is not found by its id");
+    }
 }

@@ -194,6 +194,23 @@ async fn every_entry_point_refuses_whoever_its_role_does_not_allow() {
         }
         assert!(!refused(as_admin), "{path}: admin got {as_admin}");
     }
+    // An admin's page refuses a dispatcher inside the app's own shell, titled, drawing none of
+    // the page itself.
+    for page in ["/users", "/subscriptions", "/subscriptions/{id}"] {
+        let refused = call(&app, &dispatcher, page, "GET").await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{page}");
+        let body = refused.text().await.unwrap();
+        assert!(
+            body.contains("<title>Not allowed · freightdesk</title>"),
+            "{page}: {body}"
+        );
+        assert!(body.contains(r#"class="topbar""#), "{page}: no shell");
+        assert!(body.contains("This page is for the admin role"), "{page}");
+        assert!(
+            !body.contains("Add user") && !body.contains("Add subscription"),
+            "{page}"
+        );
+    }
     // Prometheus scrapes with the configured token, and only with it.
     let metrics = |token: &str| {
         nobody

@@ -597,3 +597,46 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    lag_counts_from_when_an_event_came_in_not_from_its_recorded_time,
+    |backend: Dialect| async move {
+        let t = store(backend).await;
+        // A backfill: events recorded a month ago, imported now.
+        let month_ago = chrono::Utc::now() - chrono::Duration::days(30);
+        let imported = ImportedStream {
+            stream_id: Uuid::new_v4(),
+            kind: "Test".into(),
+            metadata: meta("seed"),
+            events: vec![ImportedEvent {
+                event: event(1),
+                recorded_at: month_ago,
+            }],
+            snapshot: None,
+        };
+        let before = chrono::Utc::now();
+        t.store.import(&[imported.clone()]).await.unwrap();
+        let (count, oldest) = t.store.backlog(&Checkpoint::START).await.unwrap();
+        assert_eq!(count, 1);
+        let oldest = oldest.expect("an unread event has a time");
+        assert!(
+            oldest >= before - chrono::Duration::seconds(5),
+            "lag counted from {oldest}, not from the import at {before}"
+        );
+        // The event itself keeps the time it was recorded.
+        let read = t.store.read_stream(imported.stream_id, 0).await.unwrap();
+        assert_eq!(read[0].recorded_at.timestamp(), month_ago.timestamp());
+        // An ordinary append is appended when recorded.
+        let appended = append(
+            &t.store,
+            Uuid::new_v4(),
+            ExpectedVersion::NoStream,
+            &[event(2)],
+        )
+        .await
+        .unwrap();
+        let (count, _) = t.store.backlog(&Checkpoint::START).await.unwrap();
+        assert_eq!(count, 2);
+        assert!(appended.last_seq > 0);
+    }
+);

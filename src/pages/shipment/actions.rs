@@ -5,6 +5,7 @@ use crate::api::shipments::{
     CancelShipment, CommandOutcome, DeliverShipment, PickUpShipment, RecordLocation,
 };
 use crate::components::{field_described, field_invalid, FieldNote};
+use crate::components::{Button, Weight};
 use crate::domain::CommandKind;
 use crate::error::AppError;
 use leptos::prelude::*;
@@ -151,21 +152,19 @@ pub(super) fn command_form(
     };
     let button = match mode {
         FormMode::Fresh => {
-            let class = if kind == CommandKind::Cancel {
-                "danger"
+            let weight = if kind == CommandKind::Cancel {
+                Weight::Danger
             } else {
-                ""
+                Weight::Primary
             };
-            view! { <button type="submit" class=class disabled=busy>{kind.label()}</button> }
-                .into_any()
+            view! { <Button weight disabled=busy>{kind.label()}</Button> }.into_any()
         }
         FormMode::Reapply => {
             let text = format!(
                 "Re-apply {} on version {version}",
                 kind.label().to_lowercase()
             );
-            view! { <button type="submit" data-testid="reapply" disabled=busy>{text}</button> }
-                .into_any()
+            view! { <Button testid="reapply" disabled=busy>{text}</Button> }.into_any()
         }
     };
     let testid = match mode {

@@ -6,6 +6,7 @@ mod conflict;
 mod timeline;
 
 use crate::api::shipments::{get_shipment, ShipmentView};
+use crate::components::{Button, Confirm, Weight};
 use crate::components::{MaybeTime, StatusBadge, ZonedTime};
 use crate::domain::{CommandKind, ShipmentStatus};
 use crate::error::AppError;
@@ -111,10 +112,9 @@ fn cancel_behind_disclosure(kind: CommandKind, actions: Actions, form: AnyView) 
     let open = !actions.reason.get_untracked().is_empty()
         || actions.outcome(kind).is_some_and(|o| o.is_err());
     view! {
-        <details class="confirm" data-testid="cancel-disclosure" open=open>
-            <summary>"Cancel shipment…"</summary>
+        <Confirm summary="Cancel shipment…" weight=Weight::Danger testid="cancel-disclosure" open=open>
             {form}
-        </details>
+        </Confirm>
     }
     .into_any()
 }
@@ -215,10 +215,10 @@ fn ChangedNotice(
                         if newer == 1 { "" } else { "s" },
                         status.label()
                     )}
-                    <button class="secondary" on:click=move |_| {
+                    <Button weight=Weight::Secondary on_click=Callback::new(move |_| {
                         actions.clear_all_except(None);
                         reload.update(|n| *n += 1);
-                    }>"show the latest"</button>
+                    })>"show the latest"</Button>
                     "."
                 </p>
             }

@@ -64,9 +64,9 @@ pub(super) fn Timeline(view: ShipmentView, seen: i64, lens: Lens) -> impl IntoVi
                         " — the shipment as it was then, folded in your browser from its events."
                     </p>
                     {state.map(|s| view! { <PastState s/> })}
-                    <button type="button" class="secondary" on:click=move |_| lens.viewing.set(None)>
+                    <crate::components::Button weight=crate::components::Weight::Secondary on_click=Callback::new(move |_| lens.viewing.set(None))>
                         "Back to the latest"
-                    </button>
+                    </crate::components::Button>
                 </div>
             }
         })

@@ -168,8 +168,8 @@ pub(super) async fn import(
     }
     let last_seq: i64 = sqlx::query_scalar(
             "WITH inserted AS (
-                 INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-                 SELECT id, stream_id, version, event_type, schema_version, data, metadata, recorded_at
+                 INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, appended_at)
+                 SELECT id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, now()
                  FROM UNNEST($1::uuid[], $2::uuid[], $3::int8[], $4::text[], $5::int4[], $6::jsonb[],
                              $7::jsonb[], $8::timestamptz[])
                      WITH ORDINALITY AS e(id, stream_id, version, event_type, schema_version, data,

@@ -237,6 +237,7 @@ impl Backend for PostgresBackend {
                     event_type: r.try_get("event_type")?,
                     actor: r.try_get::<Option<String>, _>("actor")?.unwrap_or_default(),
                     recorded_at: r.try_get("recorded_at")?,
+                    data: r.try_get("data")?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;

@@ -140,7 +140,7 @@ pub(super) async fn backlog(
         None => (None, 0),
     };
     let sql = format!(
-        "SELECT COUNT(*), MIN(recorded_at) FROM events
+        "SELECT COUNT(*), MIN(COALESCE(appended_at, recorded_at)) FROM events
          WHERE {NEW_SINCE_SEEN}
            AND NOT COALESCE(seq <= $4 AND pg_visible_in_snapshot(tx_id, $3::text::pg_snapshot), false)"
     );

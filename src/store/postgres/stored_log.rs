@@ -77,9 +77,9 @@ pub(super) async fn import(
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "INSERT INTO events (seq, id, stream_id, version, event_type, schema_version, data, metadata, recorded_at)
-                 SELECT * FROM UNNEST($1::int8[], $2::uuid[], $3::uuid[], $4::int8[], $5::text[],
-                                      $6::int4[], $7::jsonb[], $8::jsonb[], $9::timestamptz[])",
+            "INSERT INTO events (seq, id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, appended_at)
+                 SELECT u.*, now() FROM UNNEST($1::int8[], $2::uuid[], $3::uuid[], $4::int8[], $5::text[],
+                                      $6::int4[], $7::jsonb[], $8::jsonb[], $9::timestamptz[]) AS u",
         )
         .bind(chunk.iter().map(|e| e.seq).collect::<Vec<_>>())
         .bind(chunk.iter().map(|e| e.id).collect::<Vec<Uuid>>())

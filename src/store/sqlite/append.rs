@@ -64,15 +64,17 @@ struct EventRow<'a> {
     recorded_at: &'a str,
 }
 
-/// Inserts the rows in order with multi-row INSERTs; returns the last sequence number.
+/// Inserts imported rows in order with multi-row INSERTs, appended now whatever their recorded
+/// times; returns the last sequence number.
 async fn insert_events(
     tx: &mut Transaction<'static, Sqlite>,
     rows: &[EventRow<'_>],
 ) -> Result<i64, sqlx::Error> {
     let mut last_seq = 0;
+    let appended_at = time_text(chrono::Utc::now());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let mut sql = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at) ",
+            "INSERT INTO events (id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, appended_at) ",
         );
         sql.push_values(chunk, |mut row, e| {
             row.push_bind(Uuid::new_v4().to_string())
@@ -82,7 +84,8 @@ async fn insert_events(
                 .push_bind(e.event.schema_version)
                 .push_bind(e.event.data.to_string())
                 .push_bind(e.metadata)
-                .push_bind(e.recorded_at);
+                .push_bind(e.recorded_at)
+                .push_bind(appended_at.as_str());
         });
         sql.push(" RETURNING seq");
         let seqs: Vec<i64> = sql.build_query_scalar().fetch_all(&mut **tx).await?;

@@ -174,11 +174,12 @@ impl Backend for SqliteBackend {
         &self,
         after: &Checkpoint,
     ) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
-        let (count, oldest): (i64, Option<String>) =
-            sqlx::query_as("SELECT COUNT(*), MIN(recorded_at) FROM events WHERE seq > ?")
-                .bind(after.seq)
-                .fetch_one(&self.pool)
-                .await?;
+        let (count, oldest): (i64, Option<String>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(COALESCE(appended_at, recorded_at)) FROM events WHERE seq > ?",
+        )
+        .bind(after.seq)
+        .fetch_one(&self.pool)
+        .await?;
         let oldest = oldest
             .map(|t| parse_time(&t))
             .transpose()
@@ -256,6 +257,8 @@ impl Backend for SqliteBackend {
                     actor: r.try_get::<Option<String>, _>("actor")?.unwrap_or_default(),
                     recorded_at: parse_time(&r.try_get::<String, _>("recorded_at")?)
                         .map_err(corrupt)?,
+                    data: serde_json::from_str(&r.try_get::<String, _>("data")?)
+                        .map_err(|e| corrupt(e.to_string()))?,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?;

@@ -62,6 +62,8 @@ pub(super) async fn import(
         return Err(LogImportError::NotEmpty { events });
     }
     let mut imported = ImportedLog::default();
+    // Imported events keep their recorded times; lag counts from when they came in.
+    let appended_at = time_text(chrono::Utc::now());
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk.map_err(LogImportError::Abandoned)?;
         for rows in chunk.chunks(ROWS_PER_STATEMENT) {
@@ -82,7 +84,7 @@ pub(super) async fn import(
                 imported.streams += new_streams.len() as u64;
             }
             let mut sql = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (seq, id, stream_id, version, event_type, schema_version, data, metadata, recorded_at) ",
+                "INSERT INTO events (seq, id, stream_id, version, event_type, schema_version, data, metadata, recorded_at, appended_at) ",
             );
             sql.push_values(rows, |mut row, e| {
                 row.push_bind(e.seq)
@@ -93,7 +95,8 @@ pub(super) async fn import(
                     .push_bind(e.schema_version)
                     .push_bind(e.data.to_string())
                     .push_bind(e.metadata.to_string())
-                    .push_bind(time_text(e.recorded_at));
+                    .push_bind(time_text(e.recorded_at))
+                    .push_bind(appended_at.clone());
             });
             sql.build().execute(&mut *tx).await?;
         }
