@@ -201,7 +201,7 @@ fn Overview(
                 <thead><tr><th>"When"</th><th>"Who"</th><th>"Action"</th><th>"Version"</th><th>"Detail"</th></tr></thead>
                 <tbody>
                     {o.audit.into_iter().map(|a| view! {
-                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td class="nowrap">{a.action.as_str()}</td><td class="nowrap">{a.projection}</td><td class="text">{a.detail}</td></tr>
+                        <tr><td><ZonedTime at=a.at/></td><td>{a.actor}</td><td class="nowrap">{a.action.as_str()}</td><td class="nowrap">{a.projection}</td><td class="detail">{a.detail}</td></tr>
                     }).collect_view()}
                 </tbody>
             </table>
