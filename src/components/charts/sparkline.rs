@@ -55,14 +55,21 @@ fn Sparkline(
             <text x="0" y=SPARK_HEIGHT / 2.0 + 4.0 font-size="10" fill="#5b6675">"no samples yet"</text>
         }
         .into_any(),
-        Some((lo, hi)) => view! {
-            <line x1="0" y1=SPARK_HEIGHT x2=SPARK_WIDTH y2=SPARK_HEIGHT stroke="#d9dee5" stroke-width="1"/>
-            <polyline points=points_attr(&points) fill="none" stroke="#1f4e79" stroke-width="1.5" stroke-linejoin="round"/>
-            {newest.map(|(x, y)| view! { <circle cx=x cy=y r="2" fill="#1f4e79"/> })}
-            <text x=label_x y="6" font-size="10" fill="#5b6675">{format!("{} {unit}", format_number(hi, decimals))}</text>
-            <text x=label_x y=SPARK_HEIGHT + 2.0 font-size="10" fill="#5b6675">{format!("{} {unit}", format_number(lo, decimals))}</text>
+        Some((lo, hi)) => {
+            let (hi, lo) = (format_number(hi, decimals), format_number(lo, decimals));
+            // A flat line (idle: "0 events" all hour) has one value: said once.
+            let top = (hi != lo).then(|| {
+                view! { <text x=label_x y="6" font-size="10" fill="#5b6675">{format!("{hi} {unit}")}</text> }
+            });
+            view! {
+                <line x1="0" y1=SPARK_HEIGHT x2=SPARK_WIDTH y2=SPARK_HEIGHT stroke="#d9dee5" stroke-width="1"/>
+                <polyline points=points_attr(&points) fill="none" stroke="#1f4e79" stroke-width="1.5" stroke-linejoin="round"/>
+                {newest.map(|(x, y)| view! { <circle cx=x cy=y r="2" fill="#1f4e79"/> })}
+                {top}
+                <text x=label_x y=SPARK_HEIGHT + 2.0 font-size="10" fill="#5b6675">{format!("{lo} {unit}")}</text>
+            }
+            .into_any()
         }
-        .into_any(),
     };
     view! {
         <svg
