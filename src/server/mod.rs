@@ -9,6 +9,7 @@ mod health;
 mod limits;
 mod live;
 mod metrics;
+mod port_holder;
 mod static_files;
 
 use connections::serve_connections;
@@ -132,6 +133,9 @@ pub enum ServeError {
     Daemon(#[from] sqlx::Error),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The address is taken: who has it, and how to choose another.
+    #[error("{0}")]
+    AddressTaken(String),
 }
 
 /// A built server: state, workers, router and a bound listener, not yet serving. `serve` and
@@ -146,8 +150,17 @@ pub struct Application {
 }
 
 impl Application {
-    /// Opens the database, starts this node's workers and binds `config.addr`.
+    /// Binds `config.addr`, opens the database and starts this node's workers. The address
+    /// comes first: a taken port is said at once, before anything else starts.
     pub async fn build(config: &Config, clock: Clock) -> Result<Self, ServeError> {
+        let listener = match TcpListener::bind(config.addr).await {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                return Err(ServeError::AddressTaken(port_holder::explain_taken(
+                    config.addr,
+                )))
+            }
+            bound => bound?,
+        };
         let state = AppState::build(config, clock).await?;
         tracing::info!(
             database = %config.database_url,
@@ -156,7 +169,6 @@ impl Application {
         );
         let workers = state.start_workers(config).await?;
         let router = router(state.clone(), &config.http);
-        let listener = TcpListener::bind(config.addr).await?;
         Ok(Self {
             state,
             workers,

@@ -276,3 +276,22 @@ async fn serve_logs_where_it_listens_and_stops_cleanly_on_sigterm() {
     assert!(log.contains("shut down cleanly"), "{log}");
     drop(feed);
 }
+
+#[tokio::test]
+async fn serve_on_a_taken_port_names_who_holds_it_and_how_to_choose_another() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let (database_url, _dir) = fresh_database_url(Dialect::Sqlite).await;
+    let (ok, text) = freightdesk(&database_url, &["serve", "--addr", &addr.to_string()]);
+    assert!(!ok, "{text}");
+    // This test process holds it: named by its pid, with a way out.
+    assert!(
+        text.contains(&format!("cannot listen on {addr}"))
+            && text.contains(&format!("(pid {}) is listening there", std::process::id())),
+        "{text}"
+    );
+    assert!(text.contains("FREIGHTDESK_ADDR=127.0.0.1:"), "{text}");
+    // Said before anything else started: no set-up link, no database made.
+    assert!(!text.contains("First run"), "{text}");
+    drop(taken);
+}

@@ -615,7 +615,10 @@ both_backends!(
             snapshot: None,
         };
         let before = chrono::Utc::now();
-        t.store.import(&[imported.clone()]).await.unwrap();
+        t.store
+            .import(std::slice::from_ref(&imported))
+            .await
+            .unwrap();
         let (count, oldest) = t.store.backlog(&Checkpoint::START).await.unwrap();
         assert_eq!(count, 1);
         let oldest = oldest.expect("an unread event has a time");
